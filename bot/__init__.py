@@ -1,0 +1,1 @@
+"""The Slack layer: listeners, rendering and serving. Never writes SQL."""

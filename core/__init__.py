@@ -1,0 +1,1 @@
+"""Domain, persistence and services of spokebot. Never imports Slack."""

@@ -1,0 +1,36 @@
+"""`spokebot`: set-up commands for operators (database, organizations, members, campaigns)."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli.campaigns import campaign
+from core.cli.common import SpokebotGroup, open_database
+from core.cli.organizations import org, user
+from core.migrate import upgrade
+
+
+@click.group(cls=SpokebotGroup, context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """spokebot: Spoke-style dynamic assignment for texting campaigns, run from Slack.
+
+    The database comes from DATABASE_URL (default sqlite:///spokebot.db).
+    """
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database schema to the latest version."""
+    database = open_database(migrate=False)
+    upgrade(database.engine)
+    click.echo("database is up to date")
+
+
+cli.add_command(org)
+cli.add_command(user)
+cli.add_command(campaign)

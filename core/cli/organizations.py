@@ -1,0 +1,72 @@
+"""`spokebot org ...` and `spokebot user ...`."""
+
+from __future__ import annotations
+
+import click
+
+from core.cli.common import emit_json, open_database
+from core.org_settings import SETTINGS
+from core.roles import Role
+from core.services.organizations import (
+    add_member,
+    create_organization,
+    organization_settings,
+    set_organization_setting,
+)
+
+
+@click.group()
+def org() -> None:
+    """Organizations and their settings."""
+
+
+@org.command("create")
+@click.argument("name")
+@click.option("--slack-team", "slack_team", help="Slack workspace (team) id, like T012AB3C4")
+def org_create(name: str, slack_team: str | None) -> None:
+    """Create an organization; prints its id."""
+    click.echo(create_organization(open_database(), name, slack_team))
+
+
+@org.command("set")
+@click.argument("organization_id", type=int)
+@click.argument("key")
+@click.argument("value")
+def org_set(organization_id: int, key: str, value: str) -> None:
+    """Set one organization setting (see `org show` for the keys)."""
+    stored = set_organization_setting(open_database(), organization_id, key, value)
+    click.echo(f"{key.upper()} = {stored!r}")
+
+
+@org.command("show")
+@click.argument("organization_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def org_show(organization_id: int, as_json: bool) -> None:
+    """Show every setting with its effective value."""
+    values = organization_settings(open_database(), organization_id)
+    if as_json:
+        emit_json(values)
+        return
+    for key, value in values.items():
+        click.echo(f"{key} = {value!r}    # {SETTINGS[key].description}")
+
+
+@click.group()
+def user() -> None:
+    """Organization members."""
+
+
+@user.command("add")
+@click.argument("slack_user_id")
+@click.option("--org", "organization_id", type=int, required=True, help="organization id")
+@click.option("--name", default="", help="display name")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role], case_sensitive=False),
+    default=Role.TEXTER.value,
+    show_default=True,
+)
+def user_add(slack_user_id: str, organization_id: int, name: str, role: str) -> None:
+    """Add a member, or change an existing member's role."""
+    member = add_member(open_database(), organization_id, slack_user_id, name, role)
+    click.echo(f"{member.slack_user_id} is {member.role.value} in organization {organization_id}")

@@ -1,0 +1,188 @@
+"""Creating, configuring, launching and listing campaigns."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Campaign, CampaignContact
+from core.services.organizations import get_organization
+from strategies.registry import validate_strategy_names
+
+# 192 bits: well past the 128-bit floor for an unguessable link.
+JOIN_TOKEN_BYTES = 24
+DEFAULT_BATCH_SIZE = 200
+
+
+def new_join_token() -> str:
+    return secrets.token_urlsafe(JOIN_TOKEN_BYTES)
+
+
+@dataclass(frozen=True)
+class TextingHours:
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> TextingHours:
+        match = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+        if not match:
+            raise InvalidInput(f"texting hours {text!r} should look like 9-21 (start-end, 0-24)")
+        start, end = int(match[1]), int(match[2])
+        if not (0 <= start < end <= 24):
+            raise InvalidInput(
+                f"texting hours {text!r}: the start must be before the end, both within 0-24"
+            )
+        return cls(start, end)
+
+
+def validate_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(
+            f"unknown time zone {name!r}; use an IANA name like America/New_York"
+        ) from None
+    return name
+
+
+def validate_batch_size(value: int | None) -> int | None:
+    if value is not None and value < 1:
+        raise InvalidInput(f"batch size must be 1 or more, not {value}")
+    return value
+
+
+def validate_strategies(names: Sequence[str] | None) -> list[str] | None:
+    if not names:
+        return None
+    try:
+        return validate_strategy_names(names)
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+@dataclass(frozen=True)
+class CampaignSpec:
+    organization_id: int
+    title: str
+    script: str
+    description: str = ""
+    batch_size: int | None = DEFAULT_BATCH_SIZE
+    use_dynamic_assignment: bool = True
+    strategies: Sequence[str] | None = None
+    texting_hours: TextingHours | None = None
+    timezone: str = "America/New_York"
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+def create_campaign(db: Database, spec: CampaignSpec) -> int:
+    title = spec.title.strip()
+    if not title:
+        raise InvalidInput("a campaign needs a title")
+    with db.uow() as uow:
+        get_organization(uow.session, spec.organization_id)
+        campaign = Campaign(
+            organization_id=spec.organization_id,
+            title=title,
+            description=spec.description.strip(),
+            script=spec.script,
+            batch_size=validate_batch_size(spec.batch_size),
+            use_dynamic_assignment=spec.use_dynamic_assignment,
+            batch_strategies=validate_strategies(spec.strategies),
+            texting_hours_start=spec.texting_hours.start if spec.texting_hours else None,
+            texting_hours_end=spec.texting_hours.end if spec.texting_hours else None,
+            timezone=validate_timezone(spec.timezone),
+            join_token=new_join_token(),
+            settings=dict(spec.settings),
+        )
+        uow.session.add(campaign)
+        uow.session.flush()
+        uow.commit()
+        return campaign.id
+
+
+def get_campaign(
+    session: Session, campaign_id: int, organization_id: int | None = None
+) -> Campaign:
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or (
+        organization_id is not None and campaign.organization_id != organization_id
+    ):
+        raise NotFound(f"no campaign with id {campaign_id}")
+    return campaign
+
+
+def launch_campaign(db: Database, campaign_id: int, organization_id: int | None = None) -> None:
+    with db.uow() as uow:
+        campaign = get_campaign(uow.session, campaign_id, organization_id)
+        if campaign.is_archived:
+            raise Conflict(f"campaign {campaign_id} is archived and can't be launched")
+        if not campaign.script.strip():
+            raise Conflict(f"campaign {campaign_id} has no script; add the first text first")
+        has_contacts = uow.session.scalar(
+            select(exists().where(CampaignContact.campaign_id == campaign_id))
+        )
+        if not has_contacts:
+            raise Conflict(f"campaign {campaign_id} has no contacts; import some first")
+        campaign.is_started = True
+        uow.commit()
+
+
+def rotate_join_token(db: Database, campaign_id: int, organization_id: int | None = None) -> str:
+    """A new token; every earlier join link stops working."""
+    with db.uow() as uow:
+        campaign = get_campaign(uow.session, campaign_id, organization_id)
+        campaign.join_token = new_join_token()
+        uow.commit()
+        return campaign.join_token
+
+
+@dataclass(frozen=True)
+class CampaignSummary:
+    id: int
+    organization_id: int
+    title: str
+    is_started: bool
+    is_archived: bool
+    use_dynamic_assignment: bool
+    batch_size: int | None
+
+    @property
+    def status(self) -> str:
+        if self.is_archived:
+            return "archived"
+        return "launched" if self.is_started else "not launched"
+
+
+def _summary(campaign: Campaign) -> CampaignSummary:
+    return CampaignSummary(
+        campaign.id,
+        campaign.organization_id,
+        campaign.title,
+        campaign.is_started,
+        campaign.is_archived,
+        campaign.use_dynamic_assignment,
+        campaign.batch_size,
+    )
+
+
+def list_campaigns(db: Database, organization_id: int | None = None) -> list[CampaignSummary]:
+    with db.uow(read_only=True) as uow:
+        query = select(Campaign).order_by(Campaign.id)
+        if organization_id is not None:
+            query = query.where(Campaign.organization_id == organization_id)
+        return [_summary(c) for c in uow.session.scalars(query)]
+
+
+def contact_count(session: Session, campaign_id: int) -> int:
+    return (
+        session.scalar(select(func.count()).where(CampaignContact.campaign_id == campaign_id)) or 0
+    )

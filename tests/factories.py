@@ -1,0 +1,123 @@
+"""Builders for test data, going through the real services and the real database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert
+
+from core.db import Database
+from core.models import Assignment, CampaignContact
+from core.roles import Role
+from core.services.campaigns import CampaignSpec, TextingHours, create_campaign
+from core.services.organizations import add_member, create_organization
+from core.statuses import MessageStatus
+
+
+@dataclass
+class World:
+    db: Database
+    org_id: int
+    campaign_id: int
+
+
+def make_org(db: Database, team: str = "T1", **settings: Any) -> int:
+    from core.services.organizations import set_organization_setting
+
+    org_id = create_organization(db, f"Org {team}", team)
+    for key, value in settings.items():
+        set_organization_setting(db, org_id, key, str(value))
+    return org_id
+
+
+def make_campaign(
+    db: Database,
+    org_id: int,
+    *,
+    started: bool = True,
+    batch_size: int | None = 200,
+    strategies: list[str] | None = None,
+    dynamic: bool = True,
+    texting_hours: str | None = None,
+    timezone: str = "America/New_York",
+    title: str = "GOTV",
+    script: str = "Hi {firstName}, it's {texterFirstName}. Can we count on your vote?",
+) -> int:
+    campaign_id = create_campaign(
+        db,
+        CampaignSpec(
+            organization_id=org_id,
+            title=title,
+            script=script,
+            description="Get out the vote",
+            batch_size=batch_size if batch_size is not None else 1,
+            use_dynamic_assignment=dynamic,
+            strategies=strategies,
+            texting_hours=TextingHours.parse(texting_hours) if texting_hours else None,
+            timezone=timezone,
+        ),
+    )
+    if batch_size is None or started:
+        from core.models import Campaign
+
+        with db.uow() as uow:
+            campaign = uow.session.get(Campaign, campaign_id)
+            assert campaign is not None
+            campaign.batch_size = batch_size
+            campaign.is_started = started
+            uow.commit()
+    return campaign_id
+
+
+def add_contacts(
+    db: Database,
+    campaign_id: int,
+    count: int,
+    *,
+    status: MessageStatus = MessageStatus.NEEDS_MESSAGE,
+    assignment_id: int | None = None,
+    opted_out: bool = False,
+    timezone: str | None = None,
+    start: int = 0,
+    prefix: str = "+1202555",
+) -> list[int]:
+    rows: Iterable[dict[str, Any]] = [
+        {
+            "campaign_id": campaign_id,
+            "assignment_id": assignment_id,
+            "first_name": f"Contact{start + i}",
+            "last_name": "Test",
+            "cell": f"{prefix}{start + i:04d}",
+            "zip": "10001",
+            "custom_fields": {},
+            "timezone": timezone,
+            "message_status": status.value,
+            "is_opted_out": opted_out,
+        }
+        for i in range(count)
+    ]
+    with db.uow() as uow:
+        ids = list(
+            uow.session.scalars(insert(CampaignContact).returning(CampaignContact.id), list(rows))
+        )
+        uow.commit()
+    return ids
+
+
+def make_texter(
+    db: Database, org_id: int, slack_user_id: str, role: Role = Role.TEXTER, name: str = ""
+) -> int:
+    return add_member(db, org_id, slack_user_id, name or f"Texter {slack_user_id}", role).user_id
+
+
+def make_assignment(
+    db: Database, campaign_id: int, user_id: int, max_contacts: int | None = None
+) -> int:
+    with db.uow() as uow:
+        assignment = Assignment(campaign_id=campaign_id, user_id=user_id, max_contacts=max_contacts)
+        uow.session.add(assignment)
+        uow.session.flush()
+        uow.commit()
+        return assignment.id

@@ -1,0 +1,142 @@
+"""CSV import: normalisation, skipped rows with reasons, one transaction, fatal errors."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from core.db import Database
+from core.errors import InvalidInput
+from core.models import CampaignContact, OptOut
+from core.services.contact_import import import_contacts
+from tests.factories import make_campaign, make_org
+
+MIXED = """firstName,lastName,cell,zip,ward,precinct
+Ann,Alpha,(202) 555-0101,10001,3,12
+Bob,Beta,555-12,10002,4,7
+Cy,Gamma,202.555.0101,10003,5,1
+Dee,Delta,,10004,6,2
+Ed,Epsilon,+1 202 555 0199,10005,7,3
+Flo,Zeta,not a number,10006,8,4
+Gus,Eta,2025550142,10007,9,5
+"""
+
+
+def _count(db: Database, campaign_id: int) -> int:
+    with db.uow(read_only=True) as uow:
+        return uow.session.scalar(
+            select(func.count()).where(CampaignContact.campaign_id == campaign_id)
+        )
+
+
+def test_mixed_file_imports_good_rows_and_reports_each_bad_one(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    report = import_contacts(db, campaign, io.StringIO(MIXED))
+    assert report.imported == 3
+    assert [(s.line, s.reason) for s in report.skipped] == [
+        (3, "invalid cell number"),
+        (4, "duplicate cell in file"),
+        (5, "missing cell"),
+        (7, "invalid cell number"),
+    ]
+    assert report.skipped[1].detail == "+12025550101 first on line 2"
+    assert dict(report.skipped_by_reason) == {
+        "invalid cell number": 2,
+        "duplicate cell in file": 1,
+        "missing cell": 1,
+    }
+    with db.uow(read_only=True) as uow:
+        contacts = uow.session.scalars(select(CampaignContact).order_by(CampaignContact.id)).all()
+    assert [c.cell for c in contacts] == ["+12025550101", "+12025550199", "+12025550142"]
+    assert contacts[0].first_name == "Ann" and contacts[0].zip == "10001"
+    assert contacts[0].custom_fields == {"ward": "3", "precinct": "12"}
+    assert all(c.message_status == "needsMessage" and c.assignment_id is None for c in contacts)
+
+
+def test_rows_already_in_the_campaign_are_skipped(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    import_contacts(db, campaign, io.StringIO("cell\n2025550101\n"))
+    report = import_contacts(db, campaign, io.StringIO("cell\n2025550101\n2025550102\n"))
+    assert report.imported == 1
+    assert [(s.line, s.reason) for s in report.skipped] == [(2, "cell already in campaign")]
+    assert _count(db, campaign) == 2
+
+
+def test_organization_opt_outs_are_imported_as_opted_out(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    with db.uow() as uow:
+        uow.session.add(OptOut(organization_id=org, cell="+12025550101", reason="STOP"))
+        uow.commit()
+    report = import_contacts(db, campaign, io.StringIO("cell\n2025550101\n2025550102\n"))
+    assert (report.imported, report.opted_out) == (2, 1)
+    with db.uow(read_only=True) as uow:
+        flags = dict(
+            uow.session.execute(select(CampaignContact.cell, CampaignContact.is_opted_out)).all()
+        )
+    assert flags == {"+12025550101": True, "+12025550102": False}
+
+
+def test_region_option_parses_national_numbers(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    report = import_contacts(db, campaign, io.StringIO("cell\n020 7946 0018\n"), region="GB")
+    assert report.imported == 1
+    with db.uow(read_only=True) as uow:
+        assert uow.session.scalar(select(CampaignContact.cell)) == "+442079460018"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("firstName,lastName,zip\nAnn,A,1\n", "no cell column"),
+        ("", "the file is empty"),
+        ("cell\n555\n\n", "no valid rows to import; nothing was written"),
+    ],
+    ids=["missing-cell-column", "empty-file", "no-valid-row"],
+)
+def test_fatal_files_write_nothing(db: Database, content: str, message: str) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    with pytest.raises(InvalidInput, match=message):
+        import_contacts(db, campaign, io.StringIO(content))
+    assert _count(db, campaign) == 0
+
+
+def test_error_midway_rolls_back_every_row(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+
+    class Broken(io.StringIO):
+        def __init__(self) -> None:
+            rows = "".join(f"2025550{i:03d}\n" for i in range(100, 400))
+            super().__init__("cell\n" + rows)
+            self.reads = 0
+
+        def __next__(self) -> str:
+            self.reads += 1
+            if self.reads > 250:
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+            return super().__next__()
+
+    with pytest.raises(UnicodeDecodeError):
+        import_contacts(db, campaign, Broken())
+    assert _count(db, campaign) == 0
+
+
+def test_invalid_timezone_column_is_reported(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    report = import_contacts(
+        db,
+        campaign,
+        io.StringIO("cell,timezone\n2025550101,America/Chicago\n2025550102,Mars/Base\n"),
+    )
+    assert report.imported == 1
+    assert [(s.line, s.reason, s.detail) for s in report.skipped] == [
+        (3, "unknown time zone", "Mars/Base")
+    ]
