@@ -20,7 +20,8 @@ class RefusalReason(enum.StrEnum):
     NO_INITIALS_LEFT = "no_initials_left"
     NO_CONVERSATIONS_LEFT = "no_conversations_left"
     STRATEGY_NOT_ENABLED = "strategy_not_enabled"
-    NO_STRATEGY = "no_strategy"
+    NOT_JOINED = "not_joined"
+    SUSPENDED = "suspended"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,301 @@
+"""Asking for a batch of contacts (Spoke's findNewCampaignContact), and whether one can be had.
+
+Each call is one transaction. The assignment row is locked first, so one texter's requests
+(double clicks, retried deliveries) run one after another, while different texters proceed
+in parallel and take different contacts (SKIP LOCKED).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.models import Assignment, Campaign, CampaignContact
+from core.org_settings import effective_setting
+from core.refusals import Refusal, RefusalReason, plural
+from core.roles import Role
+from core.services.contact_pool import SqlContactPool
+from core.services.joining import campaign_org_settings
+from core.services.organizations import member_role
+from core.statuses import MessageStatus
+from strategies.base import (
+    Allowance,
+    AssignmentInfo,
+    BatchStrategy,
+    CampaignInfo,
+    ContactSelection,
+    StrategyContext,
+    TexterInfo,
+)
+from strategies.registry import enabled_strategy_names, get_strategy
+
+AVAILABILITY = {RefusalReason.NO_INITIALS_LEFT, RefusalReason.NO_CONVERSATIONS_LEFT}
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    campaign_id: int
+    assignment_id: int | None
+    strategy: str | None
+    refusal: Refusal | None
+    unsent: int = 0
+    waiting_replies: int = 0
+    total_held: int = 0
+    max_contacts: int | None = None
+
+    @property
+    def can_request(self) -> bool:
+        return self.refusal is None
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    eligibility: Eligibility
+    contact_ids: list[int]
+
+    @property
+    def assigned(self) -> int:
+        return len(self.contact_ids)
+
+    @property
+    def refusal(self) -> Refusal | None:
+        return self.eligibility.refusal if not self.contact_ids else None
+
+    @property
+    def unsent(self) -> int:
+        """First texts the texter now holds, the new batch included."""
+        return self.eligibility.unsent + (self.assigned if self.selection_is_initials else 0)
+
+    selection_is_initials: bool = True
+
+
+@dataclass(frozen=True)
+class _Plan:
+    eligibility: Eligibility
+    number: int = 0
+    selection: ContactSelection | None = None
+    pool: SqlContactPool | None = None
+
+
+def request_batch(
+    db: Database,
+    campaign_id: int,
+    user_id: int,
+    requested: int | None = None,
+    strategy_name: str | None = None,
+    now: datetime | None = None,
+) -> BatchResult:
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        plan = _plan(uow.session, campaign_id, user_id, requested, strategy_name, now, lock=True)
+        if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
+            return BatchResult(plan.eligibility, [])
+        claimed = plan.pool.claim(plan.selection, plan.number)
+        uow.commit()
+        eligibility = plan.eligibility
+        if not claimed:  # the pool emptied between the check and the claim
+            eligibility = _with_refusal(eligibility, _no_contacts_left(plan.selection))
+        return BatchResult(eligibility, claimed, plan.selection.is_initials)
+
+
+def can_request_more(
+    db: Database,
+    campaign_id: int,
+    user_id: int,
+    strategy_name: str | None = None,
+    now: datetime | None = None,
+) -> Eligibility:
+    """Whether a Request More button should show, and if not, why (cheap: no full counts)."""
+    now = now or datetime.now(UTC)
+    with db.uow(read_only=True) as uow:
+        return _plan(
+            uow.session, campaign_id, user_id, 1, strategy_name, now, lock=False
+        ).eligibility
+
+
+def _plan(
+    session: Session,
+    campaign_id: int,
+    user_id: int,
+    requested: int | None,
+    strategy_name: str | None,
+    now: datetime,
+    lock: bool,
+) -> _Plan:
+    query = select(Assignment).where(
+        Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
+    )
+    assignment = session.scalar(query.with_for_update() if lock else query)
+    campaign = session.get(Campaign, campaign_id)
+    if assignment is None or campaign is None:
+        return _Plan(_refused(campaign_id, None, None, _not_joined()))
+    role = member_role(session, user_id, campaign.organization_id)
+    if role is None or role == Role.SUSPENDED:
+        return _Plan(_refused(campaign_id, assignment.id, None, _suspended()))
+
+    strategy, refusal = _choose_strategy(session, campaign, strategy_name)
+    held = _held_by_status(session, assignment.id)
+    base = Eligibility(
+        campaign_id=campaign_id,
+        assignment_id=assignment.id,
+        strategy=strategy.name if strategy else None,
+        refusal=refusal,
+        unsent=held.get((MessageStatus.NEEDS_MESSAGE, False), 0),
+        waiting_replies=held.get((MessageStatus.NEEDS_RESPONSE, False), 0),
+        total_held=sum(held.values()),
+        max_contacts=assignment.max_contacts,
+    )
+    if strategy is None:
+        return _Plan(base)
+
+    info = _campaign_info(campaign)
+    pool = SqlContactPool(session, info, assignment.id, now)
+    held_by_status: dict[MessageStatus, int] = {}
+    for (status, _), count in held.items():
+        held_by_status[status] = held_by_status.get(status, 0) + count
+    assignment_info = AssignmentInfo(assignment.id, assignment.max_contacts, held_by_status)
+    texter = TexterInfo(user_id, role)
+
+    # Spoke: number = min(asked or batch size or 1, batch size (or what's allowed)).
+    number = requested or campaign.batch_size or 1
+    if campaign.batch_size:
+        number = min(number, campaign.batch_size)
+    room = None
+    if assignment.max_contacts is not None:
+        room = assignment.max_contacts - assignment_info.total_held
+
+    def allowance(wanted: int) -> Allowance:
+        ctx = StrategyContext(info, texter, assignment_info, max(wanted, 1), now, pool)
+        return strategy.request_new_batch_count(ctx)
+
+    selection = strategy.select_contacts(
+        StrategyContext(info, texter, assignment_info, max(number, 1), now, pool)
+    )
+    current_work = sum(
+        count
+        for (status, opted_out), count in held.items()
+        if status in selection.current_work_statuses and not opted_out
+    )
+    # Holding unfinished work or a reached cap masks "nothing left", but not the strategy's
+    # eligibility reasons (archived, not vetted, replies waiting ...), which are checked first.
+    if current_work or (room is not None and room <= 0):
+        checked = allowance(1)
+        if checked.refusal and checked.refusal.reason not in AVAILABILITY:
+            return _Plan(_with_refusal(base, checked.refusal))
+        # A reached cap wins: sending what they hold would not earn them more anyway.
+        if room is not None and room <= 0:
+            return _Plan(_with_refusal(base, _cap_reached(assignment.max_contacts or 0)))
+        return _Plan(_with_refusal(base, _current_work(selection, current_work)))
+
+    wanted = min(number, room) if room is not None else number
+    granted = allowance(wanted)
+    if granted.refusal or granted.count <= 0:
+        return _Plan(_with_refusal(base, granted.refusal or _no_contacts_left(selection)))
+    return _Plan(base, min(wanted, granted.count), selection, pool)
+
+
+def _choose_strategy(
+    session: Session, campaign: Campaign, requested_name: str | None
+) -> tuple[BatchStrategy | None, Refusal | None]:
+    org_list = effective_setting(
+        campaign_org_settings(session, campaign.organization_id), "DYNAMICASSIGNMENT_BATCHES"
+    )
+    enabled = enabled_strategy_names(campaign.batch_strategies, org_list)
+    name = requested_name or enabled[0]
+    if name not in enabled:
+        return None, Refusal(
+            RefusalReason.STRATEGY_NOT_ENABLED,
+            f"The “{name}” batch type is not enabled for this campaign.",
+        )
+    return get_strategy(name), None
+
+
+def _held_by_status(session: Session, assignment_id: int) -> dict[tuple[MessageStatus, bool], int]:
+    rows = session.execute(
+        select(CampaignContact.message_status, CampaignContact.is_opted_out, func.count())
+        .where(CampaignContact.assignment_id == assignment_id)
+        .group_by(CampaignContact.message_status, CampaignContact.is_opted_out)
+    ).all()
+    return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
+
+
+def _campaign_info(campaign: Campaign) -> CampaignInfo:
+    return CampaignInfo(
+        id=campaign.id,
+        organization_id=campaign.organization_id,
+        use_dynamic_assignment=campaign.use_dynamic_assignment,
+        is_archived=campaign.is_archived,
+        is_started=campaign.is_started,
+        batch_size=campaign.batch_size,
+        texting_hours_start=campaign.texting_hours_start,
+        texting_hours_end=campaign.texting_hours_end,
+        timezone=campaign.timezone,
+    )
+
+
+def _refused(
+    campaign_id: int, assignment_id: int | None, strategy: str | None, refusal: Refusal
+) -> Eligibility:
+    return Eligibility(campaign_id, assignment_id, strategy, refusal)
+
+
+def _with_refusal(eligibility: Eligibility, refusal: Refusal) -> Eligibility:
+    return replace(eligibility, refusal=refusal)
+
+
+def _not_joined() -> Refusal:
+    return Refusal(
+        RefusalReason.NOT_JOINED,
+        "You haven't joined this campaign. Use the campaign's join link first.",
+    )
+
+
+def _suspended() -> Refusal:
+    return Refusal(
+        RefusalReason.SUSPENDED,
+        "Your account in this organization is suspended, so you can't request texts.",
+    )
+
+
+def _current_work(selection: ContactSelection, count: int) -> Refusal:
+    if selection.is_initials:
+        return Refusal(
+            RefusalReason.UNSENT_INITIALS_HELD,
+            f"You still have {plural(count, 'first text')} to send. Send them, then ask for more.",
+            count,
+        )
+    return Refusal(
+        RefusalReason.CURRENT_WORK_HELD,
+        f"You still have {plural(count, 'contact')} to handle. Finish them, then ask for more.",
+        count,
+    )
+
+
+def _cap_reached(cap: int) -> Refusal:
+    if cap == 0:
+        return Refusal(
+            RefusalReason.CAP_ZERO,
+            "An admin has set your max amount for this campaign to 0, so you can't request texts.",
+            0,
+        )
+    return Refusal(
+        RefusalReason.CAP_REACHED,
+        f"You have reached your limit of {cap} contacts in this campaign.",
+        cap,
+    )
+
+
+def _no_contacts_left(selection: ContactSelection) -> Refusal:
+    if selection.is_initials:
+        return Refusal(
+            RefusalReason.NO_INITIALS_LEFT,
+            "All initial messages in this campaign have been claimed.",
+        )
+    return Refusal(
+        RefusalReason.NO_CONVERSATIONS_LEFT,
+        "There are no unassigned conversations to take right now.",
+    )

@@ -1,0 +1,185 @@
+"""Joining a campaign by its link (Spoke's joinOrganization), with the reasons told apart."""
+
+from __future__ import annotations
+
+import enum
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import Database
+from core.errors import SpokebotError
+from core.models import Assignment, Campaign, User, UserOrganization
+from core.org_settings import effective_setting
+from core.roles import Role
+
+JOIN_ATTEMPTS = 3  # a concurrent first join of the same new user can collide once
+
+
+class JoinRefusal(enum.StrEnum):
+    INVALID_LINK = "invalid_link"
+    NOT_LAUNCHED = "not_launched"
+    DYNAMIC_ASSIGNMENT_OFF = "dynamic_assignment_off"
+    ARCHIVED = "archived"
+    TOO_MANY_TEXTERS = "too_many_texters"
+    MEMBERS_ONLY = "members_only"
+    SUSPENDED = "suspended"
+
+
+class JoinRefused(SpokebotError):
+    def __init__(self, reason: JoinRefusal, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class JoinResult:
+    campaign_id: int
+    campaign_title: str
+    user_id: int
+    assignment_id: int
+    already_joined: bool
+    max_contacts: int | None
+
+
+def join_campaign(
+    db: Database,
+    campaign_id: int,
+    join_token: str,
+    slack_user_id: str,
+    name: str = "",
+    environ: Mapping[str, str] | None = None,
+) -> JoinResult:
+    """Join by link: one transaction, so MAX_TEXTERS_PER_CAMPAIGN can't be overshot by
+    concurrent joins; a texter already in the campaign is never refused."""
+    env = os.environ if environ is None else environ
+    for attempt in range(JOIN_ATTEMPTS):
+        try:
+            return _join_once(db, campaign_id, join_token, slack_user_id, name, env)
+        except IntegrityError:
+            if attempt == JOIN_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _join_once(
+    db: Database,
+    campaign_id: int,
+    join_token: str,
+    slack_user_id: str,
+    name: str,
+    env: Mapping[str, str],
+) -> JoinResult:
+    with db.uow() as uow:
+        session = uow.session
+        # Locking the campaign row serialises joins of one campaign (PostgreSQL); SQLite
+        # writers are already serialised by BEGIN IMMEDIATE.
+        campaign = session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        )
+        _check_link(campaign, join_token)
+        assert campaign is not None
+        org_settings = campaign_org_settings(session, campaign.organization_id)
+
+        user = session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+        link = None
+        if user is not None:
+            link = session.scalar(
+                select(UserOrganization).where(
+                    UserOrganization.user_id == user.id,
+                    UserOrganization.organization_id == campaign.organization_id,
+                )
+            )
+        if link is None and effective_setting(
+            org_settings, "CAMPAIGN_INVITES_CURRENT_USERS_ONLY", env
+        ):
+            raise JoinRefused(
+                JoinRefusal.MEMBERS_ONLY,
+                "This campaign only admits people who are already members of the "
+                "organization. Ask an admin to add you, then click the link again.",
+            )
+        if link is not None and Role(link.role) == Role.SUSPENDED:
+            raise JoinRefused(
+                JoinRefusal.SUSPENDED,
+                "Your account in this organization is suspended, so you can't join campaigns. "
+                "Contact an admin if you think this is a mistake.",
+            )
+        if user is not None:
+            existing = session.scalar(
+                select(Assignment).where(
+                    Assignment.campaign_id == campaign.id, Assignment.user_id == user.id
+                )
+            )
+            if existing is not None:
+                return JoinResult(
+                    campaign.id, campaign.title, user.id, existing.id, True, existing.max_contacts
+                )
+
+        max_texters = effective_setting(org_settings, "MAX_TEXTERS_PER_CAMPAIGN", env)
+        if max_texters is not None:
+            texters = session.scalar(
+                select(func.count()).where(Assignment.campaign_id == campaign.id)
+            )
+            if (texters or 0) >= max_texters:
+                raise JoinRefused(
+                    JoinRefusal.TOO_MANY_TEXTERS,
+                    f"This campaign already has its maximum of {max_texters} texters. "
+                    "Ask an admin whether there is another campaign you can join.",
+                )
+
+        if user is None:
+            user = User(slack_user_id=slack_user_id, name=name)
+            session.add(user)
+            session.flush()
+        elif name and not user.name:
+            user.name = name
+        if link is None:
+            session.add(
+                UserOrganization(
+                    user_id=user.id,
+                    organization_id=campaign.organization_id,
+                    role=Role.TEXTER.value,
+                )
+            )
+        max_contacts = effective_setting(org_settings, "MAX_CONTACTS_PER_TEXTER", env)
+        assignment = Assignment(campaign_id=campaign.id, user_id=user.id, max_contacts=max_contacts)
+        session.add(assignment)
+        session.flush()
+        uow.commit()
+        return JoinResult(campaign.id, campaign.title, user.id, assignment.id, False, max_contacts)
+
+
+def _check_link(campaign: Campaign | None, join_token: str) -> None:
+    if campaign is None or not hmac.compare_digest(
+        campaign.join_token.encode(), join_token.encode()
+    ):
+        raise JoinRefused(
+            JoinRefusal.INVALID_LINK,
+            "This join link is not valid: it may be mistyped or an admin may have replaced it "
+            "with a new one. Ask an admin for the current link.",
+        )
+    if campaign.is_archived:
+        raise JoinRefused(JoinRefusal.ARCHIVED, f"“{campaign.title}” has been archived.")
+    if not campaign.use_dynamic_assignment:
+        raise JoinRefused(
+            JoinRefusal.DYNAMIC_ASSIGNMENT_OFF,
+            f"“{campaign.title}” does not have dynamic assignment turned on, so it can't be "
+            "joined by link. An admin needs to turn it on (and save) in the campaign settings.",
+        )
+    if not campaign.is_started:
+        raise JoinRefused(
+            JoinRefusal.NOT_LAUNCHED,
+            f"“{campaign.title}” hasn't been launched yet. Try the link again once an admin "
+            "launches it.",
+        )
+
+
+def campaign_org_settings(session, organization_id: int) -> dict:  # type: ignore[no-untyped-def]
+    from core.models import Organization
+
+    org = session.get(Organization, organization_id)
+    return dict(org.settings or {}) if org else {}

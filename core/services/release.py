@@ -1,0 +1,148 @@
+"""Releasing contacts back to the pool: Done for the Day, the admin trash can, Message Review."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import NotAllowed, NotFound
+from core.models import Assignment, CampaignContact
+from core.org_settings import effective_setting
+from core.roles import Role
+from core.services.authz import require_role
+from core.services.campaigns import get_campaign
+from core.services.joining import campaign_org_settings
+from core.statuses import MessageStatus
+
+INITIALS = frozenset({MessageStatus.NEEDS_MESSAGE})
+CONVERSATIONS = frozenset(MessageStatus) - INITIALS
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    initials: int
+    conversations: int
+
+    @property
+    def total(self) -> int:
+        return self.initials + self.conversations
+
+
+def release_contacts(db: Database, campaign_id: int, user_id: int) -> ReleaseResult:
+    """Done for the Day: the texter's unsent first texts go back to the pool, and their
+    conversations too when the organization allows it."""
+    with db.uow() as uow:
+        session = uow.session
+        campaign = get_campaign(session, campaign_id)
+        settings = campaign_org_settings(session, campaign.organization_id)
+        if not effective_setting(settings, "DONE_FOR_THE_DAY_ENABLED"):
+            raise NotAllowed("Done for the Day is turned off in this organization.")
+        assignment = _locked_assignment(session, campaign_id, user_id)
+        with_conversations = effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED")
+        result = _release(session, assignment.id, with_conversations)
+        uow.commit()
+        return result
+
+
+def remove_unsent(
+    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int
+) -> ReleaseResult:
+    """The admin trash can: the texter's unsent first texts go back to the pool."""
+    return _admin_release(db, actor_user_id, campaign_id, texter_user_id, False)
+
+
+def release_all(
+    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int
+) -> ReleaseResult:
+    """Admin: everything the texter holds goes back to the pool."""
+    return _admin_release(db, actor_user_id, campaign_id, texter_user_id, True)
+
+
+def unassign_contacts(
+    db: Database,
+    actor_user_id: int,
+    campaign_id: int,
+    *,
+    texter_user_id: int | None = None,
+    statuses: Collection[MessageStatus] | None = None,
+    contact_ids: Collection[int] | None = None,
+) -> ReleaseResult:
+    """Message Review: unassign the campaign's contacts matching texter, statuses and ids."""
+    with db.uow() as uow:
+        session = uow.session
+        campaign = get_campaign(session, campaign_id)
+        require_role(session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
+        conditions = [
+            CampaignContact.campaign_id == campaign_id,
+            CampaignContact.assignment_id.is_not(None),
+        ]
+        if texter_user_id is not None:
+            assignment = _locked_assignment(session, campaign_id, texter_user_id)
+            conditions.append(CampaignContact.assignment_id == assignment.id)
+        if statuses:
+            conditions.append(CampaignContact.message_status.in_([s.value for s in statuses]))
+        if contact_ids is not None:
+            conditions.append(CampaignContact.id.in_(list(contact_ids)))
+        released = session.execute(
+            update(CampaignContact)
+            .where(*conditions)
+            .values(assignment_id=None)
+            .returning(CampaignContact.message_status)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+        initials = conversations = 0
+        for status in released:
+            if status == MessageStatus.NEEDS_MESSAGE.value:
+                initials += 1
+            else:
+                conversations += 1
+        uow.commit()
+        return ReleaseResult(initials, conversations)
+
+
+def _admin_release(
+    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, everything: bool
+) -> ReleaseResult:
+    with db.uow() as uow:
+        session = uow.session
+        campaign = get_campaign(session, campaign_id)
+        require_role(session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
+        assignment = _locked_assignment(session, campaign_id, texter_user_id)
+        result = _release(session, assignment.id, everything)
+        uow.commit()
+        return result
+
+
+def _locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment:
+    # Same lock as a batch request, so a release and a request by one texter never interleave.
+    assignment = session.scalar(
+        select(Assignment)
+        .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
+        .with_for_update()
+    )
+    if assignment is None:
+        raise NotFound("That texter has not joined this campaign.")
+    return assignment
+
+
+def _release(session: Session, assignment_id: int, with_conversations: bool) -> ReleaseResult:
+    def release(statuses: frozenset[MessageStatus]) -> int:
+        ids = session.scalars(
+            update(CampaignContact)
+            .where(
+                CampaignContact.assignment_id == assignment_id,
+                CampaignContact.message_status.in_([s.value for s in statuses]),
+            )
+            .values(assignment_id=None)
+            .returning(CampaignContact.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        return len(ids)
+
+    initials = release(INITIALS)
+    conversations = release(CONVERSATIONS) if with_conversations else 0
+    return ReleaseResult(initials, conversations)
