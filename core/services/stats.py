@@ -97,3 +97,127 @@ def campaign_stats(
             total=sum(by_status.values()) + opted_out,
             texters=texters,
         )
+
+
+@dataclass(frozen=True)
+class TexterRow:
+    """One row of the Texters panel."""
+
+    user_id: int
+    slack_user_id: str
+    name: str
+    assigned: int
+    unsent: int
+    replies_waiting: int
+    messaged: int
+    max_contacts: int | None
+
+
+def texter_rows(
+    db: Database, campaign_id: int, offset: int = 0, limit: int = 20
+) -> tuple[list[TexterRow], int]:
+    """A page of the campaign's texters (by name) and the total number of texters."""
+    from core.models import Assignment, User
+
+    contact = CampaignContact
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        total = (
+            session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
+        )
+        page = session.execute(
+            select(Assignment.id, User.id, User.slack_user_id, User.name, Assignment.max_contacts)
+            .join(User, User.id == Assignment.user_id)
+            .where(Assignment.campaign_id == campaign_id)
+            .order_by(User.name, User.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        counts: dict[int, dict[tuple[str, bool], int]] = {row[0]: {} for row in page}
+        if counts:
+            for assignment_id, status, opted_out, n in session.execute(
+                select(
+                    contact.assignment_id,
+                    contact.message_status,
+                    contact.is_opted_out,
+                    func.count(),
+                )
+                .where(contact.assignment_id.in_(list(counts)))
+                .group_by(contact.assignment_id, contact.message_status, contact.is_opted_out)
+            ):
+                counts[assignment_id][(status, bool(opted_out))] = n
+        rows = []
+        for assignment_id, user_id, slack_id, name, max_contacts in page:
+            held = counts[assignment_id]
+
+            def live(status: MessageStatus, held: dict[tuple[str, bool], int] = held) -> int:
+                return held.get((status.value, False), 0)
+
+            rows.append(
+                TexterRow(
+                    user_id=user_id,
+                    slack_user_id=slack_id,
+                    name=name,
+                    assigned=sum(held.values()),
+                    unsent=live(MessageStatus.NEEDS_MESSAGE),
+                    replies_waiting=live(MessageStatus.NEEDS_RESPONSE),
+                    messaged=sum(held.values()) - live(MessageStatus.NEEDS_MESSAGE),
+                    max_contacts=max_contacts,
+                )
+            )
+        return rows, total
+
+
+@dataclass(frozen=True)
+class ContactRow:
+    id: int
+    first_name: str
+    last_name: str
+    cell: str
+    message_status: str
+    is_opted_out: bool
+    texter_user_id: int | None
+
+
+def search_contacts(
+    db: Database,
+    campaign_id: int,
+    *,
+    status: MessageStatus | None = MessageStatus.NEEDS_MESSAGE,
+    texter_user_id: int | None = None,
+    assigned_only: bool = False,
+    limit: int = 20,
+) -> tuple[list[ContactRow], int]:
+    """Message Review: contacts by status and texter; a page plus the full count."""
+    from core.models import Assignment
+
+    contact = CampaignContact
+    conditions = [contact.campaign_id == campaign_id]
+    if status is not None:
+        conditions.append(contact.message_status == status.value)
+    if texter_user_id is not None:
+        conditions.append(Assignment.user_id == texter_user_id)
+    elif assigned_only:
+        conditions.append(contact.assignment_id.is_not(None))
+    with db.uow(read_only=True) as uow:
+        base = select(contact).outerjoin(Assignment, Assignment.id == contact.assignment_id)
+        total = (
+            uow.session.scalar(select(func.count()).select_from(base.where(*conditions).subquery()))
+            or 0
+        )
+        rows = uow.session.execute(
+            select(
+                contact.id,
+                contact.first_name,
+                contact.last_name,
+                contact.cell,
+                contact.message_status,
+                contact.is_opted_out,
+                Assignment.user_id,
+            )
+            .outerjoin(Assignment, Assignment.id == contact.assignment_id)
+            .where(*conditions)
+            .order_by(contact.id)
+            .limit(limit)
+        ).all()
+        return [ContactRow(*row) for row in rows], total

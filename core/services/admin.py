@@ -1,0 +1,221 @@
+"""Admin actions on a campaign: caps, manual assignment, settings, roles, archiving."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from core.db import Database
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Assignment, Campaign, User
+from core.roles import Role
+from core.services.authz import require_role
+from core.services.campaigns import (
+    TextingHours,
+    get_campaign,
+    validate_batch_size,
+    validate_strategies,
+    validate_timezone,
+)
+from core.services.contact_pool import SqlContactPool
+from core.services.organizations import membership
+from strategies.base import DEFAULT_SELECTION, CampaignInfo
+
+MANUAL_ASSIGNMENT_GUIDANCE = (
+    "Dynamic assignment is on for this campaign, so texts can't be assigned by hand. "
+    "Turn dynamic assignment off, assign the texts, then turn it back on."
+)
+
+
+def parse_max_contacts(raw: str) -> int | None:
+    """The Texters panel's Max Amount: empty clears the cap, 0 stops further batches."""
+    text = raw.strip()
+    if text == "":
+        return None
+    if not text.isdigit():
+        raise InvalidInput(
+            f"Max amount must be a whole number of 0 or more, or empty; not {raw!r}."
+        )
+    return int(text)
+
+
+def set_max_contacts(
+    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, raw: str
+) -> int | None:
+    value = parse_max_contacts(raw)
+    with db.uow() as uow:
+        campaign = get_campaign(uow.session, campaign_id)
+        require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        assignment = uow.session.scalar(
+            select(Assignment).where(
+                Assignment.campaign_id == campaign_id, Assignment.user_id == texter_user_id
+            )
+        )
+        if assignment is None:
+            raise NotFound("That texter has not joined this campaign.")
+        assignment.max_contacts = value
+        uow.commit()
+        return value
+
+
+def assign_manually(
+    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, count: int
+) -> int:
+    """Hand a texter `count` unassigned first texts; refused while dynamic assignment is on."""
+    if count < 1:
+        raise InvalidInput(f"The number of texts to assign must be 1 or more, not {count}.")
+    with db.uow() as uow:
+        session = uow.session
+        campaign = session.scalar(
+            select(Campaign).where(Campaign.id == campaign_id).with_for_update()
+        )
+        if campaign is None:
+            raise NotFound(f"no campaign with id {campaign_id}")
+        require_role(session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        if campaign.use_dynamic_assignment:
+            raise Conflict(MANUAL_ASSIGNMENT_GUIDANCE)
+        if campaign.is_archived:
+            raise Conflict("This campaign is archived.")
+        link = membership(session, texter_user_id, campaign.organization_id)
+        if link is None or Role(link.role) == Role.SUSPENDED:
+            raise Conflict("That person is not an active member of this organization.")
+        assignment = session.scalar(
+            select(Assignment).where(
+                Assignment.campaign_id == campaign_id, Assignment.user_id == texter_user_id
+            )
+        )
+        if assignment is None:
+            assignment = Assignment(campaign_id=campaign_id, user_id=texter_user_id)
+            session.add(assignment)
+            session.flush()
+        info = CampaignInfo(
+            campaign.id,
+            campaign.organization_id,
+            False,
+            False,
+            campaign.is_started,
+            campaign.batch_size,
+            None,
+            None,
+            campaign.timezone,
+        )
+        claimed = SqlContactPool(session, info, assignment.id, datetime.now(UTC)).claim(
+            DEFAULT_SELECTION, count
+        )
+        uow.commit()
+        return len(claimed)
+
+
+@dataclass(frozen=True)
+class CampaignSettingsChange:
+    """Only the fields that are not None change."""
+
+    use_dynamic_assignment: bool | None = None
+    batch_size: int | None = None
+    clear_batch_size: bool = False
+    strategies: list[str] | None = None
+    texting_hours: str | None = None  # "9-21", or "" to stop enforcing texting hours
+    timezone: str | None = None
+    title: str | None = None
+    description: str | None = None
+    script: str | None = None
+    request_button_label: str | None = None
+    request_message: str | None = None
+    allow_edit_initial: bool | None = None
+
+
+# Texter-facing labels and switches kept in campaign.settings.
+SETTINGS_KEYS = ("request_button_label", "request_message", "allow_edit_initial")
+MAX_LABEL = 75  # Slack's button text limit
+
+
+def update_campaign_settings(
+    db: Database, actor_user_id: int, campaign_id: int, change: CampaignSettingsChange
+) -> dict[str, Any]:
+    """Validate every field first, then save them together; returns the saved values.
+    Raises InvalidInput naming the field, with nothing saved."""
+    errors = validate_settings_change(change)
+    if errors:
+        raise InvalidInput("; ".join(f"{field}: {message}" for field, message in errors.items()))
+    with db.uow() as uow:
+        campaign = get_campaign(uow.session, campaign_id)
+        require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        saved: dict[str, Any] = {}
+        for item in fields(change):
+            value = getattr(change, item.name)
+            if value is None or item.name in {"clear_batch_size"}:
+                continue
+            saved[item.name] = value
+            if item.name in SETTINGS_KEYS:
+                campaign.settings = {**(campaign.settings or {}), item.name: value}
+            elif item.name == "strategies":
+                campaign.batch_strategies = value or None
+            elif item.name == "texting_hours":
+                hours = TextingHours.parse(value) if value.strip() else None
+                campaign.texting_hours_start = hours.start if hours else None
+                campaign.texting_hours_end = hours.end if hours else None
+            else:
+                setattr(campaign, item.name, value)
+        if change.clear_batch_size:
+            campaign.batch_size = None
+            saved["batch_size"] = None
+        uow.commit()
+        return saved
+
+
+def validate_settings_change(change: CampaignSettingsChange) -> dict[str, str]:
+    """Field name -> what is wrong with it (empty when everything is valid)."""
+    errors: dict[str, str] = {}
+
+    def check(name: str, validate: Any, value: Any) -> None:
+        if value is None:
+            return
+        try:
+            validate(value)
+        except InvalidInput as exc:
+            errors[name] = exc.message
+
+    check("batch_size", validate_batch_size, change.batch_size)
+    check("strategies", validate_strategies, change.strategies)
+    check("timezone", validate_timezone, change.timezone)
+    if change.texting_hours is not None and change.texting_hours.strip():
+        check("texting_hours", TextingHours.parse, change.texting_hours)
+    if change.title is not None and not change.title.strip():
+        errors["title"] = "a campaign needs a title"
+    if change.script is not None and not change.script.strip():
+        errors["script"] = "the first text can't be empty"
+    for name in ("request_button_label",):
+        value = getattr(change, name)
+        if value is not None and not 0 < len(value.strip()) <= MAX_LABEL:
+            errors[name] = f"must be 1 to {MAX_LABEL} characters"
+    return errors
+
+
+def set_member_role(
+    db: Database, actor_user_id: int, organization_id: int, slack_user_id: str, role: Role
+) -> Role:
+    """vet / unvet and other role changes; admins can't hand out roles above their own."""
+    with db.uow() as uow:
+        actor_role = require_role(uow.session, actor_user_id, organization_id, Role.ADMIN)
+        if role.rank > actor_role.rank:
+            raise InvalidInput(f"You can't give a role above your own ({actor_role.value}).")
+        user = uow.session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+        link = membership(uow.session, user.id, organization_id) if user else None
+        if link is None:
+            raise NotFound("That person is not a member of this organization yet.")
+        if Role(link.role).rank > actor_role.rank:
+            raise InvalidInput("You can't change the role of someone above you.")
+        link.role = role.value
+        uow.commit()
+        return role
+
+
+def set_archived(db: Database, actor_user_id: int, campaign_id: int, archived: bool = True) -> None:
+    with db.uow() as uow:
+        campaign = get_campaign(uow.session, campaign_id)
+        require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        campaign.is_archived = archived
+        uow.commit()
