@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.config import database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+PG_LOCK_TIMEOUT_MS = 20_000
 
 
 def _normalise_url(url: str) -> str:
@@ -30,6 +31,10 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     if make_url(url).get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
     kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
+    # A request waiting on a lock longer than Slack's patience should fail and say "try
+    # again", never hang a worker thread.
+    connect_args = kwargs.setdefault("connect_args", {})
+    connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
