@@ -494,3 +494,13 @@ def test_31_more_available_until_the_last_initial_is_claimed(db: Database) -> No
     assert not told.can_request
     assert told.refusal.reason == RefusalReason.NO_INITIALS_LEFT
     assert told.refusal.message == "All initial messages in this campaign have been claimed."
+
+
+@pytest.mark.parametrize("requested", [0, -5])
+def test_requesting_fewer_than_one_is_bad_input(db: Database, requested: int) -> None:
+    from core.errors import InvalidInput
+
+    _, campaign, texter = setup(db, contacts=10)
+    with pytest.raises(InvalidInput, match="1 or more"):
+        request_batch(db, campaign, texter, requested=requested)
+    assert request_batch(db, campaign, texter, requested=3).assigned == 3

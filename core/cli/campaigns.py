@@ -5,11 +5,13 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from core.cli.common import UserError, emit_json, open_database
+from core.db import Database
 from core.services.campaigns import (
     CampaignSpec,
     TextingHours,
@@ -100,7 +102,9 @@ def import_contacts_command(campaign_id: int, file: Path, region: str, as_json: 
     click.echo(report.summary())
 
 
-def _import_with_progress(db, campaign_id, source, region, file: Path) -> ImportReport:  # type: ignore[no-untyped-def]
+def _import_with_progress(
+    db: Database, campaign_id: int, source: TextIO, region: str, file: Path
+) -> ImportReport:
     if not sys.stderr.isatty():
         return import_contacts(db, campaign_id, source, region)
     total_bytes = max(file.stat().st_size, 1)

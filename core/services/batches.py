@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
+from core.errors import InvalidInput
 from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
@@ -56,6 +57,7 @@ class Eligibility:
 class BatchResult:
     eligibility: Eligibility
     contact_ids: list[int]
+    is_initials: bool = True  # False when the strategy hands out conversations
 
     @property
     def assigned(self) -> int:
@@ -68,9 +70,7 @@ class BatchResult:
     @property
     def unsent(self) -> int:
         """First texts the texter now holds, the new batch included."""
-        return self.eligibility.unsent + (self.assigned if self.selection_is_initials else 0)
-
-    selection_is_initials: bool = True
+        return self.eligibility.unsent + (self.assigned if self.is_initials else 0)
 
 
 @dataclass(frozen=True)
@@ -89,6 +89,8 @@ def request_batch(
     strategy_name: str | None = None,
     now: datetime | None = None,
 ) -> BatchResult:
+    if requested is not None and requested < 1:
+        raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         plan = _plan(uow.session, campaign_id, user_id, requested, strategy_name, now, lock=True)

@@ -7,13 +7,15 @@ import hmac
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import SpokebotError
-from core.models import Assignment, Campaign, User, UserOrganization
+from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.org_settings import effective_setting
 from core.roles import Role
 
@@ -178,8 +180,7 @@ def _check_link(campaign: Campaign | None, join_token: str) -> None:
         )
 
 
-def campaign_org_settings(session, organization_id: int) -> dict:  # type: ignore[no-untyped-def]
-    from core.models import Organization
-
+def campaign_org_settings(session: Session, organization_id: int) -> dict[str, Any]:
+    """The organization's stored settings (effective_setting adds env and defaults)."""
     org = session.get(Organization, organization_id)
     return dict(org.settings or {}) if org else {}
