@@ -121,3 +121,16 @@ def make_assignment(
         uow.session.flush()
         uow.commit()
         return assignment.id
+
+
+def set_status(db: Database, contact_ids: list[int], status: MessageStatus) -> None:
+    """Move contacts to a status directly, standing in for sends and replies."""
+    from sqlalchemy import update
+
+    with db.uow() as uow:
+        uow.session.execute(
+            update(CampaignContact)
+            .where(CampaignContact.id.in_(contact_ids))
+            .values(message_status=status.value)
+        )
+        uow.commit()

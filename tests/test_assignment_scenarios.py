@@ -24,7 +24,14 @@ from core.services.campaigns import rotate_join_token
 from core.services.joining import JoinRefusal, JoinRefused, join_campaign
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.factories import (
+    add_contacts,
+    make_assignment,
+    make_campaign,
+    make_org,
+    make_texter,
+    set_status,
+)
 
 # 15:00 UTC: 10:00 in New York (inside 9-21), midnight in Tokyo (outside).
 NY_DAYTIME = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
@@ -71,23 +78,7 @@ def hold(db: Database, campaign_id: int, user_id: int, count: int, status: S, **
 
 
 def mark_sent(db: Database, contact_ids: list[int]) -> None:
-    with db.uow() as uow:
-        uow.session.execute(
-            update(CampaignContact)
-            .where(CampaignContact.id.in_(contact_ids))
-            .values(message_status=S.MESSAGED.value)
-        )
-        uow.commit()
-
-
-def set_status(db: Database, contact_ids: list[int], status: S) -> None:
-    with db.uow() as uow:
-        uow.session.execute(
-            update(CampaignContact)
-            .where(CampaignContact.id.in_(contact_ids))
-            .values(message_status=status.value)
-        )
-        uow.commit()
+    set_status(db, contact_ids, S.MESSAGED)
 
 
 def reason(result) -> RefusalReason | None:  # type: ignore[no-untyped-def]

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
-
 from core.db import Database
-from core.models import Campaign, CampaignContact
+from core.models import Campaign
 from core.refusals import RefusalReason
 from core.roles import Role
 from core.services.batches import request_batch
 from core.services.stats import campaign_stats, search_contacts, texter_rows
 from core.services.texter_home import texter_campaigns
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-
-
-def set_status(db: Database, ids: list[int], status: S) -> None:
-    with db.uow() as uow:
-        uow.session.execute(
-            update(CampaignContact)
-            .where(CampaignContact.id.in_(ids))
-            .values(message_status=status.value)
-        )
-        uow.commit()
+from tests.factories import (
+    add_contacts,
+    make_assignment,
+    make_campaign,
+    make_org,
+    make_texter,
+    set_status,
+)
 
 
 def test_progress_counts_and_texter_rows(db: Database) -> None:

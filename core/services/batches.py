@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -19,7 +19,7 @@ from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
-from core.services.contact_pool import SqlContactPool
+from core.services.contact_pool import SqlContactPool, status_counts
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.statuses import MessageStatus
@@ -140,7 +140,7 @@ def _plan(
         return _Plan(_refused(campaign_id, assignment.id, None, _suspended()))
 
     strategy, refusal = _choose_strategy(session, campaign, strategy_name)
-    held = _held_by_status(session, assignment.id)
+    held = status_counts(session, CampaignContact.assignment_id == assignment.id)
     base = Eligibility(
         campaign_id=campaign_id,
         assignment_id=assignment.id,
@@ -214,15 +214,6 @@ def _choose_strategy(
             f"The “{name}” batch type is not enabled for this campaign.",
         )
     return get_strategy(name), None
-
-
-def _held_by_status(session: Session, assignment_id: int) -> dict[tuple[MessageStatus, bool], int]:
-    rows = session.execute(
-        select(CampaignContact.message_status, CampaignContact.is_opted_out, func.count())
-        .where(CampaignContact.assignment_id == assignment_id)
-        .group_by(CampaignContact.message_status, CampaignContact.is_opted_out)
-    ).all()
-    return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
 
 
 def _campaign_info(campaign: Campaign) -> CampaignInfo:

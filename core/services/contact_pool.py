@@ -36,6 +36,18 @@ def textable_now_filter(campaign: CampaignInfo, now: datetime) -> ColumnElement[
     return and_(own_zone, Contact.timezone.is_not(None))
 
 
+def status_counts(
+    session: Session, where: ColumnElement[bool]
+) -> dict[tuple[MessageStatus, bool], int]:
+    """Contacts matching `where`, counted by (status, opted out)."""
+    rows = session.execute(
+        select(Contact.message_status, Contact.is_opted_out, func.count())
+        .where(where)
+        .group_by(Contact.message_status, Contact.is_opted_out)
+    ).all()
+    return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
+
+
 class SqlContactPool:
     """ContactPool over one session, for one campaign and one assignment."""
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.models import CampaignContact
 from core.services.campaigns import CampaignSummary, _summary, get_campaign
+from core.services.contact_pool import status_counts
 from core.statuses import MessageStatus
 
 
@@ -46,18 +47,14 @@ class CampaignStats:
 
 def counts_by_status(session: Session, campaign_id: int) -> tuple[dict[str, int], int]:
     """Not-opted-out contacts by status, and the number opted out."""
-    rows = session.execute(
-        select(CampaignContact.message_status, CampaignContact.is_opted_out, func.count())
-        .where(CampaignContact.campaign_id == campaign_id)
-        .group_by(CampaignContact.message_status, CampaignContact.is_opted_out)
-    ).all()
+    counts = status_counts(session, CampaignContact.campaign_id == campaign_id)
     by_status = {status.value: 0 for status in MessageStatus}
     opted_out = 0
-    for status, is_opted_out, count in rows:
+    for (status, is_opted_out), count in counts.items():
         if is_opted_out:
             opted_out += count
         else:
-            by_status[status] = by_status.get(status, 0) + count
+            by_status[status.value] += count
     return by_status, opted_out
 
 
