@@ -1,0 +1,1 @@
+"""Benchmarks: batch assignment at a million contacts, and the contact import."""
