@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine, text
 
-from bench import pg
+from bench import pg, what_if
 from core.db import Database, make_engine
 from core.migrate import upgrade
 from core.services.campaigns import CampaignSpec, create_campaign, launch_campaign
@@ -94,8 +94,7 @@ class Texter:
 
 @dataclass(frozen=True)
 class Prepared:
-    ours_db: str
-    baseline_db: str
+    urls: dict[str, str]  # variant -> its own copy of the freshly loaded database
     campaign_id: int
     texters: list[Texter]
     load_seconds: float
@@ -203,12 +202,18 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def prepare(
-    server: str, contacts: int, texters: int, batch: int, console: Console, tag: str
+    server: str,
+    contacts: int,
+    texters: int,
+    batch: int,
+    console: Console,
+    tag: str,
+    variants: Sequence[str] = ("spokebot", "baseline"),
 ) -> Prepared:
-    """A campaign of `contacts` unassigned contacts and `texters` joined texters, twice:
-    our schema, and a copy with the baseline's indexes."""
+    """A campaign of `contacts` unassigned contacts and `texters` joined texters: our schema,
+    then an identical copy per other variant (the baseline's with Spoke's indexes)."""
     admin = pg.admin_engine(server)
-    ours_name, baseline_name = pg.new_name(f"{tag}_ours"), pg.new_name(f"{tag}_spoke")
+    ours_name = pg.new_name(f"{tag}_ours")
     pg.create_database(admin, ours_name)
     ours_url = pg.database_url(server, ours_name)
     started = time.perf_counter()
@@ -238,29 +243,40 @@ def prepare(
         _vacuum_analyze(db.engine)
     finally:
         db.dispose()
-    pg.create_database(admin, baseline_name, template=ours_name)
-    baseline_url = pg.database_url(server, baseline_name)
-    engine = make_engine(baseline_url, pool_size=1, max_overflow=0)
+    urls = {"spokebot": ours_url}
     try:
-        with engine.begin() as conn:
-            for statement in BASELINE_INDEXES:
-                conn.execute(text(statement))
-        _vacuum_analyze(engine)
+        for variant in variants:
+            if variant == "spokebot":
+                continue
+            name = pg.new_name(
+                f"{tag}_{'spoke' if variant == 'baseline' else variant.replace(':', '_')}"
+            )
+            pg.create_database(admin, name, template=ours_name)
+            urls[variant] = pg.database_url(server, name)
+            if variant != "baseline":
+                continue
+            engine = make_engine(urls[variant], pool_size=1, max_overflow=0)
+            try:
+                with engine.begin() as conn:
+                    for statement in BASELINE_INDEXES:
+                        conn.execute(text(statement))
+                _vacuum_analyze(engine)
+            finally:
+                engine.dispose()
     finally:
-        engine.dispose()
         admin.dispose()
     load_seconds = time.perf_counter() - started
+    copies = ", ".join(url.rsplit("/", 1)[1] for url in urls.values())
     console.print(
-        f"loaded {contacts:,} contacts and {texters} texters into {ours_name} and its "
-        f"baseline copy {baseline_name} in {load_seconds:.1f} s"
+        f"loaded {contacts:,} contacts and {texters} texters in {load_seconds:.1f} s ({copies})"
     )
-    return Prepared(ours_url, baseline_url, campaign_id, joined, load_seconds)
+    return Prepared(urls, campaign_id, joined, load_seconds)
 
 
 def drop(server: str, prepared: Prepared) -> None:
     admin = pg.admin_engine(server)
     try:
-        for url in (prepared.ours_db, prepared.baseline_db):
+        for url in prepared.urls.values():
             pg.drop_database(admin, url.rsplit("/", 1)[1])
     finally:
         admin.dispose()
@@ -330,7 +346,20 @@ def _baseline(engine: Engine, campaign_id: int, batch: int) -> RequestFn:
 
 def drain(
     variant: str,
-    url: str,
+    prepared: Prepared,
+    contacts: int,
+    batch: int,
+    console: Console,
+    show_progress: bool,
+) -> Drain:
+    if variant in what_if.VARIANTS:
+        with what_if.patched(variant):
+            return _drain(variant, prepared, contacts, batch, console, show_progress)
+    return _drain(variant, prepared, contacts, batch, console, show_progress)
+
+
+def _drain(
+    variant: str,
     prepared: Prepared,
     contacts: int,
     batch: int,
@@ -338,11 +367,11 @@ def drain(
     show_progress: bool,
 ) -> Drain:
     texters = prepared.texters
-    db = Database(make_engine(url, pool_size=len(texters) + 2, max_overflow=4))
+    db = Database(make_engine(prepared.urls[variant], pool_size=len(texters) + 2, max_overflow=4))
     request = (
-        _ours(db, prepared.campaign_id, batch)
-        if variant == "spokebot"
-        else _baseline(db.engine, prepared.campaign_id, batch)
+        _baseline(db.engine, prepared.campaign_id, batch)
+        if variant == "baseline"
+        else _ours(db, prepared.campaign_id, batch)
     )
     result = Drain(variant, contacts, len(texters), batch)
     lock = threading.Lock()
@@ -468,16 +497,18 @@ def _ratio(a: float, b: float) -> float:
     return a / b if b else float("inf")
 
 
-def report(console: Console, ours: Drain, baseline: Drain | None) -> None:
+Run = dict[str, Drain]  # variant -> its drain, spokebot first
+
+
+def report(console: Console, run: Run) -> None:
+    ours = run["spokebot"]
     table = Table(
         title=f"{ours.contacts:,} contacts, {ours.texters} texters, batch {ours.batch}",
         title_justify="left",
     )
     for column in ("", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "contacts/s"):
         table.add_column(column, justify="right" if column else "left")
-    for drained in (ours, baseline):
-        if drained is None:
-            continue
+    for drained in run.values():
         table.add_row(
             drained.variant,
             f"{drained.requests:,}",
@@ -489,9 +520,7 @@ def report(console: Console, ours: Drain, baseline: Drain | None) -> None:
             f"{drained.contacts_per_second:,.0f}",
         )
     console.print(table)
-    for drained in (ours, baseline):
-        if drained is None:
-            continue
+    for drained in run.values():
         deciles = " ".join(_ms(v) for v in drained.p50_by_decile())
         console.print(f"{drained.variant}: p50 ms by tenth of the drain: {deciles}")
         console.print(
@@ -503,45 +532,49 @@ def report(console: Console, ours: Drain, baseline: Drain | None) -> None:
             console.print(f"  error: {error}")
         assert drained.integrity is not None
         console.print(f"{drained.variant}: integrity {drained.integrity.describe()}")
-    if baseline is not None:
+    baseline = run.get("baseline")
+    if baseline is None:
+        return
+    for drained in run.values():
+        if drained is baseline:
+            continue
         console.print(
-            f"ratio baseline/spokebot: p50 {_ratio(baseline.pct(0.5), ours.pct(0.5)):.1f}x, "
-            f"p99 {_ratio(baseline.pct(0.99), ours.pct(0.99)):.1f}x; "
-            "throughput spokebot/baseline "
-            f"{_ratio(ours.requests_per_second, baseline.requests_per_second):.1f}x"
+            f"ratio baseline/{drained.variant}: "
+            f"p50 {_ratio(baseline.pct(0.5), drained.pct(0.5)):.1f}x, "
+            f"p99 {_ratio(baseline.pct(0.99), drained.pct(0.99)):.1f}x; "
+            f"throughput {drained.variant}/baseline "
+            f"{_ratio(drained.requests_per_second, baseline.requests_per_second):.1f}x"
         )
 
 
 def verdicts(
-    ours: Drain, baseline: Drain | None, scaling: dict[int, tuple[Drain, Drain | None]]
+    run: Run, scaling: dict[int, Run], variant: str = "spokebot"
 ) -> list[tuple[str, bool]]:
-    """The issue's targets that this run measured."""
+    """The issue's targets that this run measured, for one variant."""
     checks: list[tuple[str, bool]] = []
+    ours, baseline = run[variant], run.get("baseline")
     big = ours.contacts >= 1_000_000
+    name = f"{variant}: "
     if big and ours.texters == 1:
-        checks.append((f"p50 {_ms(ours.pct(0.5))} ms <= 6 ms", ours.pct(0.5) <= 0.006))
-        checks.append((f"p99 {_ms(ours.pct(0.99))} ms <= 12 ms", ours.pct(0.99) <= 0.012))
+        checks.append((f"{name}p50 {_ms(ours.pct(0.5))} ms <= 6 ms", ours.pct(0.5) <= 0.006))
+        checks.append((f"{name}p99 {_ms(ours.pct(0.99))} ms <= 12 ms", ours.pct(0.99) <= 0.012))
         if baseline:
             ratio = _ratio(baseline.pct(0.5), ours.pct(0.5))
-            checks.append((f"p50 {ratio:.1f}x faster than the baseline (>= 15x)", ratio >= 15))
+            checks.append(
+                (f"{name}p50 {ratio:.1f}x faster than the baseline's (>= 15x)", ratio >= 15)
+            )
     if big and ours.texters >= 50:
         if baseline:
             ratio = _ratio(ours.requests_per_second, baseline.requests_per_second)
-            checks.append((f"throughput {ratio:.1f}x the baseline's (>= 5x)", ratio >= 5))
-        checks.append((f"p99 {_ms(ours.pct(0.99))} ms < 1500 ms", ours.pct(0.99) < 1.5))
-    if 10_000 in scaling and 1_000_000 in scaling:
-        small, large = scaling[10_000][0].pct(0.5), scaling[1_000_000][0].pct(0.5)
-        checks.append(
-            (
-                f"p50 at 1M {_ratio(large, small):.2f}x p50 at 10k (<= 1.5x)",
-                _ratio(large, small) <= 1.5,
-            )
-        )
-    for drained in (ours, baseline):
-        if drained is not None and drained.integrity is not None:
-            checks.append(
-                (f"{drained.variant}: zero double assignments, all assigned", drained.integrity.ok)
-            )
+            checks.append((f"{name}throughput {ratio:.1f}x the baseline's (>= 5x)", ratio >= 5))
+        checks.append((f"{name}p99 {_ms(ours.pct(0.99))} ms < 1500 ms", ours.pct(0.99) < 1.5))
+    if 10_000 in scaling and 1_000_000 in scaling and variant in scaling[10_000]:
+        small = scaling[10_000][variant].pct(0.5)
+        large = scaling[1_000_000][variant].pct(0.5)
+        growth = _ratio(large, small)
+        checks.append((f"{name}p50 at 1M {growth:.2f}x p50 at 10k (<= 1.5x)", growth <= 1.5))
+    if ours.integrity is not None:
+        checks.append((f"{name}zero double assignments, all assigned", ours.integrity.ok))
     return checks
 
 
@@ -555,26 +588,19 @@ def run_once(
     batch: int,
     console: Console,
     *,
-    baseline: bool,
+    variants: Sequence[str],
     keep: bool,
     show_progress: bool,
-) -> tuple[Drain, Drain | None]:
-    prepared = prepare(server, contacts, texters, batch, console, tag=f"{contacts}")
+) -> Run:
+    prepared = prepare(server, contacts, texters, batch, console, f"{contacts}", variants)
     try:
-        ours = drain(
-            "spokebot", prepared.ours_db, prepared, contacts, batch, console, show_progress
-        )
-        spoke = (
-            drain(
-                "baseline", prepared.baseline_db, prepared, contacts, batch, console, show_progress
-            )
-            if baseline
-            else None
-        )
+        return {
+            variant: drain(variant, prepared, contacts, batch, console, show_progress)
+            for variant in variants
+        }
     finally:
         if not keep:
             drop(server, prepared)
-    return ours, spoke
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -591,6 +617,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--smoke", action="store_true", help="CI mode: no progress bars")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
+    parser.add_argument(
+        "--what-if",
+        action="store_true",
+        help="also drain with proposed query changes (see bench/what_if.py)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     args = parser.parse_args(argv)
@@ -608,39 +639,42 @@ def main(argv: list[str] | None = None) -> int:
         f"PostgreSQL {version}, {_cpus()} CPUs"
     )
 
-    common = {
-        "baseline": not args.no_baseline,
-        "keep": args.keep,
-        "show_progress": show_progress,
-    }
-    ours, spoke = run_once(server, args.contacts, args.texters, args.batch, console, **common)
-    report(console, ours, spoke)
+    variants = ["spokebot"]
+    if args.what_if:
+        variants += what_if.VARIANTS
+    if not args.no_baseline:
+        variants.append("baseline")
+    common = {"variants": variants, "keep": args.keep, "show_progress": show_progress}
+    run = run_once(server, args.contacts, args.texters, args.batch, console, **common)
+    report(console, run)
 
-    scaling: dict[int, tuple[Drain, Drain | None]] = {}
+    scaling: dict[int, Run] = {}
     if args.scaling:
         for size in SCALING_SIZES:
             if size == args.contacts and args.texters == 1:
-                scaling[size] = (ours, spoke)
+                scaling[size] = run
             else:
                 scaling[size] = run_once(server, size, 1, args.batch, console, **common)
-                report(console, *scaling[size])
+                report(console, scaling[size])
         table = Table(title=f"scaling: one texter, batch {args.batch}", title_justify="left")
-        columns = ("contacts", "spokebot p50 ms", "spokebot p99 ms", "baseline p50 ms", "ratio")
-        for column in columns:
-            table.add_column(column, justify="right")
-        for size, (o, b) in scaling.items():
-            table.add_row(
-                f"{size:,}",
-                _ms(o.pct(0.5)),
-                _ms(o.pct(0.99)),
-                _ms(b.pct(0.5)) if b else "-",
-                f"{_ratio(b.pct(0.5), o.pct(0.5)):.1f}x" if b else "-",
-            )
+        table.add_column("contacts", justify="right")
+        for variant in variants:
+            table.add_column(f"{variant} p50 ms", justify="right")
+            table.add_column(f"{variant} p99 ms", justify="right")
+        for size, sized in scaling.items():
+            cells = [f"{size:,}"]
+            for variant in variants:
+                cells += [_ms(sized[variant].pct(0.5)), _ms(sized[variant].pct(0.99))]
+            table.add_row(*cells)
         console.print(table)
 
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     console.print(f"peak memory (bench process, max RSS): {peak_kb / 1024:.0f} MiB")
-    checks = verdicts(ours, spoke, scaling)
+    checks = [c for v in variants if v != "baseline" for c in verdicts(run, scaling, v)]
+    if "baseline" in run and run["baseline"].integrity is not None:
+        checks.append(
+            ("baseline: zero double assignments, all assigned", run["baseline"].integrity.ok)
+        )
     for label, ok in checks:
         console.print(f"{'MET ' if ok else 'MISS'} {label}")
 
@@ -649,18 +683,17 @@ def main(argv: list[str] | None = None) -> int:
             "postgresql": version,
             "cpus": _cpus(),
             "peak_rss_mib": round(peak_kb / 1024, 1),
-            "runs": [d.summary() for d in (ours, spoke) if d],
+            "runs": [d.summary() for d in run.values()],
             "scaling": {
-                str(size): [d.summary() for d in pair if d] for size, pair in scaling.items()
+                str(size): [d.summary() for d in sized.values()] for size, sized in scaling.items()
             },
             "targets": [{"target": label, "met": ok} for label, ok in checks],
         }
         with open(args.json_path, "w", encoding="utf-8") as out:
             json.dump(figures, out, indent=2)
 
-    drained = [ours, spoke, *[d for pair in scaling.values() for d in pair]]
-    intact = all(d.integrity is not None and d.integrity.ok for d in drained if d is not None)
-    if not intact:
+    drained = [*run.values(), *[d for sized in scaling.values() for d in sized.values()]]
+    if not all(d.integrity is not None and d.integrity.ok for d in drained):
         console.print("integrity check FAILED")
         return 1
     return 0
