@@ -619,8 +619,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     parser.add_argument(
         "--what-if",
-        action="store_true",
-        help="also drain with proposed query changes (see bench/what_if.py)",
+        nargs="?",
+        const=",".join(what_if.VARIANTS),
+        default="",
+        metavar="VARIANTS",
+        help="also drain with proposed query changes, comma-separated "
+        f"(default all: {','.join(what_if.VARIANTS)}; see bench/what_if.py)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
@@ -640,8 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     variants = ["spokebot"]
-    if args.what_if:
-        variants += what_if.VARIANTS
+    for variant in filter(None, args.what_if.split(",")):
+        if variant not in what_if.VARIANTS:
+            parser.error(f"--what-if: unknown variant {variant!r}")
+        variants.append(variant)
     if not args.no_baseline:
         variants.append("baseline")
     common = {"variants": variants, "keep": args.keep, "show_progress": show_progress}
