@@ -2,4 +2,21 @@
 
 from __future__ import annotations
 
-from core.models import Base  # noqa: F401
+from sqlalchemy import Index, text
+
+from core.models import Base, Message
+
+__all__ = ["INBOUND_SERVICE_ID_INDEX", "Base"]
+
+_INBOUND_WITH_ID = text("direction = 'inbound' AND service_id IS NOT NULL")
+
+# Twilio retries a webhook it thinks failed, with the same MessageSid: one inbound message
+# per provider id, enforced by the database so two concurrent deliveries store it once.
+# Outbound ids are not covered (the fake service's counter restarts with the process).
+INBOUND_SERVICE_ID_INDEX = Index(
+    "uq_message_inbound_service_id",
+    Message.service_id,
+    unique=True,
+    postgresql_where=_INBOUND_WITH_ID,
+    sqlite_where=_INBOUND_WITH_ID,
+)
