@@ -1,0 +1,99 @@
+"""Twilio's webhooks, independent of any web framework.
+
+The web layer mounts `inbound_sms` at POST /sms/twilio and `status_callback` at
+POST /sms/twilio/status, passing the full public URL Twilio called (scheme, host, path and
+query exactly as Twilio saw them: the signature covers them), the decoded form fields and the
+X-Twilio-Signature header. Each returns (HTTP status, body); reply bodies are TwiML
+(TWIML_CONTENT_TYPE).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from twilio.request_validator import RequestValidator
+
+from core.db import Database
+from core.errors import NotFound, SpokebotError
+from core.services.texting import InboundResult, receive_inbound, record_delivery_status
+
+_log = logging.getLogger(__name__)
+
+TWIML_CONTENT_TYPE = "text/xml"
+EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+FORBIDDEN = (403, "Invalid Twilio signature")
+
+
+def signature_is_valid(
+    full_url: str,
+    form_params: Mapping[str, str],
+    signature_header: str | None,
+    auth_token: str | None = None,
+) -> bool:
+    """Fails closed: no auth token configured means no request is trusted."""
+    token = auth_token if auth_token is not None else os.environ.get("TWILIO_AUTH_TOKEN", "")
+    if not token.strip() or not signature_header:
+        return False
+    return bool(
+        RequestValidator(token.strip()).validate(full_url, dict(form_params), signature_header)
+    )
+
+
+def inbound_sms(
+    db: Database,
+    full_url: str,
+    form_params: Mapping[str, str],
+    signature_header: str | None,
+    *,
+    auth_token: str | None = None,
+    on_inbound: Callable[[InboundResult], None] | None = None,
+) -> tuple[int, str]:
+    """A contact's text. Stored through receive_inbound; `on_inbound` (the Slack layer's
+    notification) runs once per new message, never for Twilio's retries."""
+    if not signature_is_valid(full_url, form_params, signature_header, auth_token):
+        _log.warning("inbound SMS webhook with an invalid signature refused")
+        return FORBIDDEN
+    cell = (form_params.get("From") or "").strip()
+    if not cell:
+        return 400, "Missing From"
+    service_id = form_params.get("MessageSid") or form_params.get("SmsSid") or None
+    try:
+        result = receive_inbound(db, cell, form_params.get("Body") or "", service_id=service_id)
+    except NotFound:
+        # A text from a number no live campaign knows: nothing to route. 200 so Twilio
+        # doesn't retry a message that will never find a home.
+        _log.info("inbound SMS %s from an unknown number dropped", service_id)
+        return 200, EMPTY_TWIML
+    except SpokebotError as exc:
+        return 400, exc.message
+    if on_inbound is not None and not result.duplicate:
+        try:
+            on_inbound(result)
+        except Exception:  # the reply is stored; a failed notification must not make Twilio retry
+            _log.exception("notifying the texter of inbound message %s failed", result.message_id)
+    return 200, EMPTY_TWIML
+
+
+def status_callback(
+    db: Database,
+    full_url: str,
+    form_params: Mapping[str, str],
+    signature_header: str | None,
+    *,
+    auth_token: str | None = None,
+) -> tuple[int, str]:
+    """A delivery report for an outbound message (queued, sent, delivered, failed ...)."""
+    if not signature_is_valid(full_url, form_params, signature_header, auth_token):
+        _log.warning("status callback with an invalid signature refused")
+        return FORBIDDEN
+    service_id = form_params.get("MessageSid") or form_params.get("SmsSid") or ""
+    status = form_params.get("MessageStatus") or form_params.get("SmsStatus") or ""
+    error = None
+    if form_params.get("ErrorCode"):
+        error = f"Twilio error {form_params['ErrorCode']}"
+        if form_params.get("ErrorMessage"):
+            error += f": {form_params['ErrorMessage']}"
+    record_delivery_status(db, service_id, status, error)
+    return 200, ""

@@ -1,0 +1,112 @@
+"""A loopback stand-in for Twilio's Messages API: records requests, answers like Twilio.
+
+Only the one call the Twilio service makes: POST /2010-04-01/Accounts/{sid}/Messages.json.
+"""
+
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+
+@dataclass
+class RecordedRequest:
+    method: str
+    path: str
+    form: dict[str, str]
+    basic_auth: tuple[str, str] | None
+
+
+@dataclass
+class TwilioStandIn:
+    base_url: str = ""
+    requests: list[RecordedRequest] = field(default_factory=list)
+    # Set to (http status, Twilio error code, message) to answer the next sends with an error.
+    error: tuple[int, int, str] | None = None
+    answer_status: str = "queued"
+    _sids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def next_sid(self) -> str:
+        return f"SM{next(self._sids):032x}"
+
+
+def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length).decode()
+            form = {k: v[0] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+            auth = None
+            header = self.headers.get("Authorization", "")
+            if header.startswith("Basic "):
+                user, _, password = base64.b64decode(header[6:]).decode().partition(":")
+                auth = (user, password)
+            standin.requests.append(RecordedRequest("POST", self.path, form, auth))
+            parts = self.path.split("/")
+            if (
+                len(parts) != 5
+                or parts[1:3] != ["2010-04-01", "Accounts"]
+                or parts[4] != ("Messages.json")
+            ):
+                return self._json(404, {"code": 20404, "message": "not found", "status": 404})
+            if auth is None or auth[0] != parts[3]:
+                return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
+            if standin.error is not None:
+                status, code, message = standin.error
+                return self._json(
+                    status,
+                    {"code": code, "message": message, "more_info": "", "status": status},
+                )
+            self._json(
+                201,
+                {
+                    "sid": standin.next_sid(),
+                    "account_sid": parts[3],
+                    "messaging_service_sid": form.get("MessagingServiceSid"),
+                    "to": form.get("To"),
+                    "from": form.get("From"),
+                    "body": form.get("Body"),
+                    "status": standin.answer_status,
+                    "direction": "outbound-api",
+                    "num_segments": "1",
+                    "error_code": None,
+                    "error_message": None,
+                    "uri": f"/2010-04-01/Accounts/{parts[3]}/Messages/x.json",
+                },
+            )
+
+        def _json(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def twilio_standin() -> Iterator[TwilioStandIn]:
+    standin = TwilioStandIn()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
+    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield standin
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
