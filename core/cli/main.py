@@ -7,6 +7,7 @@ import click
 from core.cli.campaigns import campaign
 from core.cli.common import SpokebotGroup, open_database
 from core.cli.organizations import org, user
+from core.cli.sms import sms
 from core.migrate import upgrade
 
 
@@ -34,3 +35,4 @@ def db_upgrade() -> None:
 cli.add_command(org)
 cli.add_command(user)
 cli.add_command(campaign)
+cli.add_command(sms)
