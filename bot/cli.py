@@ -2,6 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+
+import click
+
+from core.cli.common import UserError
 from core.cli.main import cli
+from core.errors import ConfigurationError
 
 __all__ = ["cli"]
+
+
+@cli.command("serve")
+@click.option("--host", default="0.0.0.0", show_default=True, help="Interface to listen on.")
+def serve_command(host: str) -> None:
+    """Run the Slack app (HTTP on PORT, default 3000; Socket Mode with SLACK_APP_TOKEN).
+
+    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; reads DATABASE_URL, PORT, SLACK_APP_TOKEN
+    and SLACK_API_URL.
+    """
+    from bot.serve import serve
+    from bot.settings import Settings
+
+    try:
+        settings = Settings.from_env()
+    except ConfigurationError as error:
+        raise UserError(error.message) from None
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    serve(settings, host=host)

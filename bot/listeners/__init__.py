@@ -1,0 +1,1 @@
+"""Listeners grouped by kind; each module has one `register(app, deps)`."""

@@ -1,0 +1,123 @@
+"""What every listener shares: its dependencies, who is acting, replying, publishing Home."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from slack_bolt import Ack, Respond
+from slack_sdk import WebClient
+
+from bot.errors import guarded
+from bot.render import Reply
+from bot.render.home import home_view
+from bot.slack_client import SlackDirectory
+from core.db import Database
+from core.services.identity import Identity, identify
+from core.services.organizations import organization_settings
+from core.services.texter_home import texter_campaigns
+
+
+@dataclass
+class Deps:
+    db: Database
+    directory: SlackDirectory = field(default_factory=SlackDirectory)
+
+
+def ack_now(ack: Ack) -> None:
+    """Acknowledge at once (Slack allows 3 seconds); the work happens in a lazy listener."""
+    ack()
+
+
+@dataclass
+class Turn:
+    """One request being handled on a worker thread (never shared between threads)."""
+
+    deps: Deps
+    body: dict[str, Any]
+    client: WebClient
+    respond: Respond | None
+    _identity: Identity | None = None
+
+    @property
+    def team_id(self) -> str:
+        body = self.body
+        return (
+            body.get("team_id")
+            or (body.get("team") or {}).get("id")
+            or (body.get("user") or {}).get("team_id")
+            or ""
+        )
+
+    @property
+    def slack_user_id(self) -> str:
+        body = self.body
+        if "event" in body:
+            return body["event"].get("user", "")
+        return body.get("user_id") or (body.get("user") or {}).get("id", "")
+
+    @property
+    def db(self) -> Database:
+        return self.deps.db
+
+    def identity(self) -> Identity:
+        """The acting person, from the payload's user and team ids only (never from button
+        values). Raises NotFound, with a sentence for the user, for an unknown workspace."""
+        if self._identity is None:
+            name = self.deps.directory.display_name(self.client, self.slack_user_id)
+            self._identity = identify(self.db, self.team_id, self.slack_user_id, name)
+        return self._identity
+
+    def reply(self, message: Reply, *, replace: bool = False) -> None:
+        """Privately to the acting user: replacing the clicked message, or a new ephemeral."""
+        if self.respond is None:
+            return
+        if replace:
+            self.respond(replace_original=True, **message.as_kwargs())
+        else:
+            self.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
+
+    def show(self, message: Reply, *, replace: bool, changed: bool) -> None:
+        """Reply where the click came from; a Home-tab click (no response_url) sees the
+        outcome at the top of a freshly published Home. Home is republished after changes."""
+        if self.respond is None:
+            self.publish_home(notice=message.text)
+            return
+        self.reply(message, replace=replace)
+        if changed:
+            self.publish_home()
+
+    def direct_message(self, message: Reply) -> None:
+        channel = self.deps.directory.dm_channel(self.client, self.slack_user_id)
+        self.client.chat_postMessage(channel=channel, **message.as_kwargs())
+
+    def publish_home(self, notice: str | None = None) -> None:
+        identity = self.identity()
+        campaigns = texter_campaigns(self.db, identity.organization_id, identity.user_id)
+        settings = organization_settings(self.db, identity.organization_id)
+        view = home_view(
+            campaigns,
+            done_for_the_day_enabled=bool(settings.get("DONE_FOR_THE_DAY_ENABLED", True)),
+            notice=notice,
+        )
+        self.client.views_publish(user_id=self.slack_user_id, view=view)
+
+    def home_link(self) -> str | None:
+        app_id = self.body.get("api_app_id")
+        if not app_id or not self.team_id:
+            return None
+        return f"slack://app?team={self.team_id}&id={app_id}&tab=home"
+
+
+Work = Callable[[Turn], None]
+
+
+def lazy(deps: Deps, work: Work) -> Callable[..., None]:
+    """A Bolt lazy listener running `work(turn)`, with errors reported to the user."""
+
+    def run(body: dict[str, Any], client: WebClient, respond: Respond, context: Any) -> None:
+        work(Turn(deps, body, client, respond))
+
+    run.__name__ = work.__name__
+    return guarded(run)

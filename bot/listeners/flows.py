@@ -1,0 +1,81 @@
+"""Steps shared by commands and buttons: each is one core call plus rendering."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.listeners.common import Turn
+from bot.render import messages
+from core.errors import NotAllowed, NotFound
+from core.services.batches import request_batch
+from core.services.organizations import organization_settings
+from core.services.release import release_contacts
+from core.services.slack_support import campaign_title_in_org
+from core.services.texter_home import TexterCampaign, texter_campaigns
+
+
+def choose_campaign(campaigns: Sequence[TexterCampaign], argument: str) -> TexterCampaign | None:
+    """The campaign an argument names (id, or title ignoring case, or a unique part of a
+    title); with no argument, the only campaign. None when it names none or is ambiguous."""
+    argument = argument.strip()
+    if not argument:
+        return campaigns[0] if len(campaigns) == 1 else None
+    if argument.isdigit():
+        return next((c for c in campaigns if c.campaign_id == int(argument)), None)
+    wanted = argument.casefold()
+    exact = [c for c in campaigns if c.title.casefold() == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [c for c in campaigns if wanted in c.title.casefold()]
+    return partial[0] if len(partial) == 1 else None
+
+
+def with_campaign(turn: Turn, purpose: str, argument: str, question: str) -> TexterCampaign | None:
+    """Resolve a command's campaign argument, telling the texter when it can't be."""
+    identity = turn.identity()
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    if not campaigns:
+        turn.reply(messages.no_campaigns())
+        return None
+    chosen = choose_campaign(campaigns, argument)
+    if chosen is not None:
+        return chosen
+    if argument.strip():
+        turn.reply(messages.no_such_campaign(argument, campaigns))
+    else:
+        turn.reply(messages.pick_campaign(purpose, campaigns, question))
+    return None
+
+
+def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
+    """Send First Texts / Request More: core decides; a held batch is never doubled."""
+    identity = turn.identity()
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    result = request_batch(turn.db, campaign_id, identity.user_id)
+    turn.show(messages.batch_result(title, result), replace=replace, changed=bool(result.assigned))
+
+
+def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: bool) -> None:
+    identity = turn.identity()
+    settings = organization_settings(turn.db, identity.organization_id)
+    if not settings.get("DONE_FOR_THE_DAY_ENABLED", True):
+        raise NotAllowed("Done for the Day is turned off in this organization.")
+    turn.reply(
+        messages.confirm_done_for_the_day(
+            campaign.campaign_id, campaign.title, campaign.unsent, campaign.waiting_replies
+        ),
+        replace=replace,
+    )
+
+
+def done_for_the_day(turn: Turn, campaign_id: int) -> None:
+    """After the confirmation: release the texter's contacts and show what went back."""
+    identity = turn.identity()
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    try:
+        result = release_contacts(turn.db, campaign_id, identity.user_id)
+    except NotFound:
+        raise NotFound(
+            f"You haven't joined “{title}”, so there is nothing of yours to release."
+        ) from None
+    turn.show(messages.released(title, result), replace=True, changed=True)

@@ -1,0 +1,92 @@
+"""The texter's App Home: per campaign, work held and what they can do next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot import ids
+from bot.render.common import (
+    MAX_HOME_BLOCKS,
+    actions,
+    button,
+    confirm,
+    context,
+    divider,
+    escape,
+    header,
+    section,
+)
+from core.refusals import plural
+from core.services.texter_home import TexterCampaign
+
+BLOCKS_PER_CAMPAIGN = 5
+MAX_CAMPAIGNS_SHOWN = 18  # 5 blocks each + header, notice and footer: under 100
+
+
+def home_view(
+    campaigns: Sequence[TexterCampaign],
+    *,
+    done_for_the_day_enabled: bool,
+    notice: str | None = None,
+) -> dict[str, Any]:
+    blocks = [header("Your campaigns")]
+    if notice:
+        blocks.append(section(notice))
+    if not campaigns:
+        blocks.append(
+            section(
+                "You haven't joined any campaigns yet. Click the *Join* button on a campaign's "
+                "join link to start texting."
+            )
+        )
+    for campaign in list(campaigns)[:MAX_CAMPAIGNS_SHOWN]:
+        blocks += _campaign_blocks(campaign, done_for_the_day_enabled)
+    hidden = len(campaigns) - MAX_CAMPAIGNS_SHOWN
+    if hidden > 0:
+        blocks.append(context(f"…and {plural(hidden, 'more campaign')} not shown."))
+    assert len(blocks) <= MAX_HOME_BLOCKS
+    return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
+
+
+def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
+    title = escape(campaign.title)
+    lines = [f"*{title}*"]
+    if campaign.description:
+        lines.append(escape(campaign.description))
+    status = (
+        f"{plural(campaign.unsent, 'first text')} to send · "
+        f"{plural(campaign.waiting_replies, 'reply', 'replies')} waiting"
+    )
+    blocks: list[Any] = [section("\n".join(lines)), context(status)]
+    value = ids.campaign_value(campaign.campaign_id)
+    buttons = []
+    eligibility = campaign.eligibility
+    if eligibility.can_request:
+        label = str(campaign.settings.get("request_button_label") or "Request More Texts")
+        buttons.append(button(label, ids.REQUEST_MORE, value, style="primary"))
+    if done_enabled:
+        buttons.append(
+            button(
+                "Done for the Day",
+                ids.DONE_FOR_THE_DAY,
+                value,
+                confirmation=confirm(
+                    "Done for the Day?",
+                    f"This releases your unsent first texts in {title} so other texters can "
+                    "send them.",
+                    "Yes, release them",
+                ),
+            )
+        )
+    if eligibility.refusal is not None:
+        # Block Kit has no disabled buttons: say why instead.
+        blocks.append(context(eligibility.refusal.message))
+    if buttons:
+        blocks.append(actions(*buttons))
+    blocks.append(divider())
+    return blocks
+
+
+def unknown_workspace_view(message: str) -> dict[str, Any]:
+    return {"type": "home", "blocks": [header("spokebot").to_dict(), section(message).to_dict()]}

@@ -1,0 +1,36 @@
+"""Running the app: waitress over HTTP, or Socket Mode when SLACK_APP_TOKEN is set."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.app import create_app
+from bot.settings import Settings
+from bot.web import create_wsgi_app
+from core.db import Database
+from core.migrate import ensure_current
+
+log = logging.getLogger("spokebot.serve")
+
+THREADS = 16  # waitress worker threads; Bolt's lazy listeners have their own pool
+
+
+def open_database(settings: Settings) -> Database:
+    db = Database.from_url(settings.database_url)
+    ensure_current(db.engine)  # SQLite migrates itself; a stale PostgreSQL refuses to start
+    return db
+
+
+def serve(settings: Settings, host: str = "0.0.0.0") -> None:
+    db = open_database(settings)
+    app = create_app(settings, db)
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("spokebot: Socket Mode")
+        SocketModeHandler(app, settings.app_token).start()
+        return
+    import waitress
+
+    log.info("spokebot: listening on %s:%s (POST /slack/events, GET /healthz)", host, settings.port)
+    waitress.serve(create_wsgi_app(app, db), host=host, port=settings.port, threads=THREADS)
