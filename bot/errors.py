@@ -42,9 +42,9 @@ def report_error(error: BaseException, body: dict[str, Any], respond: Respond | 
             body.get("type") or body.get("command") or "?",
             exc_info=error,
         )
-    # Bolt passes `respond` only when the request has a response_url (commands, message
-    # buttons). Home-tab clicks and events have none: the log is all there is.
-    if respond is not None:
+    # Only requests with a response_url (commands, message buttons) can be answered this
+    # way; Home-tab clicks and events have none, and the log is all there is.
+    if respond is not None and getattr(respond, "response_url", None):
         respond(
             response_type="ephemeral",
             replace_original=False,

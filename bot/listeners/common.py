@@ -14,6 +14,7 @@ from bot.render import Reply
 from bot.render.home import home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
+from core.errors import SpokebotError
 from core.services.identity import Identity, identify
 from core.services.organizations import organization_settings
 from core.services.texter_home import texter_campaigns
@@ -103,6 +104,10 @@ class Turn:
         )
         self.client.views_publish(user_id=self.slack_user_id, view=view)
 
+    @property
+    def in_home(self) -> bool:
+        return (self.body.get("container") or {}).get("type") == "view"
+
     def home_link(self) -> str | None:
         app_id = self.body.get("api_app_id")
         if not app_id or not self.team_id:
@@ -113,11 +118,24 @@ class Turn:
 Work = Callable[[Turn], None]
 
 
+def usable(respond: Respond | None) -> bool:
+    return respond is not None and bool(getattr(respond, "response_url", None))
+
+
 def lazy(deps: Deps, work: Work) -> Callable[..., None]:
     """A Bolt lazy listener running `work(turn)`, with errors reported to the user."""
 
     def run(body: dict[str, Any], client: WebClient, respond: Respond, context: Any) -> None:
-        work(Turn(deps, body, client, respond))
+        # Bolt always passes a Respond; without a response_url (Home tab, events) it can't
+        # be used, and None says so.
+        turn = Turn(deps, body, client, respond if usable(respond) else None)
+        try:
+            work(turn)
+        except SpokebotError as error:
+            if turn.respond is not None or not turn.in_home:
+                raise
+            # A Home-tab click has no response_url: the refusal goes at the top of Home.
+            turn.publish_home(notice=error.message)
 
     run.__name__ = work.__name__
     return guarded(run)
