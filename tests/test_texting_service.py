@@ -480,3 +480,25 @@ def test_reply_from_an_unassigned_contact_waits_for_an_owner(db: Database) -> No
     result = receive_inbound(db, _contact(db, world.contact_ids[0]).cell, "anyone there?")
     assert result.assignment_id is None and result.user_id is None
     assert result.contact_status == MessageStatus.NEEDS_RESPONSE.value
+
+
+def test_the_same_provider_id_delivered_twice_at_once_is_stored_once(db: Database) -> None:
+    world = _world(db, contacts=1)
+    send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
+    cell = _contact(db, world.contact_ids[0]).cell
+    barrier = threading.Barrier(4)
+    results: list[object] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        results.append(receive_inbound(db, cell, "Yes", service_id="SMrace"))
+
+    threads = [threading.Thread(target=deliver) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert len(results) == 4
+    assert sorted(r.duplicate for r in results) == [False, True, True, True]
+    assert len({r.message_id for r in results}) == 1
+    assert [m.direction for m in _messages(db, world.contact_ids[0])] == ["outbound", "inbound"]
