@@ -1,0 +1,68 @@
+"""manifest.yml matches what the app registers and calls; rendered payloads stay in limits."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bot import ids
+from bot.listeners.commands import COMMANDS
+
+ROOT = Path(__file__).resolve().parent.parent
+MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+
+# The Web API methods the bot layer calls, and the scope each needs.
+SCOPE_FOR_METHOD = {
+    "chat_postMessage": "chat:write",
+    "conversations_open": "im:write",
+    "users_info": "users:read",
+    "views_publish": None,  # no scope needed
+}
+
+
+def test_commands_match_the_app() -> None:
+    declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
+    assert declared == set(COMMANDS) == set(ids.COMMANDS)
+    for command in MANIFEST["features"]["slash_commands"]:
+        assert command["url"].endswith("/slack/events")
+        assert command["description"] and command["usage_hint"]
+
+
+def test_events_interactivity_and_home() -> None:
+    settings = MANIFEST["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == set(ids.EVENTS)
+    assert settings["interactivity"]["is_enabled"] is True
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    assert settings["socket_mode_enabled"] is False
+    home = MANIFEST["features"]["app_home"]
+    assert home["home_tab_enabled"] is True and home["messages_tab_enabled"] is True
+    assert MANIFEST["features"]["bot_user"]["display_name"]
+    assert MANIFEST["display_information"]["name"]
+
+
+def bot_web_api_calls() -> set[str]:
+    called = set()
+    for path in (ROOT / "bot").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and re.fullmatch(
+                r"(chat|conversations|users|views|im|files|reactions)_\w+", node.attr
+            ):
+                called.add(node.attr)
+    return called
+
+
+def test_scopes_are_the_smallest_set_covering_the_calls() -> None:
+    calls = bot_web_api_calls()
+    assert calls <= set(SCOPE_FOR_METHOD), f"add the new method's scope: {calls}"
+    needed = {"commands"} | {SCOPE_FOR_METHOD[m] for m in calls if SCOPE_FOR_METHOD[m]}
+    assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+@pytest.mark.parametrize("name", ["/sendfirsttexts", "/doneforday", "/campaign"])
+def test_usage_hints_fit(name: str) -> None:
+    command = next(c for c in MANIFEST["features"]["slash_commands"] if c["command"] == name)
+    assert len(command["description"]) <= 100 and len(command["usage_hint"]) <= 100
