@@ -120,7 +120,7 @@ def test_next_contact_card_renders_and_walks_with_skip(db: Database) -> None:
     assert card.contact_id == world.contact_ids[0]
     assert card.text == "Hi Contact0, it's Ada. Can we count on your vote?"
     assert card.custom_fields == {"ward": "7"}
-    assert card.textable_now and card.textable_at is None
+    assert card.textable_now and card.textable_at is None and card.hours_note is None
     assert card.remaining == 3 and card.can_edit
     skipped = next_contact_to_send(db, world.assignment_id, world.contact_ids[0], MORNING_NY)
     assert skipped is not None and skipped.contact_id == world.contact_ids[1]
@@ -140,6 +140,7 @@ def test_next_contact_prefers_textable_and_says_until_when(db: Database) -> None
     assert card is not None and card.contact_id == world.contact_ids[0]
     assert not card.textable_now
     assert card.textable_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+    assert card.hours_note is not None and "from 9 AM today" in card.hours_note
 
 
 def test_no_card_once_everything_is_sent(db: Database) -> None:

@@ -83,6 +83,7 @@ class SendCard:
     textable_at: datetime | None  # when texting hours open for this contact, if not now
     timezone: str
     remaining: int  # unsent first texts the texter holds, this one included
+    hours_note: str | None = None  # outside texting hours: the sentence saying until when
 
 
 @dataclass(frozen=True)
@@ -191,20 +192,29 @@ def _clock(moment: datetime) -> str:
     return f"{hour}{minutes} {'AM' if moment.hour < 12 else 'PM'}"
 
 
-def _check_texting_hours(campaign: Campaign, contact: CampaignContact, now: datetime) -> None:
+def _hours_note(
+    campaign: Campaign, contact: CampaignContact, now: datetime
+) -> tuple[str, datetime] | None:
+    """None inside texting hours; else the sentence saying until when, and that moment."""
     zone = _zone_name(contact.timezone, campaign.timezone)
     when = _textable_at(campaign, zone, now)
     if when is None:
-        return
+        return None
     day = (
         "today" if when.date() == now.astimezone(when.tzinfo).date() else f"{when:%A %B} {when.day}"
     )
-    raise OutsideTextingHours(
+    sentence = (
         f"It's outside texting hours for {_display_name(contact)} "
         f"({campaign.texting_hours_start}:00-{campaign.texting_hours_end}:00 their time). "
-        f"You can text them from {_clock(when)} {day} ({zone}).",
-        when,
+        f"You can text them from {_clock(when)} {day} ({zone})."
     )
+    return sentence, when
+
+
+def _check_texting_hours(campaign: Campaign, contact: CampaignContact, now: datetime) -> None:
+    note = _hours_note(campaign, contact, now)
+    if note is not None:
+        raise OutsideTextingHours(*note)
 
 
 def _load_contact(session: Session, contact_id: int, lock: bool) -> CampaignContact:
@@ -357,7 +367,7 @@ def next_contact_to_send(
         contact = session.get(CampaignContact, chosen.id)
         assert contact is not None
         zone = _zone_name(contact.timezone, campaign.timezone)
-        textable_at = _textable_at(campaign, zone, now)
+        note = _hours_note(campaign, contact, now)
         texter = _texter_name(session, assignment.user_id)
         return SendCard(
             contact_id=contact.id,
@@ -375,10 +385,11 @@ def next_contact_to_send(
             },
             text=render_script(campaign.script, contact_fields(contact), texter),
             can_edit=_can_edit(campaign),
-            textable_now=textable_at is None,
-            textable_at=textable_at,
+            textable_now=note is None,
+            textable_at=note[1] if note else None,
             timezone=zone,
             remaining=len(unsent),
+            hours_note=note[0] if note else None,
         )
 
 
