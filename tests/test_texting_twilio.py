@@ -78,6 +78,14 @@ def test_twilio_send_posts_to_the_messages_api(standin: TwilioStandIn) -> None:
     assert request.form["MessagingServiceSid"] == SERVICE
 
 
+def test_twilio_send_passes_the_status_callback_and_sender(standin: TwilioStandIn) -> None:
+    env = {**_env(standin), "TWILIO_STATUS_CALLBACK_URL": STATUS_URL}
+    message_service_from_env(env).send("+12025550123", "Hi", from_hint="+15005550006")
+    [request] = standin.requests
+    assert request.form["StatusCallback"] == STATUS_URL
+    assert request.form["From"] == "+15005550006"
+
+
 def test_twilio_error_answer_is_a_failed_outcome(standin: TwilioStandIn) -> None:
     standin.error = (400, 21211, "The 'To' number +1202 is not a valid phone number.")
     outcome = message_service_from_env(_env(standin)).send("+1202", "Hi")
