@@ -30,3 +30,7 @@ def serve_command(host: str) -> None:
         raise UserError(error.message) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve(settings, host=host)
+
+
+if __name__ == "__main__":
+    cli()
