@@ -89,6 +89,7 @@ class FakeSlack:
     calls: list[Call] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
     delays: dict[str, float] = field(default_factory=dict)
+    rate_limited: dict[str, int] = field(default_factory=dict)  # 429s to answer first
     names: dict[str, str] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
@@ -123,6 +124,16 @@ class FakeSlack:
                     return
                 method = url.path.rsplit("/", 1)[-1]
                 time.sleep(fake.delays.get(method, 0))
+                if fake._take_rate_limit(method):
+                    fake._record(Call(method, {**params, "_status": 429}, url.path))
+                    body = b'{"ok": false, "error": "ratelimited"}'
+                    self.send_response(429)
+                    self.send_header("Retry-After", "0")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 answer = fake._answer(method, params)
                 fake._record(Call(method, params, url.path))
                 self._send(200, json.dumps(answer).encode(), "application/json")
@@ -186,6 +197,13 @@ class FakeSlack:
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(params.get("view") or {})}}
         return {"ok": True}
+
+    def _take_rate_limit(self, method: str) -> bool:
+        with self._lock:
+            if self.rate_limited.get(method, 0) > 0:
+                self.rate_limited[method] -= 1
+                return True
+            return False
 
     def _record(self, call: Call) -> None:
         with self._lock:

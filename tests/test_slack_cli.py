@@ -29,14 +29,14 @@ def spokebot_command() -> list[str]:
 
 
 @pytest.fixture
-def served(tmp_path: Path, fake_slack: FakeSlack) -> Iterator[str]:
+def served(database_url: str, fake_slack: FakeSlack) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": fake_slack.api_url,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.db'}",
+        "DATABASE_URL": database_url,
         "PORT": str(port),
     }
     env.pop("SLACK_APP_TOKEN", None)

@@ -105,3 +105,19 @@ def test_serve_without_settings_exits_2(monkeypatch) -> None:
     assert result.exit_code == 2
     assert "SLACK_BOT_TOKEN" in result.output and "SLACK_SIGNING_SECRET" in result.output
     assert result.output.count("error:") == 1
+
+
+def test_rate_limited_web_api_calls_are_retried(slack: SlackHarness) -> None:
+    """A 429 from Slack is waited out and retried (slack-sdk's retry handlers)."""
+    org = make_org(slack.db)
+    campaign = make_campaign(slack.db, org)
+    add_contacts(slack.db, campaign, 5)
+    make_texter(slack.db, org, "U1")
+    slack.fake.rate_limited["views.publish"] = 1
+    answer = slack.command("/sendfirsttexts", user="U1")
+    assert "haven't joined" in slack.fake.response_to(answer.response_url)[0].text()
+    answer = slack.home_opened("U1", event_id="Ev429")
+    assert answer.status == 200
+    publishes = slack.fake.wait_for(lambda c: c.method == "views.publish", count=2)
+    assert publishes[0].params["_status"] == 429
+    assert "_status" not in publishes[1].params
