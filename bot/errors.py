@@ -25,8 +25,8 @@ def user_message(error: BaseException) -> tuple[str, str | None]:
         return error.message, None
     reference = uuid.uuid4().hex[:8]
     return (
-        "Sorry, something went wrong on our side and nothing was changed. Please try again in "
-        f"a minute; if it keeps happening, tell an admin (reference {reference}).",
+        "Sorry, something went wrong on our side. Please try again in a minute; if it keeps "
+        f"happening, tell an admin (reference {reference}).",
         reference,
     )
 
