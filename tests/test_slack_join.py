@@ -156,7 +156,10 @@ def test_rotated_link_refused(slack: SlackHarness) -> None:
 
 def test_not_launched_refused(slack: SlackHarness) -> None:
     _, campaign_id = setup_campaign(slack, started=False)
-    join = post_link(slack, campaign_id)
+    answer = slack.command("/campaign", f"link {campaign_id}", user=ADMIN, channel="C0VOLS")
+    # The admin is warned the link will refuse texters for now.
+    assert "isn't launched yet" in slack.fake.response_to(answer.response_url)[0].text()
+    join = slack.fake.wait_for(lambda c: c.method == "chat.postMessage")[0].button(ids.JOIN)
     assert "hasn't been launched" in refusal_for(slack, join["value"])
 
 

@@ -1,1 +1,14 @@
-"""Listeners grouped by kind; each module has one `register(app, deps)`."""
+"""Listeners grouped by kind; each module has one `register(app, deps)`.
+
+Adding to the bot:
+- a button: name its action id in `bot.ids`, write `def work(turn: Turn) -> None` in
+  `actions.py` (one core call, then `turn.reply`/`turn.show` with a message from
+  `bot.render`), and add it to the table in `actions.register`.
+- a slash command: a `work(turn)` in `commands.py`, listed in `COMMANDS` (and in
+  manifest.yml; a test checks both agree).
+- a `/campaign` subcommand: `@campaign_subcommand("name", "name ARGS", "what it does")` on a
+  `def run(turn: Turn, args: list[str]) -> None` in `commands.py` (help lists it).
+- an event or a modal: `events.py` / `views.py`, same shape.
+Every listener only acks; its work runs in a lazy listener (see bot.app.create_app), where
+a SpokebotError's `.message` reaches the user and anything else is logged with a reference.
+"""

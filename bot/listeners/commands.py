@@ -108,7 +108,7 @@ def campaign_link(turn: Turn, args: list[str]) -> None:
             turn.reply(messages.cannot_post_here())
             return
         raise
-    note = messages.join_link_not_draft_warning(link)
+    note = messages.join_link_warning(link)
     confirmation = messages.join_link_posted(link.title)
     if note:
         confirmation = messages.text_reply(f"{confirmation.text}\n{note}")

@@ -60,7 +60,7 @@ def join_link_posted(title: str) -> Reply:
     return text_reply(f"Posted the join link for “{escape(title)}” in this channel.")
 
 
-def join_link_not_draft_warning(link: JoinLink) -> str | None:
+def join_link_warning(link: JoinLink) -> str | None:
     """A note for the admin when the link will refuse texters as things stand."""
     if link.is_archived:
         return "Note: this campaign is archived, so the link will refuse everyone."
