@@ -66,3 +66,48 @@ def _stale() -> Exception:
     from core.errors import InvalidInput
 
     return InvalidInput("That button is out of date. Run the command again for a fresh one.")
+
+
+# Texting loop
+# Send card buttons: value "campaign_id:contact_id" (the acting user comes from the payload).
+SEND_TEXT = "send_text"
+RETRY_SEND = "retry_send"
+SKIP_CONTACT = "skip_contact"
+OPT_OUT_CONTACT = "opt_out_contact"
+EDIT_TEXT = "edit_text"
+SEND_CARD_BLOCK = "send_card"  # block_id prefix; every render gets a fresh suffix
+# The Edit modal (callback_id) and its input.
+EDIT_TEXT_MODAL = "edit_text_modal"
+EDIT_TEXT_BLOCK = "edit_text_block"
+EDIT_TEXT_INPUT = "edit_text_input"
+# Buttons on a contact's DM thread: value "contact_id".
+THREAD_CLOSE = "thread_close"
+THREAD_OPT_OUT = "thread_opt_out"
+THREAD_BLOCK = "thread"  # block_id prefix, fresh suffix per render
+# The texter's answers in a DM thread arrive as message.im events.
+EVENT_MESSAGE_IM = "message.im"
+EVENTS = (*EVENTS, EVENT_MESSAGE_IM)
+
+
+def contact_value(campaign_id: int, contact_id: int) -> str:
+    return f"{campaign_id}:{contact_id}"
+
+
+def parse_contact_value(value: str) -> tuple[int, int]:
+    campaign, _, contact = value.partition(":")
+    return _campaign_id(campaign), _campaign_id(contact)
+
+
+def thread_value(contact_id: int) -> str:
+    return str(contact_id)
+
+
+def parse_thread_value(value: str) -> int:
+    return _campaign_id(value)
+
+
+def fresh_block_id(prefix: str) -> str:
+    """A block_id no earlier render used, so Slack never keeps stale state for a new card."""
+    import uuid
+
+    return f"{prefix}:{uuid.uuid4().hex[:12]}"
