@@ -77,7 +77,9 @@ def test_serve_starts_migrates_and_answers(served: str, fake_slack: FakeSlack) -
         assert error.code == 401  # unsigned
 
 
-def test_socket_mode_when_app_token_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_socket_mode_when_app_token_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fake_slack: FakeSlack
+) -> None:
     import slack_bolt.adapter.socket_mode as socket_mode
 
     import bot.serve
@@ -92,12 +94,12 @@ def test_socket_mode_when_app_token_set(monkeypatch: pytest.MonkeyPatch, tmp_pat
             started.append("started")
 
     monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeHandler)
-    monkeypatch.setattr(bot.serve, "create_app", lambda settings, db: object())
     settings = Settings(
         bot_token="xoxb-1",
         signing_secret="",
         database_url=f"sqlite:///{tmp_path / 'socket.db'}",
         app_token="xapp-1",
+        api_url=fake_slack.api_url,
     )
     bot.serve.serve(settings)
     assert started == ["xapp-1", "started"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -94,6 +95,7 @@ def test_home_within_limits(count: int) -> None:
         notice=LONG,
     )
     check(view["blocks"], 100)
+    assert len(json.dumps(view)) < 250_000  # Slack's size limit for a Home view
     if count > 18:
         assert "more campaign" in str(view["blocks"][-1])
 
