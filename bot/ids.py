@@ -111,3 +111,69 @@ def fresh_block_id(prefix: str) -> str:
     import uuid
 
     return f"{prefix}:{uuid.uuid4().hex[:12]}"
+
+
+# Admin
+# /campaign texters panel (values "campaign_id:texter_user_id:offset"; offset = the page shown,
+# so the panel can be refreshed in place after an action).
+ADMIN_TEXTERS_PAGE = "admin_texters_page"  # value "campaign_id:offset"
+ADMIN_SET_MAX = "admin_set_max"
+ADMIN_REMOVE_UNSENT = "admin_remove_unsent"
+ADMIN_RELEASE_ALL = "admin_release_all"
+# /campaign review: value "campaign_id:texter_user_id (0 = everyone):status (or 'all')".
+ADMIN_UNASSIGN = "admin_unassign"
+# Admin Home quick actions: value "campaign_id".
+ADMIN_HOME_STATS = "admin_home_stats"
+ADMIN_HOME_TEXTERS = "admin_home_texters"
+ADMIN_HOME_SETTINGS = "admin_home_settings"
+# Modals (callback_id) and their inputs (block_id; the action_id inside is the same string).
+ADMIN_MAX_MODAL = "admin_max_modal"  # private_metadata "campaign_id:texter_user_id"
+ADMIN_MAX_INPUT = "admin_max_input"
+ADMIN_SETTINGS_MODAL = "admin_settings_modal"  # private_metadata "campaign_id"
+ADMIN_SETTING_DYNAMIC = "admin_setting_dynamic"
+ADMIN_SETTING_BATCH_SIZE = "admin_setting_batch_size"
+ADMIN_SETTING_STRATEGY = "admin_setting_strategy"
+ADMIN_SETTING_TAKE_CONVERSATIONS = "admin_setting_take_conversations"
+ADMIN_SETTING_DONE_FOR_THE_DAY = "admin_setting_done_for_the_day"
+ADMIN_SETTING_RELEASE_CONVERSATIONS = "admin_setting_release_conversations"
+ADMIN_SETTING_MAX_TEXTERS = "admin_setting_max_texters"
+ADMIN_SETTING_REQUEST_LABEL = "admin_setting_request_label"
+ADMIN_SETTING_REQUEST_MESSAGE = "admin_setting_request_message"
+# Shared files in a DM with the bot (contacts by CSV upload).
+EVENT_FILE_SHARE = {"type": "message", "subtype": "file_share"}
+REVIEW_EVERYONE = 0
+REVIEW_ALL_STATUSES = "all"
+
+
+def admin_texter_value(campaign_id: int, texter_user_id: int, offset: int) -> str:
+    return f"{campaign_id}:{texter_user_id}:{offset}"
+
+
+def parse_admin_texter_value(value: str) -> tuple[int, int, int]:
+    campaign, texter, offset = [*value.split(":"), "", "", ""][:3]
+    return _campaign_id(campaign), _campaign_id(texter), _campaign_id(offset)
+
+
+def admin_page_value(campaign_id: int, offset: int) -> str:
+    return f"{campaign_id}:{offset}"
+
+
+def parse_admin_page_value(value: str) -> tuple[int, int]:
+    campaign, _, offset = value.partition(":")
+    return _campaign_id(campaign), _campaign_id(offset)
+
+
+def admin_unassign_value(campaign_id: int, texter_user_id: int | None, status: str | None) -> str:
+    return f"{campaign_id}:{texter_user_id or REVIEW_EVERYONE}:{status or REVIEW_ALL_STATUSES}"
+
+
+def parse_admin_unassign_value(value: str) -> tuple[int, int | None, str | None]:
+    campaign, texter, status = [*value.split(":"), "", "", ""][:3]
+    texter_id = _campaign_id(texter)
+    if not status:
+        raise _stale()
+    return (
+        _campaign_id(campaign),
+        texter_id or None,
+        None if status == REVIEW_ALL_STATUSES else status,
+    )
