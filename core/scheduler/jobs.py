@@ -1,0 +1,131 @@
+"""One tick of each scheduled job: take the job's lease, do the work, tell people.
+
+Claim, then send, then undo on failure. A reminder (or a day's digest) is recorded as sent in
+the transaction that claims it, with a compare-and-swap the database arbitrates, so however
+many processes tick at once only one ever sends it. Sending happens after that commit; if the
+send raises, the claim is put back, so the next tick finds it due and sends it again. The one
+gap is a process killed between commit and send: that reminder is dropped (at most once,
+never twice) and comes back after REMINDER_REPEAT_MINUTES or with the next reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from core.db import Database
+from core.scheduler.lease import try_acquire
+from core.scheduler.notifier import Notifier
+from core.services.digest import build_digest, claim_digest, digests_due, undo_digest
+from core.services.reminders import claim_reminder, due_reminders, undo_reminder
+from core.services.stale import release_stale
+
+log = logging.getLogger("spokebot.scheduler")
+
+REMINDERS_JOB = "reply_reminders"
+STALE_JOB = "stale_releases"
+DIGEST_JOB = "admin_digest"
+
+
+@dataclass(frozen=True)
+class TickResult:
+    ran: bool  # False: another process holds this job's lease for this tick
+    sent: int = 0
+    failed: int = 0
+
+
+def lease_ttl(interval: timedelta) -> timedelta:
+    """Held for most of the interval: ticks of other processes within it skip the job, and the
+    holder's own next tick finds it expired even if its timer fires a little early."""
+    return interval * 0.9
+
+
+def run_reply_reminders(
+    db: Database,
+    notifier: Notifier,
+    now: datetime,
+    holder: str,
+    interval: timedelta,
+    environ: Mapping[str, str] | None = None,
+) -> TickResult:
+    if not try_acquire(db, REMINDERS_JOB, holder, now, lease_ttl(interval)):
+        return TickResult(ran=False)
+    sent = failed = 0
+    for due in due_reminders(db, now, environ):
+        claimed = claim_reminder(db, due, now)
+        if claimed is None:
+            continue  # another process claimed it since we looked
+        summary = claimed.summary
+        try:
+            notifier.send_reply_reminder(summary.slack_user_id, summary)
+        except Exception as error:  # one texter's failure must not stop the rest
+            log.warning(
+                "reply reminder to user %s failed (%s); retrying next tick",
+                summary.user_id,
+                type(error).__name__,
+            )
+            undo_reminder(db, claimed)
+            failed += 1
+        else:
+            sent += 1
+    return TickResult(ran=True, sent=sent, failed=failed)
+
+
+def run_stale_releases(
+    db: Database,
+    notifier: Notifier,
+    now: datetime,
+    holder: str,
+    interval: timedelta,
+    environ: Mapping[str, str] | None = None,
+) -> TickResult:
+    if not try_acquire(db, STALE_JOB, holder, now, lease_ttl(interval)):
+        return TickResult(ran=False)
+    sent = failed = 0
+    for notice in release_stale(db, now, environ):
+        # The release has happened either way; the notice is a courtesy and is not retried.
+        try:
+            notifier.send_stale_release_notice(notice.slack_user_id, notice)
+        except Exception as error:
+            log.warning(
+                "stale release notice to user %s failed (%s)", notice.user_id, type(error).__name__
+            )
+            failed += 1
+        else:
+            sent += 1
+    return TickResult(ran=True, sent=sent, failed=failed)
+
+
+def run_digest(
+    db: Database,
+    notifier: Notifier,
+    now: datetime,
+    holder: str,
+    interval: timedelta,
+    environ: Mapping[str, str] | None = None,
+) -> TickResult:
+    if not try_acquire(db, DIGEST_JOB, holder, now, lease_ttl(interval)):
+        return TickResult(ran=False)
+    sent = failed = 0
+    for due in digests_due(db, now, environ):
+        claim = claim_digest(db, due)
+        if claim is None:
+            continue
+        digest = build_digest(db, due.organization_id, due.day)
+        if not digest.campaigns:
+            continue  # nothing in progress: the day counts as done, nothing to post
+        try:
+            notifier.post_digest(due.channel, digest)
+        except Exception as error:
+            log.warning(
+                "digest for organization %s failed (%s); retrying next tick",
+                due.organization_id,
+                type(error).__name__,
+            )
+            undo_digest(db, claim)
+            failed += 1
+        else:
+            sent += 1
+    return TickResult(ran=True, sent=sent, failed=failed)

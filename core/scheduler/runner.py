@@ -1,0 +1,105 @@
+"""APScheduler wiring: the three jobs on timers, each tick guarded so none crashes the bot."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from core.db import Database
+from core.models import utcnow
+from core.org_settings import effective_setting
+from core.scheduler.jobs import (
+    DIGEST_JOB,
+    REMINDERS_JOB,
+    STALE_JOB,
+    TickResult,
+    run_digest,
+    run_reply_reminders,
+    run_stale_releases,
+)
+from core.scheduler.notifier import Notifier
+
+log = logging.getLogger("spokebot.scheduler")
+
+Clock = Callable[[], datetime]
+DIGEST_CHECK_INTERVAL = timedelta(hours=1)
+
+
+def default_holder() -> str:
+    """Names this process in job_lease rows (for people reading the table)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:128]
+
+
+class Ticks:
+    """The scheduled jobs bound to one database, notifier and clock; each method is one tick
+    that logs and swallows any error (the next tick retries)."""
+
+    def __init__(
+        self,
+        db: Database,
+        notifier: Notifier,
+        clock: Clock = utcnow,
+        holder: str | None = None,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.db = db
+        self.notifier = notifier
+        self.clock = clock
+        self.holder = holder or default_holder()
+        self.environ = environ
+        minutes = effective_setting(None, "REMINDER_INTERVAL_MINUTES", environ)
+        self.interval = timedelta(minutes=minutes)
+
+    def reply_reminders(self) -> TickResult | None:
+        return self._guarded(REMINDERS_JOB, run_reply_reminders, self.interval)
+
+    def stale_releases(self) -> TickResult | None:
+        return self._guarded(STALE_JOB, run_stale_releases, self.interval)
+
+    def digest(self) -> TickResult | None:
+        return self._guarded(DIGEST_JOB, run_digest, DIGEST_CHECK_INTERVAL)
+
+    def _guarded(
+        self, name: str, job: Callable[..., TickResult], interval: timedelta
+    ) -> TickResult | None:
+        try:
+            result = job(self.db, self.notifier, self.clock(), self.holder, interval, self.environ)
+        except Exception as error:  # a bad tick must never stop the scheduler
+            # Class name only: driver messages can carry connection strings.
+            log.error("scheduled job %s failed (%s); next tick retries", name, type(error).__name__)
+            return None
+        if result.ran and (result.sent or result.failed):
+            log.info("%s: %d sent, %d failed", name, result.sent, result.failed)
+        return result
+
+
+def build_scheduler(
+    db: Database,
+    notifier: Notifier,
+    clock: Clock = utcnow,
+    *,
+    holder: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> BackgroundScheduler:
+    """A not-yet-started scheduler: reminders and stale releases every REMINDER_INTERVAL_MINUTES
+    (environment, default 15), the digest check hourly. All run once right after start."""
+    ticks = Ticks(db, notifier, clock, holder, environ)
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        # One run at a time per job; runs missed while busy or asleep collapse into one.
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
+    )
+    first = datetime.now(UTC)
+    every = IntervalTrigger(seconds=ticks.interval.total_seconds(), timezone=UTC)
+    scheduler.add_job(ticks.reply_reminders, every, id=REMINDERS_JOB, next_run_time=first)
+    scheduler.add_job(ticks.stale_releases, every, id=STALE_JOB, next_run_time=first)
+    hourly = IntervalTrigger(seconds=DIGEST_CHECK_INTERVAL.total_seconds(), timezone=UTC)
+    scheduler.add_job(ticks.digest, hourly, id=DIGEST_JOB, next_run_time=first)
+    return scheduler

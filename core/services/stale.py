@@ -1,0 +1,163 @@
+"""Stale releases (off by default): work a texter sat on goes back to the pool.
+
+Replies unhandled for STALE_REPLY_RELEASE_MINUTES become takeable by vetted texters; first
+texts held unsent for STALE_INITIALS_RELEASE_HOURS become claimable by the next batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, and_, exists, select, update
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.models import Assignment, Campaign, CampaignContact, Message, Organization, User
+from core.org_settings import effective_setting
+from core.statuses import Direction, MessageStatus
+
+Contact = CampaignContact
+
+
+@dataclass(frozen=True)
+class ReleasedInCampaign:
+    campaign_id: int
+    title: str
+    replies: int
+    initials: int
+
+
+@dataclass(frozen=True)
+class StaleReleaseNotice:
+    """What one texter is told was taken back, per campaign."""
+
+    user_id: int
+    slack_user_id: str
+    campaigns: tuple[ReleasedInCampaign, ...]
+
+    @property
+    def replies(self) -> int:
+        return sum(c.replies for c in self.campaigns)
+
+    @property
+    def initials(self) -> int:
+        return sum(c.initials for c in self.campaigns)
+
+
+def release_stale(
+    db: Database, now: datetime, environ: Mapping[str, str] | None = None
+) -> list[StaleReleaseNotice]:
+    """Release stale replies and unsent first texts in every organization that turned it on."""
+    released: dict[tuple[int, int], list[int]] = {}  # (assignment, campaign) -> [replies, initials]
+    with db.uow(read_only=True) as uow:
+        orgs = uow.session.execute(select(Organization.id, Organization.settings)).all()
+    for org_id, settings in orgs:
+        # 0 is treated as off too: releasing every reply the moment it lands is never meant.
+        reply_minutes = effective_setting(settings, "STALE_REPLY_RELEASE_MINUTES", environ)
+        initial_hours = effective_setting(settings, "STALE_INITIALS_RELEASE_HOURS", environ)
+        if reply_minutes:
+            cutoff = now - timedelta(minutes=reply_minutes)
+            for key, count in _release(db, org_id, _stale_reply(cutoff)).items():
+                released.setdefault(key, [0, 0])[0] += count
+        if initial_hours:
+            cutoff = now - timedelta(hours=initial_hours)
+            for key, count in _release(db, org_id, _stale_initial(cutoff)).items():
+                released.setdefault(key, [0, 0])[1] += count
+    return _notices(db, released)
+
+
+def _stale_reply(cutoff: datetime) -> ColumnElement[bool]:
+    inbound = and_(
+        Message.campaign_contact_id == Contact.id, Message.direction == Direction.INBOUND.value
+    )
+    # The latest inbound is older than the cutoff: an old one exists and no newer one does.
+    return and_(
+        Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+        exists().where(inbound, Message.created_at <= cutoff),
+        ~exists().where(inbound, Message.created_at > cutoff),
+    )
+
+
+def _stale_initial(cutoff: datetime) -> ColumnElement[bool]:
+    # updated_at is set when a batch claims the contact (core/services/contact_pool.py) and
+    # nothing else touches an unsent contact's row, so it stands in for "assigned at".
+    return and_(
+        Contact.message_status == MessageStatus.NEEDS_MESSAGE.value,
+        Contact.updated_at <= cutoff,
+    )
+
+
+def _release(db: Database, org_id: int, stale: ColumnElement[bool]) -> dict[tuple[int, int], int]:
+    with db.uow(read_only=True) as uow:
+        assignments = uow.session.execute(
+            select(Contact.assignment_id, Contact.campaign_id)
+            .join(Campaign, Campaign.id == Contact.campaign_id)
+            .where(
+                Campaign.organization_id == org_id,
+                Campaign.is_started.is_(True),
+                Campaign.is_archived.is_(False),
+                Contact.assignment_id.is_not(None),
+                Contact.is_opted_out.is_(False),
+                stale,
+            )
+            .group_by(Contact.assignment_id, Contact.campaign_id)
+        ).all()
+    counts = {}
+    for assignment_id, campaign_id in assignments:
+        count = _release_one(db, assignment_id, stale)
+        if count:
+            counts[(assignment_id, campaign_id)] = count
+    return counts
+
+
+def _release_one(db: Database, assignment_id: int, stale: ColumnElement[bool]) -> int:
+    # One short transaction per texter, under the same assignment row lock as a batch request
+    # and Done for the Day; the WHERE re-checks staleness, so a contact answered or replied
+    # to since the scan stays with its texter.
+    with db.uow() as uow:
+        session = uow.session
+        session.execute(
+            select(Assignment.id).where(Assignment.id == assignment_id).with_for_update()
+        )
+        ids = session.scalars(
+            update(Contact)
+            .where(Contact.assignment_id == assignment_id, Contact.is_opted_out.is_(False), stale)
+            .values(assignment_id=None)
+            .returning(Contact.id)
+            .execution_options(synchronize_session=False)
+        ).all()
+        uow.commit()
+        return len(ids)
+
+
+def _notices(db: Database, released: dict[tuple[int, int], list[int]]) -> list[StaleReleaseNotice]:
+    if not released:
+        return []
+    with db.uow(read_only=True) as uow:
+        rows = _assignment_rows(uow.session, [a for a, _ in released])
+    per_user: dict[int, tuple[str, list[ReleasedInCampaign]]] = {}
+    for (assignment_id, campaign_id), (replies, initials) in released.items():
+        user_id, slack_id, title = rows[assignment_id]
+        entry = per_user.setdefault(user_id, (slack_id, []))
+        entry[1].append(ReleasedInCampaign(campaign_id, title, replies, initials))
+    return [
+        StaleReleaseNotice(
+            user_id, slack_id, tuple(sorted(items, key=lambda c: (c.title, c.campaign_id)))
+        )
+        for user_id, (slack_id, items) in sorted(per_user.items())
+    ]
+
+
+def _assignment_rows(session: Session, ids: list[int]) -> dict[int, tuple[int, str, str]]:
+    rows = session.execute(
+        select(Assignment.id, User.id, User.slack_user_id, Campaign.title)
+        .join(User, User.id == Assignment.user_id)
+        .join(Campaign, Campaign.id == Assignment.campaign_id)
+        .where(Assignment.id.in_(ids))
+    ).all()
+    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+
+
+__all__ = ["ReleasedInCampaign", "StaleReleaseNotice", "release_stale"]
