@@ -9,13 +9,23 @@ from slack_bolt import App, BoltResponse, Respond
 from slack_sdk import WebClient
 
 from bot.errors import report_error
-from bot.listeners import actions, commands, events, views
+from bot.listeners import (
+    actions,
+    admin_actions,
+    admin_commands,
+    admin_upload,
+    commands,
+    events,
+    views,
+)
 from bot.listeners.common import Deps
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
 
 LISTENER_GROUPS = (commands, actions, events, views)
+# The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
+LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
 
 
 def create_app(

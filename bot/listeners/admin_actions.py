@@ -1,0 +1,290 @@
+"""Admin buttons (Texters panel, Message Review Unassign, admin Home) and modal submissions.
+
+Button values only say which campaign, texter or page; the actor is re-identified from the
+payload's user and team, and core checks the role, so a stale or forwarded message can be
+clicked safely. Modal submissions are answered in the ack itself: invalid input and
+refusals come back inline (response_action "errors") with nothing saved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from bot import ids
+from bot.listeners.admin_commands import open_settings, show, show_stats, texters_page
+from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.render import admin
+from core.errors import InvalidInput, SpokebotError
+from core.services import admin_gate, admin_lookup, release
+from core.services.admin import (
+    CampaignSettingsChange,
+    set_max_contacts,
+    update_campaign_settings,
+    validate_settings_change,
+)
+from core.services.campaigns import DEFAULT_BATCH_SIZE
+from core.statuses import MessageStatus
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = {
+        ids.ADMIN_TEXTERS_PAGE: texters_page_clicked,
+        ids.ADMIN_SET_MAX: set_max_clicked,
+        ids.ADMIN_REMOVE_UNSENT: remove_unsent_clicked,
+        ids.ADMIN_RELEASE_ALL: release_all_clicked,
+        ids.ADMIN_UNASSIGN: unassign_clicked,
+        ids.ADMIN_HOME_STATS: home_stats_clicked,
+        ids.ADMIN_HOME_TEXTERS: home_texters_clicked,
+        ids.ADMIN_HOME_SETTINGS: home_settings_clicked,
+    }
+    for action_id, work in handlers.items():
+        app.action(action_id)(ack=ack_now, lazy=[lazy(deps, work)])
+
+    # Submissions are validated and saved inside the ack: only the ack can put errors
+    # under the fields, and the work is a few quick queries.
+    def max_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        submit_max_amount(Turn(deps, body, client, None), ack)
+
+    def settings_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        submit_settings(Turn(deps, body, client, None), ack)
+
+    app.view(ids.ADMIN_MAX_MODAL)(max_submitted)
+    app.view(ids.ADMIN_SETTINGS_MODAL)(settings_submitted)
+
+
+def _value(turn: Turn) -> str:
+    return str(turn.body["actions"][0].get("value", ""))
+
+
+# --- Texters panel -------------------------------------------------------------------------
+
+
+def texters_page_clicked(turn: Turn) -> None:
+    campaign_id, offset = ids.parse_admin_page_value(_value(turn))
+    show(turn, texters_page(turn, campaign_id, offset), replace=True)
+
+
+def set_max_clicked(turn: Turn) -> None:
+    campaign_id, texter_user_id, _offset = ids.parse_admin_texter_value(_value(turn))
+    identity = turn.identity()
+    texter = admin_lookup.texter_cap(
+        turn.db,
+        identity.user_id,
+        identity.organization_id,
+        campaign_id,
+        texter_user_id,
+        admin_gate.MANAGE,
+    )
+    turn.client.views_open(
+        trigger_id=turn.body["trigger_id"],
+        view=admin.max_amount_modal(campaign_id, texter_user_id, texter.name, texter.max_contacts),
+    )
+
+
+def _release_clicked(turn: Turn, *, everything: bool) -> None:
+    campaign_id, texter_user_id, offset = ids.parse_admin_texter_value(_value(turn))
+    identity = turn.identity()
+    texter = admin_lookup.texter_cap(
+        turn.db,
+        identity.user_id,
+        identity.organization_id,
+        campaign_id,
+        texter_user_id,
+        admin_gate.VIEW,
+    )
+    work = release.release_all if everything else release.remove_unsent
+    result = work(turn.db, identity.user_id, campaign_id, texter_user_id)
+    notice = admin.admin_release_sentence(texter.name, result, everything=everything)
+    show(turn, texters_page(turn, campaign_id, offset, notice=notice), replace=True)
+
+
+def remove_unsent_clicked(turn: Turn) -> None:
+    _release_clicked(turn, everything=False)
+
+
+def release_all_clicked(turn: Turn) -> None:
+    _release_clicked(turn, everything=True)
+
+
+# --- Message Review ------------------------------------------------------------------------
+
+
+def unassign_clicked(turn: Turn) -> None:
+    campaign_id, texter_user_id, status_value = ids.parse_admin_unassign_value(_value(turn))
+    try:
+        status = MessageStatus(status_value) if status_value else None
+    except ValueError:
+        raise InvalidInput(
+            "That button is out of date. Run the command again for a fresh one."
+        ) from None
+    identity = turn.identity()
+    admin_lookup.campaign_title(
+        turn.db, identity.user_id, identity.organization_id, campaign_id, admin_gate.VIEW
+    )
+    result = release.unassign_contacts(
+        turn.db,
+        identity.user_id,
+        campaign_id,
+        texter_user_id=texter_user_id,
+        statuses=[status] if status else None,
+    )
+    show(turn, admin.unassigned(result), replace=True)
+
+
+# --- admin Home ----------------------------------------------------------------------------
+
+
+def home_stats_clicked(turn: Turn) -> None:
+    show_stats(turn, ids.parse_campaign_value(_value(turn)))
+
+
+def home_texters_clicked(turn: Turn) -> None:
+    show(turn, texters_page(turn, ids.parse_campaign_value(_value(turn)), 0))
+
+
+def home_settings_clicked(turn: Turn) -> None:
+    open_settings(turn, ids.parse_campaign_value(_value(turn)))
+
+
+# --- modal submissions ---------------------------------------------------------------------
+
+
+def _state(turn: Turn) -> dict[str, dict[str, Any]]:
+    values = turn.body["view"]["state"]["values"]
+    return {block_id: next(iter(actions.values()), {}) for block_id, actions in values.items()}
+
+
+def _text(state: dict[str, dict[str, Any]], block_id: str) -> str:
+    return str((state.get(block_id) or {}).get("value") or "")
+
+
+def _choice(state: dict[str, dict[str, Any]], block_id: str) -> str:
+    return str(((state.get(block_id) or {}).get("selected_option") or {}).get("value") or "")
+
+
+def _checked(state: dict[str, dict[str, Any]], block_id: str) -> set[str]:
+    options = (state.get(block_id) or {}).get("selected_options") or []
+    return {str(option.get("value")) for option in options}
+
+
+def _metadata_ids(turn: Turn, count: int) -> list[int]:
+    parts = str(turn.body["view"].get("private_metadata") or "").split(":")
+    if len(parts) != count or not all(p.isdigit() for p in parts):
+        raise InvalidInput("This form is out of date. Run the command again for a fresh one.")
+    return [int(p) for p in parts]
+
+
+def submit_max_amount(turn: Turn, ack: Ack) -> None:
+    raw = _text(_state(turn), ids.ADMIN_MAX_INPUT)
+    try:
+        campaign_id, texter_user_id = _metadata_ids(turn, 2)
+        identity = turn.identity()
+        texter = admin_lookup.texter_cap(
+            turn.db,
+            identity.user_id,
+            identity.organization_id,
+            campaign_id,
+            texter_user_id,
+            admin_gate.MANAGE,
+        )
+        saved = set_max_contacts(turn.db, identity.user_id, campaign_id, texter_user_id, raw)
+    except SpokebotError as error:
+        ack(response_action="errors", errors={ids.ADMIN_MAX_INPUT: error.message})
+        return
+    ack(
+        response_action="update",
+        view=admin.done_modal(
+            "Max amount saved",
+            f"{texter.name}'s max amount is now {admin.max_amount_words(saved)}.",
+        ),
+    )
+
+
+def _settings_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettingsChange, str]:
+    """The campaign part of the form, and the raw batch size (checked separately, because
+    an empty or non-numeric one never reaches the dataclass's int field)."""
+    raw_batch = _text(state, ids.ADMIN_SETTING_BATCH_SIZE).strip()
+    strategy = _choice(state, ids.ADMIN_SETTING_STRATEGY)
+    strategies = [strategy] if strategy else []
+    if admin.SECONDARY_STRATEGY in _checked(state, ids.ADMIN_SETTING_TAKE_CONVERSATIONS):
+        strategies.append(admin.SECONDARY_STRATEGY)
+    label = _text(state, ids.ADMIN_SETTING_REQUEST_LABEL).strip()
+    change = CampaignSettingsChange(
+        use_dynamic_assignment=_choice(state, ids.ADMIN_SETTING_DYNAMIC) == admin.ON,
+        batch_size=int(raw_batch) if raw_batch.isdigit() else None,
+        strategies=strategies or None,
+        request_button_label=label or None,
+        request_message=_text(state, ids.ADMIN_SETTING_REQUEST_MESSAGE).strip(),
+    )
+    return change, raw_batch
+
+
+# Field of CampaignSettingsChange / organization setting -> the modal block showing it.
+CHANGE_BLOCKS = {
+    "batch_size": ids.ADMIN_SETTING_BATCH_SIZE,
+    "strategies": ids.ADMIN_SETTING_STRATEGY,
+    "request_button_label": ids.ADMIN_SETTING_REQUEST_LABEL,
+    "request_message": ids.ADMIN_SETTING_REQUEST_MESSAGE,
+    "DONE_FOR_THE_DAY_ENABLED": ids.ADMIN_SETTING_DONE_FOR_THE_DAY,
+    "RELEASE_CONVERSATIONS_ALLOWED": ids.ADMIN_SETTING_RELEASE_CONVERSATIONS,
+    "MAX_TEXTERS_PER_CAMPAIGN": ids.ADMIN_SETTING_MAX_TEXTERS,
+}
+
+
+def settings_errors(
+    change: CampaignSettingsChange, raw_batch: str, organization: dict[str, str]
+) -> dict[str, str]:
+    """block_id -> what is wrong, for every field at once."""
+    errors = {
+        CHANGE_BLOCKS.get(field, ids.ADMIN_SETTING_DYNAMIC): message
+        for field, message in validate_settings_change(change).items()
+    }
+    if not raw_batch.isdigit():
+        errors[ids.ADMIN_SETTING_BATCH_SIZE] = (
+            f"The batch size must be a whole number of 1 or more (Spoke's default is "
+            f"{DEFAULT_BATCH_SIZE}), not “{raw_batch}”."
+            if raw_batch
+            else f"Give a batch size (Spoke's default is {DEFAULT_BATCH_SIZE})."
+        )
+    for key, message in admin_lookup.validate_organization_settings(organization).items():
+        errors[CHANGE_BLOCKS[key]] = message
+    return errors
+
+
+def submit_settings(turn: Turn, ack: Ack) -> None:
+    state = _state(turn)
+    change, raw_batch = _settings_change(state)
+    organization = {
+        "DONE_FOR_THE_DAY_ENABLED": _boolean(_choice(state, ids.ADMIN_SETTING_DONE_FOR_THE_DAY)),
+        "RELEASE_CONVERSATIONS_ALLOWED": _boolean(
+            _choice(state, ids.ADMIN_SETTING_RELEASE_CONVERSATIONS)
+        ),
+        "MAX_TEXTERS_PER_CAMPAIGN": _text(state, ids.ADMIN_SETTING_MAX_TEXTERS),
+    }
+    errors = settings_errors(change, raw_batch, organization)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    try:
+        (campaign_id,) = _metadata_ids(turn, 1)
+        identity = turn.identity()
+        actor, org = identity.user_id, identity.organization_id
+        title = admin_lookup.campaign_title(turn.db, actor, org, campaign_id, admin_gate.MANAGE)
+        # Role first (nothing saved when refused), then the campaign, then the organization.
+        admin_lookup.settings_form(turn.db, actor, org, campaign_id)
+        update_campaign_settings(turn.db, actor, campaign_id, change)
+        admin_lookup.set_organization_settings(turn.db, actor, org, organization)
+    except SpokebotError as error:
+        ack(response_action="errors", errors={ids.ADMIN_SETTING_DYNAMIC: error.message})
+        return
+    ack(
+        response_action="update",
+        view=admin.done_modal("Settings saved", f"The settings of “{title}” are saved."),
+    )
+
+
+def _boolean(choice: str) -> str:
+    return "true" if choice == admin.ON else "false"
