@@ -47,10 +47,10 @@ def run_reply_reminders(
     notifier: Notifier,
     now: datetime,
     holder: str,
-    interval: timedelta,
+    lease_for: timedelta,
     environ: Mapping[str, str] | None = None,
 ) -> TickResult:
-    if not try_acquire(db, REMINDERS_JOB, holder, now, lease_ttl(interval)):
+    if not try_acquire(db, REMINDERS_JOB, holder, now, lease_for):
         return TickResult(ran=False)
     sent = failed = 0
     for due in due_reminders(db, now, environ):
@@ -78,10 +78,10 @@ def run_stale_releases(
     notifier: Notifier,
     now: datetime,
     holder: str,
-    interval: timedelta,
+    lease_for: timedelta,
     environ: Mapping[str, str] | None = None,
 ) -> TickResult:
-    if not try_acquire(db, STALE_JOB, holder, now, lease_ttl(interval)):
+    if not try_acquire(db, STALE_JOB, holder, now, lease_for):
         return TickResult(ran=False)
     sent = failed = 0
     for notice in release_stale(db, now, environ):
@@ -103,10 +103,10 @@ def run_digest(
     notifier: Notifier,
     now: datetime,
     holder: str,
-    interval: timedelta,
+    lease_for: timedelta,
     environ: Mapping[str, str] | None = None,
 ) -> TickResult:
-    if not try_acquire(db, DIGEST_JOB, holder, now, lease_ttl(interval)):
+    if not try_acquire(db, DIGEST_JOB, holder, now, lease_for):
         return TickResult(ran=False)
     sent = failed = 0
     for due in digests_due(db, now, environ):

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.db import Database
@@ -20,6 +21,7 @@ from core.scheduler.jobs import (
     REMINDERS_JOB,
     STALE_JOB,
     TickResult,
+    lease_ttl,
     run_digest,
     run_reply_reminders,
     run_stale_releases,
@@ -29,7 +31,10 @@ from core.scheduler.notifier import Notifier
 log = logging.getLogger("spokebot.scheduler")
 
 Clock = Callable[[], datetime]
-DIGEST_CHECK_INTERVAL = timedelta(hours=1)
+# The digest check runs at the top of every hour. Its lease is short: the per-organization
+# claim already keeps the digest single, and the hour's check must not be blocked by the
+# check the same process ran at start-up a few minutes earlier.
+DIGEST_LEASE = timedelta(minutes=5)
 
 
 def default_holder() -> str:
@@ -58,19 +63,19 @@ class Ticks:
         self.interval = timedelta(minutes=minutes)
 
     def reply_reminders(self) -> TickResult | None:
-        return self._guarded(REMINDERS_JOB, run_reply_reminders, self.interval)
+        return self._guarded(REMINDERS_JOB, run_reply_reminders, lease_ttl(self.interval))
 
     def stale_releases(self) -> TickResult | None:
-        return self._guarded(STALE_JOB, run_stale_releases, self.interval)
+        return self._guarded(STALE_JOB, run_stale_releases, lease_ttl(self.interval))
 
     def digest(self) -> TickResult | None:
-        return self._guarded(DIGEST_JOB, run_digest, DIGEST_CHECK_INTERVAL)
+        return self._guarded(DIGEST_JOB, run_digest, DIGEST_LEASE)
 
     def _guarded(
-        self, name: str, job: Callable[..., TickResult], interval: timedelta
+        self, name: str, job: Callable[..., TickResult], lease_for: timedelta
     ) -> TickResult | None:
         try:
-            result = job(self.db, self.notifier, self.clock(), self.holder, interval, self.environ)
+            result = job(self.db, self.notifier, self.clock(), self.holder, lease_for, self.environ)
         except Exception as error:  # a bad tick must never stop the scheduler
             # Class name only: driver messages can carry connection strings.
             log.error("scheduled job %s failed (%s); next tick retries", name, type(error).__name__)
@@ -89,7 +94,7 @@ def build_scheduler(
     environ: Mapping[str, str] | None = None,
 ) -> BackgroundScheduler:
     """A not-yet-started scheduler: reminders and stale releases every REMINDER_INTERVAL_MINUTES
-    (environment, default 15), the digest check hourly. All run once right after start."""
+    (environment, default 15), the digest check at the top of every hour; all run once at start."""
     ticks = Ticks(db, notifier, clock, holder, environ)
     scheduler = BackgroundScheduler(
         timezone=UTC,
@@ -100,6 +105,6 @@ def build_scheduler(
     every = IntervalTrigger(seconds=ticks.interval.total_seconds(), timezone=UTC)
     scheduler.add_job(ticks.reply_reminders, every, id=REMINDERS_JOB, next_run_time=first)
     scheduler.add_job(ticks.stale_releases, every, id=STALE_JOB, next_run_time=first)
-    hourly = IntervalTrigger(seconds=DIGEST_CHECK_INTERVAL.total_seconds(), timezone=UTC)
+    hourly = CronTrigger(minute=0, timezone=UTC)
     scheduler.add_job(ticks.digest, hourly, id=DIGEST_JOB, next_run_time=first)
     return scheduler
