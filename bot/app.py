@@ -16,14 +16,16 @@ from bot.listeners import (
     admin_upload,
     commands,
     events,
+    texting,
     views,
 )
 from bot.listeners.common import Deps
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
+from core.messaging import MessageService, message_service_from_env
 
-LISTENER_GROUPS = (commands, actions, events, views)
+LISTENER_GROUPS = (commands, actions, events, views, texting)
 # The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
 LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
 
@@ -35,6 +37,7 @@ def create_app(
     client: WebClient | None = None,
     directory: SlackDirectory | None = None,
     token_verification_enabled: bool = True,
+    message_service: MessageService | None = None,
 ) -> App:
     """The Slack app for `settings` and `db`.
 
@@ -52,7 +55,7 @@ def create_app(
         token_verification_enabled=token_verification_enabled,
         logger=logging.getLogger("spokebot.bolt"),
     )
-    deps = Deps(db, directory or SlackDirectory())
+    deps = Deps(db, directory or SlackDirectory(), message_service or message_service_from_env())
     for group in LISTENER_GROUPS:
         group.register(app, deps)
 

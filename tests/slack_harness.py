@@ -30,6 +30,7 @@ from bot.app import create_app
 from bot.settings import Settings
 from bot.web import create_wsgi_app
 from core.db import Database
+from core.messaging import MessageService
 
 SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
@@ -255,7 +256,13 @@ class Response:
 class SlackHarness:
     """The real app over HTTP, with a FakeSlack behind it."""
 
-    def __init__(self, db: Database, fake: FakeSlack, secret: str = SIGNING_SECRET) -> None:
+    def __init__(
+        self,
+        db: Database,
+        fake: FakeSlack,
+        secret: str = SIGNING_SECRET,
+        message_service: MessageService | None = None,
+    ) -> None:
         self.db = db
         self.fake = fake
         self.secret = secret
@@ -265,7 +272,7 @@ class SlackHarness:
             database_url="(given)",
             api_url=fake.api_url,
         )
-        self.app = create_app(settings, db)
+        self.app = create_app(settings, db, message_service=message_service)
         self.server = waitress.create_server(
             create_wsgi_app(self.app, db), host="127.0.0.1", port=0, threads=8
         )

@@ -21,6 +21,13 @@ SCOPE_FOR_METHOD = {
     "conversations_open": "im:write",
     "users_info": "users:read",
     "views_publish": None,  # no scope needed
+    "views_open": None,  # no scope needed (the Edit modal)
+}
+
+# The events the app subscribes to, and the scope each needs.
+SCOPE_FOR_EVENT = {
+    "app_home_opened": None,
+    "message.im": "im:history",
 }
 
 
@@ -59,6 +66,9 @@ def test_scopes_are_the_smallest_set_covering_the_calls() -> None:
     calls = bot_web_api_calls()
     assert calls <= set(SCOPE_FOR_METHOD), f"add the new method's scope: {calls}"
     needed = {"commands"} | {SCOPE_FOR_METHOD[m] for m in calls if SCOPE_FOR_METHOD[m]}
+    events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
+    assert set(events) <= set(SCOPE_FOR_EVENT), f"add the new event's scope: {events}"
+    needed |= {SCOPE_FOR_EVENT[e] for e in events if SCOPE_FOR_EVENT[e]}
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
 

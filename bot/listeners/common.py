@@ -15,6 +15,7 @@ from bot.render.home import home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
 from core.errors import SpokebotError
+from core.messaging import FakeMessageService, MessageService
 from core.services.identity import Identity, identify
 from core.services.organizations import organization_settings
 from core.services.texter_home import texter_campaigns
@@ -24,6 +25,8 @@ from core.services.texter_home import texter_campaigns
 class Deps:
     db: Database
     directory: SlackDirectory = field(default_factory=SlackDirectory)
+    # Built once at startup (MESSAGE_SERVICE via core's factory); the fake by default.
+    message_service: MessageService = field(default_factory=FakeMessageService)
 
 
 def ack_now(ack: Ack) -> None:

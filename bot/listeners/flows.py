@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.listeners.common import Turn
+from bot.listeners.texting import present_batch
 from bot.render import messages
 from core.errors import NotAllowed, NotFound
 from core.services.batches import request_batch
@@ -52,7 +53,11 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     result = request_batch(turn.db, campaign_id, identity.user_id)
-    turn.show(messages.batch_result(title, result), replace=replace, changed=bool(result.assigned))
+    notice = messages.batch_result(title, result)
+    # With first texts to send, the first contact's send card carries the answer.
+    if present_batch(turn, campaign_id, result, notice, replace=replace):
+        return
+    turn.show(notice, replace=replace, changed=bool(result.assigned))
 
 
 def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: bool) -> None:

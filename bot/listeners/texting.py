@@ -1,0 +1,276 @@
+"""The texting loop in Slack: the send card (Send, Retry, Skip, Opt out, Edit), the Edit
+modal, a contact's DM thread (Close, Opt out) and the texter's answers in it (message.im).
+
+Each click re-checks on the server: core sends under the contact's row lock and refuses a
+contact already sent, so a stale card's Send never sends twice; the card is then replaced
+by the next contact with a sentence saying why.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from slack_bolt import App, Respond
+
+from bot import ids
+from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.notify import SlackTexterNotifier
+from bot.render import Reply
+from bot.render import send_card as cards
+from bot.render import threads as thread_render
+from bot.render.send_card import contact_name
+from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
+from core.services.batches import BatchResult, can_request_more
+from core.services.slack_support import campaign_title_in_org, claim_event
+from core.services.texting import (
+    SendCard,
+    SendResult,
+    close_conversation,
+    conversation,
+    next_contact_to_send,
+    opt_out_contact,
+    send_first_text,
+    send_reply,
+)
+from core.services.threads import assignment_for, contact_campaign, thread_at
+
+log = logging.getLogger("spokebot.texting")
+
+
+def register(app: App, deps: Deps) -> None:
+    handlers = {
+        ids.SEND_TEXT: send_clicked,
+        ids.RETRY_SEND: send_clicked,
+        ids.SKIP_CONTACT: skip_clicked,
+        ids.OPT_OUT_CONTACT: opt_out_clicked,
+        ids.EDIT_TEXT: edit_clicked,
+        ids.THREAD_CLOSE: thread_close_clicked,
+        ids.THREAD_OPT_OUT: thread_opt_out_clicked,
+    }
+    for action_id, work in handlers.items():
+        app.action(action_id)(ack=ack_now, lazy=[lazy(deps, work)])
+    app.view(ids.EDIT_TEXT_MODAL)(ack=ack_now, lazy=[lazy(deps, edit_submitted)])
+    # Plain DM messages only: file_share (CSV uploads) and other subtypes belong elsewhere.
+    app.event({"type": "message", "subtype": None})(ack=ack_now, lazy=[lazy(deps, dm_message)])
+
+
+# ---------------------------------------------------------------------------- the send card
+
+
+def _value(turn: Turn) -> str:
+    return str(turn.body["actions"][0].get("value", ""))
+
+
+def _assignment(turn: Turn, campaign_id: int) -> int:
+    identity = turn.identity()
+    campaign_title_in_org(turn.db, campaign_id, identity.organization_id)  # NotFound otherwise
+    assignment_id = assignment_for(turn.db, campaign_id, identity.user_id)
+    if assignment_id is None:
+        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+    return assignment_id
+
+
+def show_next(
+    turn: Turn, campaign_id: int, after_contact_id: int | None, notice: str | None = None
+) -> None:
+    """Replace the card with the texter's next contact, or with Request More / Done For Now
+    when the batch is done. Outside a message (a Home-tab click) it goes to their DMs."""
+    assignment_id = _assignment(turn, campaign_id)
+    card = next_contact_to_send(turn.db, assignment_id, after_contact_id)
+    if card is not None:
+        _present(turn, cards.send_card(card, notice))
+        return
+    identity = turn.identity()
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice))
+    turn.publish_home()
+
+
+def _present(turn: Turn, message: Reply) -> None:
+    if turn.respond is not None:
+        turn.reply(message, replace=True)
+    else:
+        turn.direct_message(message)
+
+
+def present_batch(
+    turn: Turn, campaign_id: int, result: BatchResult, notice: Reply, *, replace: bool
+) -> bool:
+    """After Send First Texts / Request More: the first contact's card, headed by what the
+    batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
+    conversations are threaded in the texter's DMs. False when there is nothing to send:
+    the caller shows `notice` as before."""
+    if result.contact_ids and not result.is_initials:
+        identity = turn.identity()
+        SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
+            result.contact_ids, identity.user_id
+        )
+    if not result.unsent:
+        return False
+    assignment_id = result.eligibility.assignment_id or _assignment(turn, campaign_id)
+    card = next_contact_to_send(turn.db, assignment_id)
+    if card is None:
+        return False
+    message = cards.send_card(card, notice.text)
+    if turn.respond is None:
+        turn.direct_message(message)
+        turn.publish_home(notice=notice.text)
+        return True
+    turn.reply(message, replace=replace)
+    if result.assigned:
+        turn.publish_home()
+    return True
+
+
+def _card_for(turn: Turn, campaign_id: int, contact_id: int) -> SendCard | None:
+    """This contact's card again (for Retry and Edit), if it is still unsent and theirs."""
+    assignment_id = _assignment(turn, campaign_id)
+    # Asking for "the one after contact_id - 1" yields contact_id itself when it is still
+    # unsent, textable and held by this texter; anything else is a different contact.
+    card = next_contact_to_send(turn.db, assignment_id, contact_id - 1)
+    return card if card is not None and card.contact_id == contact_id else None
+
+
+def _sent_notice(card_name: str, result: SendResult) -> str:
+    return f"✓ Sent to {card_name}."
+
+
+def send_clicked(turn: Turn) -> None:
+    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    _send(turn, campaign_id, contact_id, None)
+
+
+def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> None:
+    identity = turn.identity()
+    try:
+        result = send_first_text(
+            turn.db, contact_id, identity.user_id, turn.deps.message_service, text_override=text
+        )
+    except (Conflict, NotAllowed, NotFound) as refusal:
+        # Outside texting hours (says until when), already sent (a stale card), reassigned,
+        # opted out: say so and move on to the next contact.
+        show_next(turn, campaign_id, contact_id, refusal.message)
+        return
+    if result.sent:
+        name = _name_of(turn, contact_id, identity.user_id)
+        show_next(turn, campaign_id, contact_id, _sent_notice(name, result))
+        return
+    # The provider failed: the contact stays with the texter, with a Retry button.
+    card = _card_for(turn, campaign_id, contact_id)
+    why = f"⚠️ The text was *not sent*: {result.error or 'the message service failed'}."
+    if card is None:
+        show_next(turn, campaign_id, contact_id, why)
+        return
+    _present(turn, cards.send_card(card, why + " Try again?", retry=True))
+
+
+def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
+    thread = conversation(turn.db, contact_id, user_id)
+    return contact_name(thread.first_name, thread.last_name, thread.cell)
+
+
+def skip_clicked(turn: Turn) -> None:
+    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    show_next(turn, campaign_id, contact_id, "Skipped; they'll come back after the others.")
+
+
+def opt_out_clicked(turn: Turn) -> None:
+    # The button carries a Block Kit confirm dialog: a click here is already confirmed.
+    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    identity = turn.identity()
+    name = _name_of(turn, contact_id, identity.user_id)
+    opt_out_contact(turn.db, contact_id, identity.user_id)
+    show_next(turn, campaign_id, contact_id, f"{name} is opted out and won't be texted again.")
+
+
+def edit_clicked(turn: Turn) -> None:
+    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    card = _card_for(turn, campaign_id, contact_id)
+    if card is None or turn.respond is None:
+        show_next(turn, campaign_id, contact_id, "That contact can't be sent to right now.")
+        return
+    if not card.can_edit:
+        raise NotAllowed("This campaign doesn't allow editing the first text.")
+    response_url = str(turn.body.get("response_url") or "")
+    turn.client.views_open(
+        trigger_id=turn.body["trigger_id"], view=cards.edit_modal(card, response_url)
+    )
+
+
+def edit_submitted(turn: Turn) -> None:
+    """The Edit modal's Send: the edited text goes out, and the card it came from (through
+    its response_url, kept in private_metadata) moves on to the next contact."""
+    campaign_id, contact_id, url, text = cards.parse_edit_submission(turn.body.get("view") or {})
+    turn.respond = Respond(response_url=url) if url else None
+    try:
+        _send(turn, campaign_id, contact_id, text)
+    except SpokebotError as refusal:
+        if turn.respond is None:
+            raise
+        show_next(turn, campaign_id, contact_id, refusal.message)
+
+
+# ---------------------------------------------------------------------------- DM threads
+
+
+def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
+    thread = conversation(turn.db, contact_id, user_id)
+    where = contact_campaign(turn.db, contact_id)
+    return thread_render.thread_root(thread, where.campaign_title if where else "")
+
+
+def thread_close_clicked(turn: Turn) -> None:
+    contact_id = ids.parse_thread_value(_value(turn))
+    identity = turn.identity()
+    close_conversation(turn.db, contact_id, identity.user_id)
+    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+
+
+def thread_opt_out_clicked(turn: Turn) -> None:
+    contact_id = ids.parse_thread_value(_value(turn))
+    identity = turn.identity()
+    opt_out_contact(turn.db, contact_id, identity.user_id)
+    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+
+
+def dm_message(turn: Turn) -> None:
+    """The texter answers a contact by replying in the contact's DM thread."""
+    event: dict[str, Any] = turn.body.get("event") or {}
+    thread_ts = event.get("thread_ts")
+    if (
+        event.get("bot_id")
+        or event.get("subtype")
+        or event.get("channel_type", "im") != "im"
+        or not thread_ts
+        or thread_ts == event.get("ts")
+    ):
+        return  # not a texter's answer in a thread
+    ref = thread_at(turn.db, str(event.get("channel", "")), str(thread_ts))
+    if ref is None:
+        return  # a thread that isn't a conversation
+    event_id = turn.body.get("event_id")
+    if event_id and not claim_event(turn.db, event_id):
+        return  # Slack redelivered it: answered once already
+    text = _sms_text(event.get("text") or "")
+    identity = turn.identity()
+    notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
+    try:
+        service = turn.deps.message_service
+        result = send_reply(turn.db, ref.contact_id, identity.user_id, text, service)
+    except SpokebotError as refusal:
+        notifier.post(ref, thread_render.refused(refusal.message))
+        return
+    thread = conversation(turn.db, ref.contact_id, identity.user_id)
+    first = thread.first_name or thread.cell
+    if result.sent:
+        notifier.post(ref, thread_render.reply_sent(first))
+    else:
+        notifier.post(ref, thread_render.reply_failed(first, result.error))
+
+
+def _sms_text(slack_text: str) -> str:
+    """Slack escapes &, < and > in message text; the contact should get what was typed."""
+    return html.unescape(slack_text).strip()

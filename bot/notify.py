@@ -1,0 +1,111 @@
+"""The Slack side of core's TexterNotifier port: a contact's reply reaches the owning texter
+as a DM thread per contact, outside any Slack request (Twilio webhook, CLI) or inside one
+(a conversation just taken). Uses only slack_sdk's WebClient."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable, Mapping
+
+from slack_sdk import WebClient
+
+from bot.render import threads as render
+from bot.render.common import Reply
+from bot.slack_client import SlackDirectory
+from core.db import Database
+from core.services.texting import InboundResult, MessageView, Thread, conversation
+from core.services.threads import (
+    TexterNotifier,
+    ThreadRef,
+    contact_campaign,
+    save_thread,
+    slack_user_of,
+    thread_for,
+)
+from core.statuses import Direction
+
+log = logging.getLogger("spokebot.notify")
+
+
+class SlackTexterNotifier:
+    """Posts replies into the contact's DM thread, starting the thread when needed."""
+
+    def __init__(
+        self, db: Database, client: WebClient, directory: SlackDirectory | None = None
+    ) -> None:
+        self.db = db
+        self.client = client
+        self.directory = directory or SlackDirectory()
+
+    # core.services.threads.TexterNotifier
+    def notify_inbound(self, result: InboundResult) -> None:
+        if result.user_id is None:
+            return  # a released conversation: threaded to whoever takes it
+        self.post_inbound(result.contact_id, result.user_id, result.message_id, result.opted_out)
+
+    def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
+        """Conversations a texter just took: each gets its thread with the latest reply."""
+        for contact_id in contact_ids:
+            try:
+                self.post_inbound(contact_id, user_id, None, False)
+            except Exception:  # one thread failing must not lose the others
+                log.exception("threading taken conversation %s failed", contact_id)
+
+    def post_inbound(
+        self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
+    ) -> None:
+        thread = conversation(self.db, contact_id, user_id)
+        latest = _latest_inbound(thread, message_id)
+        ref = self.ensure_thread(thread, user_id, exclude=latest.id if latest else None)
+        first = thread.first_name or thread.cell
+        if latest is None:
+            return
+        message = (
+            render.opted_out_by_keyword(first, latest.text)
+            if opted_out
+            else render.inbound(first, latest.text)
+        )
+        self.post(ref, message)
+
+    def ensure_thread(self, thread: Thread, user_id: int, exclude: int | None) -> ThreadRef:
+        existing = thread_for(self.db, thread.contact_id, user_id)
+        if existing is not None:
+            return existing
+        slack_user = slack_user_of(self.db, user_id)
+        if not slack_user:
+            raise LookupError(f"user {user_id} has no Slack account")
+        channel = self.directory.dm_channel(self.client, slack_user)
+        where = contact_campaign(self.db, thread.contact_id)
+        title = where.campaign_title if where else ""
+        root = render.thread_root(thread, title, exclude_message_id=exclude)
+        posted = self.client.chat_postMessage(channel=channel, **root.as_kwargs())
+        return save_thread(self.db, thread.contact_id, user_id, channel, str(posted["ts"]))
+
+    def post(self, ref: ThreadRef, message: Reply) -> None:
+        self.client.chat_postMessage(
+            channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
+        )
+
+
+def _latest_inbound(thread: Thread, message_id: int | None) -> MessageView | None:
+    inbound = [m for m in thread.messages if m.direction == Direction.INBOUND.value]
+    if message_id is not None:
+        chosen = [m for m in inbound if m.id == message_id]
+        if chosen:
+            return chosen[0]
+    return inbound[-1] if inbound else None
+
+
+def notifier_from_env(
+    db: Database, environ: Mapping[str, str] | None = None
+) -> TexterNotifier | None:
+    """For processes outside the Slack app (the CLI): a notifier when SLACK_BOT_TOKEN is set
+    (SLACK_API_URL for another Web API base), else None (replies are only stored)."""
+    env = os.environ if environ is None else environ
+    token = env.get("SLACK_BOT_TOKEN", "").strip()
+    if not token:
+        return None
+    api_url = env.get("SLACK_API_URL", "").strip()
+    kwargs = {"base_url": api_url if api_url.endswith("/") else api_url + "/"} if api_url else {}
+    return SlackTexterNotifier(db, WebClient(token=token, **kwargs))

@@ -1,0 +1,146 @@
+"""The send card: one contact at a time, its first text, Send / Skip / Opt out / Edit."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    InputBlock,
+    PlainTextInputElement,
+    PlainTextObject,
+)
+
+from bot import ids
+from bot.render.common import (
+    MAX_SECTION_TEXT,
+    Reply,
+    button,
+    clip,
+    confirm,
+    context,
+    escape,
+    reply,
+    section,
+)
+from bot.render.messages import finished_prompt
+from core.refusals import plural
+from core.services.batches import Eligibility
+from core.services.texting import MAX_SMS_LENGTH, SendCard
+
+MAX_FIELDS_SHOWN = 10  # custom fields on the card; the rest are still in the script
+MAX_FIELD_VALUE = 200
+MAX_MODAL_TITLE = 24
+MAX_PRIVATE_METADATA = 3000
+
+
+def contact_name(first_name: str, last_name: str, cell: str = "") -> str:
+    return f"{first_name} {last_name}".strip() or cell or "(no name)"
+
+
+def quoted(text: str) -> str:
+    """The message as a mrkdwn quote, escaped (it goes out as SMS exactly as written)."""
+    body = escape(text) if text.strip() else "_(empty)_"
+    return clip("\n".join(f"> {line}" for line in body.splitlines() or [""]), MAX_SECTION_TEXT)
+
+
+def send_card(card: SendCard, notice: str | None = None, *, retry: bool = False) -> Reply:
+    """One contact. `notice` says what just happened (sent, skipped, refused); `retry` turns
+    Send into Retry after a provider failure."""
+    name = contact_name(card.first_name, card.last_name, card.cell)
+    blocks: list[Any] = []
+    if notice:
+        blocks.append(section(notice))
+    left = plural(card.remaining, "first text")
+    blocks.append(context(f"*{escape(card.campaign_title)}* · {left} to send"))
+    details = [f"*{escape(name)}*"]
+    fields = sorted(card.custom_fields.items())
+    for key, value in fields[:MAX_FIELDS_SHOWN]:
+        details.append(f"{escape(key)}: {escape(clip(value, MAX_FIELD_VALUE))}")
+    if len(fields) > MAX_FIELDS_SHOWN:
+        details.append(f"…and {plural(len(fields) - MAX_FIELDS_SHOWN, 'more field')}")
+    blocks.append(section("\n".join(details)))
+    blocks.append(section(quoted(card.text)))
+    if card.hours_note:
+        blocks.append(context(card.hours_note))
+    value = ids.contact_value(card.campaign_id, card.contact_id)
+    buttons = []
+    if card.textable_now:
+        if retry:
+            buttons.append(button("Retry", ids.RETRY_SEND, value, style="primary"))
+        else:
+            buttons.append(button("Send", ids.SEND_TEXT, value, style="primary"))
+    buttons.append(button("Skip", ids.SKIP_CONTACT, value))
+    buttons.append(
+        button(
+            "Opt out",
+            ids.OPT_OUT_CONTACT,
+            value,
+            style="danger",
+            confirmation=confirm(
+                f"Opt out {name}?",
+                f"{escape(name)} will never be texted again by any campaign of this organization.",
+                "Opt out",
+            ),
+        )
+    )
+    if card.can_edit and card.textable_now:
+        buttons.append(button("Edit", ids.EDIT_TEXT, value))
+    blocks.append(ActionsBlock(block_id=ids.fresh_block_id(ids.SEND_CARD_BLOCK), elements=buttons))
+    fallback = f"{notice}\n" if notice else ""
+    return reply(f"{fallback}Next: {name} ({left} to send)", blocks)
+
+
+def batch_done(
+    campaign_id: int, title: str, eligibility: Eligibility, notice: str | None = None
+) -> Reply:
+    """The card's last state: Request More / Done For Now, after what just happened."""
+    prompt = finished_prompt(campaign_id, title, eligibility)
+    if not notice:
+        return prompt
+    return Reply(f"{notice}\n{prompt.text}", [section(notice).to_dict(), *prompt.blocks])
+
+
+def edit_modal(card: SendCard, response_url: str) -> dict[str, Any]:
+    """A modal to change this one message before sending. private_metadata carries which
+    card to update when it is submitted (Slack returns it unchanged)."""
+    name = contact_name(card.first_name, card.last_name, card.cell)
+    metadata = json.dumps(
+        {"campaign": card.campaign_id, "contact": card.contact_id, "url": response_url}
+    )
+    if len(metadata) > MAX_PRIVATE_METADATA:
+        raise ValueError("response_url too long for private_metadata")
+    return {
+        "type": "modal",
+        "callback_id": ids.EDIT_TEXT_MODAL,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": clip("Edit first text", MAX_MODAL_TITLE)},
+        "submit": {"type": "plain_text", "text": "Send"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(f"Your first text to *{escape(name)}*, for this contact only:").to_dict(),
+            InputBlock(
+                block_id=ids.EDIT_TEXT_BLOCK,
+                label=PlainTextObject(text="Message"),
+                element=PlainTextInputElement(
+                    action_id=ids.EDIT_TEXT_INPUT,
+                    multiline=True,
+                    initial_value=card.text[:MAX_SMS_LENGTH],
+                    max_length=MAX_SMS_LENGTH,
+                ),
+            ).to_dict(),
+        ],
+    }
+
+
+def parse_edit_submission(view: dict[str, Any]) -> tuple[int, int, str, str]:
+    """(campaign id, contact id, response_url, text) from a submitted Edit modal."""
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        campaign_id, contact_id, url = int(meta["campaign"]), int(meta["contact"]), meta["url"]
+    except (ValueError, KeyError, TypeError):
+        raise ids._stale() from None
+    values = (view.get("state") or {}).get("values") or {}
+    text = (values.get(ids.EDIT_TEXT_BLOCK) or {}).get(ids.EDIT_TEXT_INPUT) or {}
+    return campaign_id, contact_id, str(url), str(text.get("value") or "")

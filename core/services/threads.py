@@ -1,0 +1,128 @@
+"""Where each contact's conversation lives in Slack, and the port that delivers replies there.
+
+The Slack layer stores one DM thread per contact (channel id + thread ts) so every reply from
+the contact, and every answer from the texter, stays in one thread. `bot/` never writes SQL:
+these functions are its storage. `TexterNotifier` is the port the webhook and CLI paths use
+to tell a texter about a reply outside any Slack request; `bot.notify` implements it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core.db import Database
+from core.models import Assignment, Campaign, CampaignContact, User
+from core.models_slack import SlackThread
+from core.services.texting import InboundResult
+
+__all__ = [
+    "TexterNotifier",
+    "ThreadRef",
+    "assignment_for",
+    "contact_campaign",
+    "save_thread",
+    "slack_user_of",
+    "thread_at",
+    "thread_for",
+]
+
+
+class TexterNotifier(Protocol):
+    """Tells the owning texter about an inbound reply (after receive_inbound committed it)."""
+
+    def notify_inbound(self, result: InboundResult) -> None: ...
+
+
+@dataclass(frozen=True)
+class ThreadRef:
+    contact_id: int
+    user_id: int
+    channel_id: str
+    thread_ts: str
+
+
+def _ref(row: SlackThread) -> ThreadRef:
+    return ThreadRef(row.campaign_contact_id, row.user_id, row.channel_id, row.thread_ts)
+
+
+def thread_for(db: Database, contact_id: int, user_id: int) -> ThreadRef | None:
+    """The contact's thread in this texter's DMs, if one was started."""
+    with db.uow(read_only=True) as uow:
+        row = uow.session.get(SlackThread, contact_id)
+        return _ref(row) if row is not None and row.user_id == user_id else None
+
+
+def thread_at(db: Database, channel_id: str, thread_ts: str) -> ThreadRef | None:
+    """The contact whose thread this is (a texter's message in a DM thread)."""
+    with db.uow(read_only=True) as uow:
+        row = uow.session.scalar(
+            select(SlackThread).where(
+                SlackThread.channel_id == channel_id, SlackThread.thread_ts == thread_ts
+            )
+        )
+        return _ref(row) if row is not None else None
+
+
+def save_thread(
+    db: Database, contact_id: int, user_id: int, channel_id: str, thread_ts: str
+) -> ThreadRef:
+    """Remember the contact's thread; a conversation that moved to another texter replaces
+    the old one. Two deliveries racing to start the same thread: the first one wins."""
+    with db.uow() as uow:
+        session = uow.session
+        row = session.get(SlackThread, contact_id)
+        if row is None:
+            row = SlackThread(campaign_contact_id=contact_id)
+            session.add(row)
+        elif row.user_id == user_id:
+            return _ref(row)
+        row.user_id, row.channel_id, row.thread_ts = user_id, channel_id, thread_ts
+        try:
+            session.flush()
+        except IntegrityError:
+            uow.rollback()
+            existing = thread_for(db, contact_id, user_id)
+            if existing is None:
+                raise
+            return existing
+        ref = _ref(row)
+        uow.commit()
+        return ref
+
+
+def slack_user_of(db: Database, user_id: int) -> str | None:
+    with db.uow(read_only=True) as uow:
+        return uow.session.scalar(select(User.slack_user_id).where(User.id == user_id))
+
+
+def assignment_for(db: Database, campaign_id: int, user_id: int) -> int | None:
+    """The texter's own assignment in the campaign (the send card is always theirs: the
+    acting user comes from the payload, the campaign from the button)."""
+    with db.uow(read_only=True) as uow:
+        return uow.session.scalar(
+            select(Assignment.id).where(
+                Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
+            )
+        )
+
+
+@dataclass(frozen=True)
+class ContactCampaign:
+    contact_id: int
+    campaign_id: int
+    campaign_title: str
+    organization_id: int
+
+
+def contact_campaign(db: Database, contact_id: int) -> ContactCampaign | None:
+    with db.uow(read_only=True) as uow:
+        row = uow.session.execute(
+            select(CampaignContact.id, Campaign.id, Campaign.title, Campaign.organization_id)
+            .join(Campaign, Campaign.id == CampaignContact.campaign_id)
+            .where(CampaignContact.id == contact_id)
+        ).first()
+        return ContactCampaign(*row) if row is not None else None
