@@ -1,0 +1,1 @@
+"""The Slack side of the scheduled jobs: DMs and digest posts, and `spokebot scheduler`."""

@@ -1,0 +1,267 @@
+"""SlackNotifier and `spokebot scheduler` against a loopback fake of Slack's Web API."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pytest
+from slack_sdk.errors import SlackApiError
+
+from bot.scheduled import render
+from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from bot.scheduled.notifier import SlackNotifier, make_client
+from core.db import Database
+from core.migrate import upgrade
+from core.scheduler.runner import Ticks
+from core.services.digest import CampaignDigest, OrgDigest
+from core.services.reminders import ReminderSummary, WaitingCampaign
+from core.services.stale import ReleasedInCampaign, StaleReleaseNotice
+from tests.factories import make_campaign, make_org
+from tests.test_scheduler_support import T0, Clock, replies, texter_in
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "xoxb-test-token-not-real"
+
+
+@dataclass
+class FakeSlack:
+    """Records every Web API call; answers ok, or ok=false for methods listed in `failing`."""
+
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    failing: set[str] = field(default_factory=set)
+    url: str = ""
+
+    def named(self, method: str) -> list[dict[str, Any]]:
+        return [params for name, params in self.calls if name == method]
+
+
+def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            method = self.path.rsplit("/", 1)[-1]
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
+            if self.headers.get("Content-Type", "").startswith("application/json"):
+                params = json.loads(body or "{}")
+            else:
+                params = dict(parse_qsl(body))
+            if isinstance(params.get("blocks"), str):
+                params["blocks"] = json.loads(params["blocks"])
+            params["_auth"] = self.headers.get("Authorization", "")
+            fake.calls.append((method, params))
+            if method in fake.failing:
+                answer: dict[str, Any] = {"ok": False, "error": "channel_not_found"}
+            elif method == "conversations.open":
+                answer = {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
+            else:
+                answer = {"ok": True, "ts": "1.0", "channel": params.get("channel")}
+            data = json.dumps(answer).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *_args: Any) -> None:
+            pass
+
+    return Handler
+
+
+@pytest.fixture
+def fake_web_api() -> Iterator[FakeSlack]:
+    fake = FakeSlack()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield fake
+    server.shutdown()
+    server.server_close()
+
+
+def _summary(campaigns: int = 2, title: str = "GOTV") -> ReminderSummary:
+    return ReminderSummary(
+        user_id=1,
+        slack_user_id="U1",
+        organization_id=1,
+        campaigns=tuple(
+            WaitingCampaign(100 + n, f"{title} {n}", n + 1, T0 - timedelta(hours=1))
+            for n in range(campaigns)
+        ),
+    )
+
+
+def _within_limits(message: dict[str, Any]) -> None:
+    """Slack's Block Kit limits for everything these messages use."""
+    assert 0 < len(message["text"]) <= 4000
+    blocks = message["blocks"]
+    assert 0 < len(blocks) <= 50
+    for block in blocks:
+        if block["type"] == "header":
+            assert len(block["text"]["text"]) <= 150
+        if block["type"] == "section":
+            assert len(block["text"]["text"]) <= 3000
+            assert len(block.get("fields", [])) <= 10
+            assert all(len(f["text"]) <= 2000 for f in block.get("fields", []))
+            button = block.get("accessory")
+            if button:
+                assert len(button["text"]["text"]) <= 75
+                assert len(button["value"]) <= 2000
+                assert len(button["action_id"]) <= 255
+        if block["type"] == "context":
+            assert all(len(e["text"]) <= 2000 for e in block["elements"])
+
+
+def test_reminder_dm_has_a_handle_replies_button_per_campaign(fake_web_api: FakeSlack) -> None:
+    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+    notifier.send_reply_reminder("U1", _summary())
+    notifier.send_reply_reminder("U1", _summary(1))
+
+    assert fake_web_api.named("conversations.open") == [{"users": "U1", "_auth": f"Bearer {TOKEN}"}]
+    first, _second = fake_web_api.named("chat.postMessage")
+    assert first["channel"] == "DU1"
+    assert "3 replies" in first["text"]
+    buttons = [b["accessory"] for b in first["blocks"] if b.get("accessory")]
+    assert [(b["action_id"], b["value"]) for b in buttons] == [
+        (HANDLE_REPLIES_ACTION, "100"),
+        (HANDLE_REPLIES_ACTION, "101"),
+    ]
+    assert all(b["text"]["text"] == "Handle replies" for b in buttons)
+    _within_limits(first)
+
+
+def test_huge_inputs_stay_within_block_kit_limits() -> None:
+    reminder = render.reply_reminder(_summary(campaigns=120, title="T" * 5000))
+    _within_limits(reminder)
+    assert "100 campaigns more" in reminder["blocks"][-1]["elements"][0]["text"]
+    notice = StaleReleaseNotice(
+        1, "U1", tuple(ReleasedInCampaign(n, "<b>" * 2000, 3, 4) for n in range(80))
+    )
+    _within_limits(render.stale_release_notice(notice))
+    digest = OrgDigest(
+        1,
+        "Org",
+        date(2026, 3, 10),
+        tuple(CampaignDigest(n, "C" * 4000, 10**9, 10**8, 10**6, 10**6, 10**6) for n in range(90)),
+    )
+    _within_limits(render.digest(digest))
+
+
+def test_titles_are_escaped_and_progress_is_drawn() -> None:
+    message = render.digest(
+        OrgDigest(
+            1, "Org", date(2026, 3, 10), (CampaignDigest(1, "<!channel> & co", 9, 3, 2, 2, 1),)
+        )
+    )
+    section = message["blocks"][1]
+    assert "&lt;!channel&gt; &amp; co" in section["text"]["text"]
+    assert "`▓▓▓░░░░░░░` 33%" in section["text"]["text"]
+    assert [f["text"] for f in section["fields"]] == [
+        "*Texters active*\n2",
+        "*Unsent first texts held*\n2",
+        "*Replies waiting*\n1",
+    ]
+
+
+def test_stale_notice_dm_and_digest_post(fake_web_api: FakeSlack) -> None:
+    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+    notifier.send_stale_release_notice(
+        "U2", StaleReleaseNotice(2, "U2", (ReleasedInCampaign(7, "GOTV", 2, 1),))
+    )
+    notifier.post_digest("C9", OrgDigest(1, "Org", date(2026, 3, 10), ()))
+    notice, digest = fake_web_api.named("chat.postMessage")
+    assert notice["channel"] == "DU2"
+    assert "2 unanswered replies and 1 unsent first text" in notice["blocks"][1]["text"]["text"]
+    assert digest["channel"] == "C9"
+    assert digest["blocks"][0]["type"] == "header"
+
+
+def test_a_slack_error_raises_so_the_job_retries(db: Database, fake_web_api: FakeSlack) -> None:
+    org_id = make_org(db)
+    campaign_id = make_campaign(db, org_id)
+    replies(db, campaign_id, texter_in(db, org_id, campaign_id, "U1"), 1, T0)
+    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+    fake_web_api.failing = {"chat.postMessage"}
+    with pytest.raises(SlackApiError):
+        notifier.send_reply_reminder("U1", _summary())
+
+    clock = Clock(T0 + timedelta(minutes=31))
+    ticks = Ticks(db, notifier, clock, holder="p1", environ={})
+    assert ticks.reply_reminders().failed == 1
+    fake_web_api.failing = set()
+    clock.advance(minutes=15)
+    assert ticks.reply_reminders().sent == 1
+    assert len(fake_web_api.named("chat.postMessage")) == 3  # two refused, then the retry
+
+
+def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
+    fake_web_api: FakeSlack, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'spokebot.db'}"
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    org_id = make_org(db)
+    campaign_id = make_campaign(db, org_id)  # no texting hours: any time is fine
+    replies(
+        db,
+        campaign_id,
+        texter_in(db, org_id, campaign_id, "U7"),
+        2,
+        datetime.now(UTC) - timedelta(hours=1),
+    )
+    db.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SLACK_BOT_TOKEN": TOKEN,
+        "SLACK_API_URL": fake_web_api.url,
+        "PYTHONPATH": str(ROOT),
+    }
+    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_web_api.named("chat.postMessage") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert process.poll() is None
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    [dm] = fake_web_api.named("chat.postMessage")
+    assert dm["channel"] == "DU7" and "2 replies" in dm["text"]
+    assert TOKEN not in output
+
+
+def test_spokebot_scheduler_refuses_to_start_without_a_token(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.scheduled.cli import scheduler_command
+
+    result = CliRunner().invoke(
+        scheduler_command, env={"SLACK_BOT_TOKEN": "", "DATABASE_URL": f"sqlite:///{tmp_path}/x"}
+    )
+    assert result.exit_code == 2
+    assert "SLACK_BOT_TOKEN is not set" in result.output
