@@ -6,11 +6,16 @@ import logging
 
 import click
 
+from bot.notify import notifier_from_env
+from core.cli import sms as sms_cli
 from core.cli.common import UserError
 from core.cli.main import cli
 from core.errors import ConfigurationError
 
 __all__ = ["cli"]
+
+# `spokebot sms simulate-reply` tells the texter in Slack when SLACK_BOT_TOKEN is set.
+sms_cli.notifier_factory = notifier_from_env
 
 
 @cli.command("serve")

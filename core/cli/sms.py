@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 import click
 
 from core.cli.common import open_database
+from core.db import Database
 from core.errors import InvalidInput
 from core.services.contact_import import normalise_cell
 from core.services.texting import receive_inbound
+from core.services.threads import TexterNotifier
+
+# The Slack layer plugs in its notifier here (bot/cli.py); core only knows the port. The
+# factory returns None when Slack isn't configured (no SLACK_BOT_TOKEN): replies are stored.
+notifier_factory: Callable[[Database], TexterNotifier | None] | None = None
 
 
 @click.group()
@@ -32,7 +39,8 @@ def simulate_reply(cell: str, text: str, campaign_id: int | None, region: str) -
         raise InvalidInput("The reply text can't be empty.")
     # A provider-style id, unique per simulated reply, as a real inbound message would carry.
     service_id = f"SMsim{uuid.uuid4().hex}"
-    result = receive_inbound(open_database(), number, text, service_id, campaign_id)
+    db = open_database()
+    result = receive_inbound(db, number, text, service_id, campaign_id)
     owner = f"texter user {result.user_id}" if result.user_id else "no texter (unassigned)"
     click.echo(
         f"reply from {number} stored for contact {result.contact_id} ({result.contact_name}) "
@@ -40,3 +48,7 @@ def simulate_reply(cell: str, text: str, campaign_id: int | None, region: str) -
     )
     if result.opted_out:
         click.echo(f"{number} is now opted out in every active campaign of the organization")
+    notifier = notifier_factory(db) if notifier_factory is not None else None
+    if notifier is not None and result.user_id is not None and not result.duplicate:
+        notifier.notify_inbound(result)
+        click.echo(f"texter user {result.user_id} notified in Slack")
