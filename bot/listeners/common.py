@@ -11,11 +11,14 @@ from slack_sdk import WebClient
 
 from bot.errors import guarded
 from bot.render import Reply
+from bot.render.admin import admin_home_blocks
 from bot.render.home import home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
 from core.errors import SpokebotError
 from core.messaging import FakeMessageService, MessageService
+from core.roles import Role
+from core.services.admin_lookup import campaigns_with_stats
 from core.services.identity import Identity, identify
 from core.services.organizations import organization_settings
 from core.services.texter_home import texter_campaigns
@@ -104,8 +107,18 @@ class Turn:
             campaigns,
             done_for_the_day_enabled=bool(settings.get("DONE_FOR_THE_DAY_ENABLED", True)),
             notice=notice,
+            admin_blocks=self._admin_home_blocks(identity),
         )
         self.client.views_publish(user_id=self.slack_user_id, view=view)
+
+    def _admin_home_blocks(self, identity: Identity) -> list[Any]:
+        """Supervolunteers and admins also see the campaigns they run; texters don't."""
+        if not identity.has_role(Role.SUPERVOLUNTEER):
+            return []
+        campaigns = campaigns_with_stats(
+            self.db, identity.user_id, identity.organization_id, include_archived=False
+        )
+        return admin_home_blocks(campaigns, can_manage=identity.has_role(Role.ADMIN))
 
     @property
     def in_home(self) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from slack_sdk.models.blocks import Block
+
 from bot import ids
 from bot.render.common import (
     MAX_HOME_BLOCKS,
@@ -29,7 +31,14 @@ def home_view(
     *,
     done_for_the_day_enabled: bool,
     notice: str | None = None,
+    admin_blocks: Sequence[Block] = (),
 ) -> dict[str, Any]:
+    """The texter's campaigns; for supervolunteers and admins, `admin_blocks` (their
+    campaigns with progress bars and quick actions) follow, and fewer texter campaigns are
+    shown so the whole view stays within Home's block limit."""
+    shown = MAX_CAMPAIGNS_SHOWN
+    if admin_blocks:
+        shown = min(shown, (MAX_HOME_BLOCKS - 3 - len(admin_blocks)) // BLOCKS_PER_CAMPAIGN)
     blocks = [header("Your campaigns")]
     if notice:
         blocks.append(section(notice))
@@ -40,11 +49,12 @@ def home_view(
                 "join link to start texting."
             )
         )
-    for campaign in list(campaigns)[:MAX_CAMPAIGNS_SHOWN]:
+    for campaign in list(campaigns)[:shown]:
         blocks += _campaign_blocks(campaign, done_for_the_day_enabled)
-    hidden = len(campaigns) - MAX_CAMPAIGNS_SHOWN
+    hidden = len(campaigns) - shown
     if hidden > 0:
         blocks.append(context(f"…and {plural(hidden, 'more campaign')} not shown."))
+    blocks += admin_blocks
     assert len(blocks) <= MAX_HOME_BLOCKS
     return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
 
