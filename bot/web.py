@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.request_guard import SlackRequestGuard
+from bot.twilio_routes import add_twilio_routes
 from core.db import Database
 from core.services.slack_support import database_answers
 
@@ -73,4 +74,5 @@ def create_wsgi_app(app: App, db: Database) -> Router:
     guard = SlackRequestGuard(app, app._signing_secret)
     router.add("POST", SLACK_EVENTS_PATH, guard)
     router.add("GET", HEALTH_PATH, health_app(db))
+    add_twilio_routes(router, db, app)  # POST /sms/twilio and /sms/twilio/status
     return router
