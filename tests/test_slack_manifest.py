@@ -69,6 +69,8 @@ def test_scopes_are_the_smallest_set_covering_the_calls() -> None:
     events = MANIFEST["settings"]["event_subscriptions"]["bot_events"]
     assert set(events) <= set(SCOPE_FOR_EVENT), f"add the new event's scope: {events}"
     needed |= {SCOPE_FOR_EVENT[e] for e in events if SCOPE_FOR_EVENT[e]}
+    if any("url_private" in path.read_text() for path in (ROOT / "bot").rglob("*.py")):
+        needed.add("files:read")  # downloading files admins share (CSV imports)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
 
 
@@ -76,3 +78,8 @@ def test_scopes_are_the_smallest_set_covering_the_calls() -> None:
 def test_usage_hints_fit(name: str) -> None:
     command = next(c for c in MANIFEST["features"]["slash_commands"] if c["command"] == name)
     assert len(command["description"]) <= 100 and len(command["usage_hint"]) <= 100
+
+
+def test_campaign_mentions_arrive_as_ids() -> None:
+    command = next(c for c in MANIFEST["features"]["slash_commands"] if c["command"] == "/campaign")
+    assert command["should_escape"] is True  # review/assign/vet parse <@U123|name>
