@@ -30,7 +30,8 @@ from core.services.batches import Eligibility
 from core.services.texting import MAX_SMS_LENGTH, SendCard
 
 MAX_FIELDS_SHOWN = 10  # custom fields on the card; the rest are still in the script
-MAX_FIELD_VALUE = 200
+MAX_FIELD_VALUE = 150
+MAX_NAME = 150
 MAX_MODAL_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
 
@@ -54,10 +55,10 @@ def send_card(card: SendCard, notice: str | None = None, *, retry: bool = False)
         blocks.append(section(notice))
     left = plural(card.remaining, "first text")
     blocks.append(context(f"*{escape(card.campaign_title)}* · {left} to send"))
-    details = [f"*{escape(name)}*"]
+    details = [f"*{escape(clip(name, MAX_NAME))}*"]
     fields = sorted(card.custom_fields.items())
     for key, value in fields[:MAX_FIELDS_SHOWN]:
-        details.append(f"{escape(key)}: {escape(clip(value, MAX_FIELD_VALUE))}")
+        details.append(f"{escape(clip(key, MAX_NAME))}: {escape(clip(value, MAX_FIELD_VALUE))}")
     if len(fields) > MAX_FIELDS_SHOWN:
         details.append(f"…and {plural(len(fields) - MAX_FIELDS_SHOWN, 'more field')}")
     blocks.append(section("\n".join(details)))
