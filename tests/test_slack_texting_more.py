@@ -249,3 +249,21 @@ def test_huge_cards_and_threads_stay_within_block_kit_limits() -> None:
         2, "T" * 500, Eligibility(2, 3, "finished-replies", None, waiting_replies=2), "n" * 5000
     )
     _within_limits(done.blocks)
+
+
+def test_an_empty_edit_keeps_the_same_contact(texting_slack: SlackHarness, sms) -> None:
+    t = world(texting_slack, sms, contacts=2, batch_size=2)
+    card = first_card(t)
+    edited = card_contact(card)
+    answer = texting_slack.click_button(card.button(ids.EDIT_TEXT), user=TEXTER)
+    [opened] = t.fake.wait_for(lambda c: c.method == "views.open")
+    view = opened.params["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    values = {
+        ids.EDIT_TEXT_BLOCK: {ids.EDIT_TEXT_INPUT: {"type": "plain_text_input", "value": " "}}
+    }
+    assert submit_view(t, view, values).status == 200
+    again = t.fake.response_to(answer.response_url)[0]
+    assert "can't be empty" in again.text()
+    assert card_contact(again) == edited
+    assert sms.sent == []

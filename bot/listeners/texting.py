@@ -210,7 +210,12 @@ def edit_submitted(turn: Turn) -> None:
     except SpokebotError as refusal:
         if turn.respond is None:
             raise
-        show_next(turn, campaign_id, contact_id, refusal.message)
+        # An edit that can't go out (empty, too long): the same contact again, saying why.
+        card = _card_for(turn, campaign_id, contact_id)
+        if card is None:
+            show_next(turn, campaign_id, contact_id, refusal.message)
+        else:
+            _present(turn, cards.send_card(card, refusal.message))
 
 
 # ---------------------------------------------------------------------------- DM threads
