@@ -102,7 +102,7 @@ def choice(value: str) -> dict[str, Any]:
     return {"type": "radio_buttons", "selected_option": {"value": value}}
 
 
-def select(value: str) -> dict[str, Any]:
+def select_option(value: str) -> dict[str, Any]:
     return {"type": "static_select", "selected_option": {"value": value}}
 
 

@@ -15,7 +15,7 @@ from tests.slack_admin_support import (
     choice,
     modal_values,
     run,
-    select,
+    select_option,
     submit,
     team,
     text_value,
@@ -77,7 +77,7 @@ def test_saving_every_field(slack: SlackHarness) -> None:
         {
             ids.ADMIN_SETTING_DYNAMIC: choice("off"),
             ids.ADMIN_SETTING_BATCH_SIZE: text_value("50"),
-            ids.ADMIN_SETTING_STRATEGY: select("vetted-texters"),
+            ids.ADMIN_SETTING_STRATEGY: select_option("vetted-texters"),
             ids.ADMIN_SETTING_TAKE_CONVERSATIONS: checked("vetted-takeconversations"),
             ids.ADMIN_SETTING_REQUEST_LABEL: text_value("Get more texts"),
             ids.ADMIN_SETTING_REQUEST_MESSAGE: text_value("Thanks for texting!"),
@@ -157,7 +157,7 @@ def test_texter_cannot_open_or_submit(slack: SlackHarness) -> None:
     values = {
         ids.ADMIN_SETTING_DYNAMIC: choice("off"),
         ids.ADMIN_SETTING_BATCH_SIZE: text_value("5"),
-        ids.ADMIN_SETTING_STRATEGY: select("all-texters"),
+        ids.ADMIN_SETTING_STRATEGY: select_option("all-texters"),
         ids.ADMIN_SETTING_DONE_FOR_THE_DAY: choice("off"),
         ids.ADMIN_SETTING_RELEASE_CONVERSATIONS: choice("off"),
     }
