@@ -11,6 +11,7 @@ from core.cli import sms as sms_cli
 from core.cli.common import UserError
 from core.cli.main import cli
 from core.errors import ConfigurationError
+from core.messaging import message_service_from_env
 
 __all__ = ["cli"]
 
@@ -23,14 +24,15 @@ sms_cli.notifier_factory = notifier_from_env
 def serve_command(host: str) -> None:
     """Run the Slack app (HTTP on PORT, default 3000; Socket Mode with SLACK_APP_TOKEN).
 
-    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; reads DATABASE_URL, PORT, SLACK_APP_TOKEN
-    and SLACK_API_URL.
+    Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; reads DATABASE_URL, PORT, SLACK_APP_TOKEN,
+    SLACK_API_URL, MESSAGE_SERVICE (fake or twilio, with TWILIO_*) and PUBLIC_BASE_URL.
     """
     from bot.serve import serve
     from bot.settings import Settings
 
     try:
         settings = Settings.from_env()
+        message_service_from_env()  # a bad MESSAGE_SERVICE / TWILIO_* is named before starting
     except ConfigurationError as error:
         raise UserError(error.message) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

@@ -186,3 +186,21 @@ def test_twilio_refusal_shows_retry_and_keeps_the_contact(
 
 def test_get_on_the_webhook_is_405(twilio_slack: SlackHarness) -> None:
     assert twilio_slack.get("/sms/twilio").status == 405
+
+
+def test_serve_names_missing_twilio_settings_before_starting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_MESSAGING_SERVICE_SID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    monkeypatch.setenv("MESSAGE_SERVICE", "twilio")
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "TWILIO_ACCOUNT_SID" in result.output and "TWILIO_AUTH_TOKEN" in result.output
