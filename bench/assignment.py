@@ -107,12 +107,14 @@ class Integrity:
     told_distinct: int
     db_unassigned: int
     db_disagreements: int
+    contacts: int | None = None  # the campaign's size, when the drain stopped early
 
     @property
     def ok(self) -> bool:
+        contacts = self.expected if self.contacts is None else self.contacts
         return (
             self.told_total == self.told_distinct == self.expected
-            and self.db_unassigned == 0
+            and self.db_unassigned == contacts - self.expected
             and self.db_disagreements == 0
         )
 
@@ -172,6 +174,7 @@ class Drain:
             "contacts": self.contacts,
             "texters": self.texters,
             "batch": self.batch,
+            "assigned": self.assigned,
             "requests": self.requests,
             "empty_requests": self.empty_requests,
             "errors": len(self.errors),
@@ -351,11 +354,12 @@ def drain(
     batch: int,
     console: Console,
     show_progress: bool,
+    stop_after: float = 1.0,
 ) -> Drain:
     if variant in what_if.VARIANTS:
         with what_if.patched(variant):
-            return _drain(variant, prepared, contacts, batch, console, show_progress)
-    return _drain(variant, prepared, contacts, batch, console, show_progress)
+            return _drain(variant, prepared, contacts, batch, console, show_progress, stop_after)
+    return _drain(variant, prepared, contacts, batch, console, show_progress, stop_after)
 
 
 def _drain(
@@ -365,8 +369,10 @@ def _drain(
     batch: int,
     console: Console,
     show_progress: bool,
+    stop_after: float = 1.0,
 ) -> Drain:
     texters = prepared.texters
+    limit = contacts * stop_after  # texters stop asking once this many were assigned
     db = Database(make_engine(prepared.urls[variant], pool_size=len(texters) + 2, max_overflow=4))
     request = (
         _baseline(db.engine, prepared.campaign_id, batch)
@@ -392,7 +398,7 @@ def _drain(
             mine: list[int] = []
             errors_in_a_row = 0
             start.wait()
-            while True:
+            while assigned_so_far < limit:
                 begun = time.perf_counter()
                 try:
                     ids = request(texter)
@@ -434,15 +440,23 @@ def _drain(
             thread.join()
         result.wall_seconds = time.perf_counter() - began
 
-    result.integrity = check_integrity(db.engine, prepared.campaign_id, contacts, result.given)
+    result.integrity = check_integrity(
+        db.engine, prepared.campaign_id, contacts, result.given, complete=stop_after >= 1.0
+    )
     result.server = server_stats(db.engine)
     db.dispose()
     return result
 
 
 def check_integrity(
-    engine: Engine, campaign_id: int, expected: int, given: dict[int, list[int]]
+    engine: Engine,
+    campaign_id: int,
+    contacts: int,
+    given: dict[int, list[int]],
+    complete: bool = True,
 ) -> Integrity:
+    """Complete drains must have assigned every contact; a drain stopped early, exactly the
+    ones told (the rest still unassigned)."""
     told_total = sum(len(ids) for ids in given.values())
     owner_told: dict[int, int] = {}
     for assignment_id, ids in given.items():
@@ -460,7 +474,8 @@ def check_integrity(
                 unassigned += 1
             if owner_told.get(contact_id) != assignment_id:
                 disagreements += 1
-    return Integrity(expected, told_total, len(owner_told), unassigned, disagreements)
+    expected = contacts if complete else len(owner_told)
+    return Integrity(expected, told_total, len(owner_told), unassigned, disagreements, contacts)
 
 
 def server_stats(engine: Engine) -> dict[str, object]:
@@ -503,7 +518,8 @@ Run = dict[str, Drain]  # variant -> its drain, spokebot first
 def report(console: Console, run: Run) -> None:
     ours = run["spokebot"]
     table = Table(
-        title=f"{ours.contacts:,} contacts, {ours.texters} texters, batch {ours.batch}",
+        title=f"{ours.contacts:,} contacts, {ours.texters} texters, batch {ours.batch}"
+        + (f", first {ours.assigned:,} assigned" if ours.assigned < ours.contacts else ""),
         title_justify="left",
     )
     for column in ("", "requests", "p50 ms", "p95 ms", "p99 ms", "max ms", "req/s", "contacts/s"):
@@ -591,11 +607,12 @@ def run_once(
     variants: Sequence[str],
     keep: bool,
     show_progress: bool,
+    stop_after: float = 1.0,
 ) -> Run:
     prepared = prepare(server, contacts, texters, batch, console, f"{contacts}", variants)
     try:
         return {
-            variant: drain(variant, prepared, contacts, batch, console, show_progress)
+            variant: drain(variant, prepared, contacts, batch, console, show_progress, stop_after)
             for variant in variants
         }
     finally:
@@ -626,11 +643,21 @@ def main(argv: list[str] | None = None) -> int:
         help="also drain with proposed query changes, comma-separated "
         f"(default all: {','.join(what_if.VARIANTS)}; see bench/what_if.py)",
     )
+    parser.add_argument(
+        "--stop-after",
+        type=float,
+        default=1.0,
+        metavar="FRACTION",
+        help="stop once this fraction of the campaign is assigned (same for every variant; "
+        "default 1: the whole drain)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases for inspection")
     parser.add_argument("--json", dest="json_path", help="also write the figures to this file")
     args = parser.parse_args(argv)
     if args.contacts < 1 or args.texters < 1 or args.batch < 1:
         parser.error("--contacts, --texters and --batch must be positive")
+    if not 0 < args.stop_after <= 1:
+        parser.error("--stop-after must be in (0, 1]")
 
     server = pg.server_url(args.database_url)
     console = Console(highlight=False)
@@ -651,7 +678,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_baseline:
         variants.append("baseline")
     common = {"variants": variants, "keep": args.keep, "show_progress": show_progress}
-    run = run_once(server, args.contacts, args.texters, args.batch, console, **common)
+    run = run_once(
+        server,
+        args.contacts,
+        args.texters,
+        args.batch,
+        console,
+        stop_after=args.stop_after,
+        **common,
+    )
     report(console, run)
 
     scaling: dict[int, Run] = {}
