@@ -20,6 +20,7 @@ from bot.listeners import (
     views,
 )
 from bot.listeners.common import Deps
+from bot.log_redaction import database_password, protect
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
@@ -48,6 +49,16 @@ def create_app(
     platform where nothing may run after the response. Lazy listeners' exceptions never reach
     @app.error, so bot.errors.guarded reports them the same way.
     """
+    # Before anything logs: tokens, the signing secret and the database password are
+    # scrubbed from every log record (bot.log_redaction).
+    protect(
+        [
+            settings.bot_token,
+            settings.signing_secret,
+            settings.app_token,
+            database_password(settings.database_url),
+        ]
+    )
     app = App(
         client=client or make_web_client(settings),
         signing_secret=settings.signing_secret,
