@@ -56,10 +56,23 @@ def parse_pick_value(value: str) -> tuple[str, int]:
     return purpose, _campaign_id(campaign)
 
 
-def _campaign_id(text: str) -> int:
-    if not text.isdigit():
-        raise _stale()
+# Ids are PostgreSQL integers; a larger number can name nothing and would fail in the driver.
+MAX_ID = 2**31 - 1
+
+
+def parse_id(text: str) -> int | None:
+    """A database id typed or tampered by a person: ASCII digits only (str.isdigit() also
+    accepts "²", which int() refuses, and Arabic-Indic digits), within an integer column's range."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return None
     return int(text)
+
+
+def _campaign_id(text: str) -> int:
+    campaign_id = parse_id(text)
+    if campaign_id is None:
+        raise _stale()
+    return campaign_id
 
 
 def _stale() -> Exception:

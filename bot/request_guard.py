@@ -127,7 +127,7 @@ class SlackRequestGuard:
 
     def _read_body(self, environ: WSGIEnvironment) -> bytes:
         length_text = environ.get("CONTENT_LENGTH") or "0"
-        if not length_text.isdigit():
+        if not (length_text.isascii() and length_text.isdigit()):
             raise Refused(400, "bad Content-Length")
         length = int(length_text)
         if length > self.max_body_bytes:
@@ -138,7 +138,7 @@ class SlackRequestGuard:
     def _verify(self, raw: bytes, headers: dict[str, str]) -> None:
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
-        if not timestamp.isdigit() or not signature:
+        if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
             raise Refused(401, "invalid request")
         if abs(self._clock() - int(timestamp)) > MAX_REQUEST_AGE_SECONDS:
             raise Refused(401, "invalid request")

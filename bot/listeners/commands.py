@@ -95,10 +95,11 @@ def campaign_help(turn: Turn, args: list[str]) -> None:
     "link", "link CAMPAIGN_ID", "post the campaign's join link in this channel (admins)"
 )
 def campaign_link(turn: Turn, args: list[str]) -> None:
-    if len(args) != 1 or not args[0].isdigit():
+    campaign_id = ids.parse_id(args[0]) if len(args) == 1 else None
+    if campaign_id is None:
         raise InvalidInput("Usage: `/campaign link CAMPAIGN_ID`, e.g. `/campaign link 12`.")
     identity = turn.identity()
-    link = join_link_for(turn.db, identity.user_id, identity.organization_id, int(args[0]))
+    link = join_link_for(turn.db, identity.user_id, identity.organization_id, campaign_id)
     try:
         turn.client.chat_postMessage(
             channel=turn.body["channel_id"], **messages.join_link(link).as_kwargs()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
+from bot import ids
 from bot.listeners.common import Turn
 from bot.listeners.texting import present_batch
 from bot.render import messages
@@ -14,6 +16,8 @@ from core.services.release import release_contacts
 from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import TexterCampaign, texter_campaigns
 
+log = logging.getLogger("spokebot.bot")
+
 
 def choose_campaign(campaigns: Sequence[TexterCampaign], argument: str) -> TexterCampaign | None:
     """The campaign an argument names (id, or title ignoring case, or a unique part of a
@@ -22,7 +26,8 @@ def choose_campaign(campaigns: Sequence[TexterCampaign], argument: str) -> Texte
     if not argument:
         return campaigns[0] if len(campaigns) == 1 else None
     if argument.isdigit():
-        return next((c for c in campaigns if c.campaign_id == int(argument)), None)
+        wanted_id = ids.parse_id(argument)  # "²".isdigit() is True, but int() refuses it
+        return next((c for c in campaigns if c.campaign_id == wanted_id), None)
     wanted = argument.casefold()
     exact = [c for c in campaigns if c.title.casefold() == wanted]
     if len(exact) == 1:
@@ -53,6 +58,13 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     result = request_batch(turn.db, campaign_id, identity.user_id)
+    if result.refusal is not None:  # refusals are answers, not errors: log them here
+        log.info(
+            "refused: batch for user %s in campaign %s: %s",
+            identity.user_id,
+            campaign_id,
+            result.refusal.reason.value,
+        )
     notice = messages.batch_result(title, result)
     # With first texts to send, the first contact's send card carries the answer.
     if present_batch(turn, campaign_id, result, notice, replace=replace):
