@@ -33,7 +33,7 @@ def contact(n: int) -> ContactRow:
 
 
 MESSAGES = {
-    "list": lambda: admin.campaign_list([stats(n) for n in range(500)]),
+    "list": lambda: admin.campaign_list([stats(n) for n in range(500)], 500),
     "stats": lambda: admin.campaign_stats(stats(), 10**4),
     "texters first page": lambda: admin.texters_panel(
         1, LONG, [texter(n) for n in range(admin.TEXTERS_PER_PAGE)], 10**4, 0, notice=LONG
@@ -90,6 +90,6 @@ def test_modals_within_limits() -> None:
 
 
 def test_admin_home_blocks_within_limits() -> None:
-    blocks = admin.admin_home_blocks([stats(n) for n in range(100)], can_manage=True)
+    blocks = admin.admin_home_blocks([stats(n) for n in range(100)], 100, can_manage=True)
     check([b.to_dict() for b in blocks], 100)
     assert len(blocks) <= 25  # leaves room for the texter part of Home

@@ -150,10 +150,10 @@ def open_settings(turn: Turn, campaign_id: int) -> None:
 def campaign_list(turn: Turn, args: list[str]) -> None:
     exactly("list", args, 0)
     identity = turn.identity()
-    campaigns = admin_lookup.campaigns_with_stats(
-        turn.db, identity.user_id, identity.organization_id
+    campaigns, total = admin_lookup.campaigns_with_stats(
+        turn.db, identity.user_id, identity.organization_id, limit=admin.LIST_CAMPAIGNS_SHOWN
     )
-    turn.reply(admin.campaign_list(campaigns))
+    turn.reply(admin.campaign_list(campaigns, total))
 
 
 @campaign_subcommand(

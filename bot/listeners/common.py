@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 
 from bot.errors import guarded
 from bot.render import Reply
-from bot.render.admin import admin_home_blocks
+from bot.render.admin import HOME_CAMPAIGNS_SHOWN, admin_home_blocks
 from bot.render.home import home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
@@ -115,10 +115,14 @@ class Turn:
         """Supervolunteers and admins also see the campaigns they run; texters don't."""
         if not identity.has_role(Role.SUPERVOLUNTEER):
             return []
-        campaigns = campaigns_with_stats(
-            self.db, identity.user_id, identity.organization_id, include_archived=False
+        campaigns, total = campaigns_with_stats(
+            self.db,
+            identity.user_id,
+            identity.organization_id,
+            include_archived=False,
+            limit=HOME_CAMPAIGNS_SHOWN,
         )
-        return admin_home_blocks(campaigns, can_manage=identity.has_role(Role.ADMIN))
+        return admin_home_blocks(campaigns, total, can_manage=identity.has_role(Role.ADMIN))
 
     @property
     def in_home(self) -> bool:

@@ -88,16 +88,17 @@ def _campaign_line(stats: CampaignStats) -> str:
     )
 
 
-def campaign_list(campaigns: Sequence[CampaignStats]) -> Reply:
+def campaign_list(campaigns: Sequence[CampaignStats], total: int) -> Reply:
+    """The newest campaigns (at most LIST_CAMPAIGNS_SHOWN) of `total`."""
     if not campaigns:
         return text_reply("This organization has no campaigns yet.")
     blocks: list[Block] = [header("Campaigns")]
     shown = list(campaigns)[:LIST_CAMPAIGNS_SHOWN]
     blocks += [section(_campaign_line(stats)) for stats in shown]
-    if len(campaigns) > len(shown):
-        blocks.append(context(f"…and {plural(len(campaigns) - len(shown), 'more campaign')}."))
+    if total > len(shown):
+        blocks.append(context(f"…and {plural(total - len(shown), 'older campaign')}."))
     blocks.append(context("`/campaign stats ID` for a campaign's details."))
-    return reply(f"{plural(len(campaigns), 'campaign')}", blocks)
+    return reply(f"{plural(total, 'campaign')}", blocks)
 
 
 def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
@@ -452,8 +453,11 @@ def import_report(title: str, report: ImportReport) -> Reply:
     return text_reply("\n".join(lines))
 
 
-def admin_home_blocks(campaigns: Sequence[CampaignStats], *, can_manage: bool) -> list[Block]:
-    """The admin part of Home: campaigns with progress bars and quick actions."""
+def admin_home_blocks(
+    campaigns: Sequence[CampaignStats], total: int, *, can_manage: bool
+) -> list[Block]:
+    """The admin part of Home: the newest campaigns (of `total` not archived) with progress
+    bars and quick actions."""
     blocks: list[Block] = [divider(), header("Campaigns you run")]
     live = list(campaigns)
     if not live:
@@ -467,11 +471,9 @@ def admin_home_blocks(campaigns: Sequence[CampaignStats], *, can_manage: bool) -
         if can_manage:
             buttons.append(button("Settings", ids.ADMIN_HOME_SETTINGS, value))
         blocks += [section(_campaign_line(stats)), actions(*buttons)]
-    if len(live) > HOME_CAMPAIGNS_SHOWN:
+    hidden = total - min(len(live), HOME_CAMPAIGNS_SHOWN)
+    if hidden > 0:
         blocks.append(
-            context(
-                f"…and {plural(len(live) - HOME_CAMPAIGNS_SHOWN, 'more campaign')}: "
-                "`/campaign list` shows them all."
-            )
+            context(f"…and {plural(hidden, 'more campaign')}: `/campaign list` shows them all.")
         )
     return blocks
