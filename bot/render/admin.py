@@ -416,7 +416,7 @@ def review(
         blocks.append(
             actions(
                 button(
-                    f"Unassign all {total}",
+                    "Unassign",
                     ids.ADMIN_UNASSIGN,
                     value,
                     style="danger",
