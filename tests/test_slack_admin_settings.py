@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from bot import ids
-from core.models import Campaign
+from core.models import Campaign, Organization
 from core.services.organizations import organization_settings
 from tests.factories import make_texter
 from tests.slack_admin_support import (
@@ -67,6 +67,8 @@ def test_modal_shows_assignment_management(slack: SlackHarness) -> None:
     assert answer["response_action"] == "update"
     after = campaign_row(slack, world.campaign_id)
     assert after["dynamic"] == before["dynamic"] and after["batch_size"] == 200
+    with slack.db.uow(read_only=True) as uow:  # defaults are not pinned into the org
+        assert uow.session.get(Organization, world.org_id).settings == {}
 
 
 def test_saving_every_field(slack: SlackHarness) -> None:

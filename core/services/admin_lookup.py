@@ -167,14 +167,18 @@ def validate_organization_settings(values: dict[str, str]) -> dict[str, str]:
 def set_organization_settings(
     db: Database, actor_user_id: int, organization_id: int, values: dict[str, str]
 ) -> None:
-    """ADMIN only; every value is validated before any is saved."""
+    """ADMIN only; every value is validated before any is saved, and only values that
+    differ from the effective ones are stored (so saving a form never pins a value that
+    today comes from the environment or a default)."""
     with db.uow(read_only=True) as uow:
         require_role(uow.session, actor_user_id, organization_id, MANAGE)
+        stored = get_organization(uow.session, organization_id).settings
     errors = validate_organization_settings(values)
     if errors:
         raise InvalidInput("; ".join(errors.values()))
     for key, raw in values.items():
-        set_organization_setting(db, organization_id, key, raw)
+        if parse_setting(key, raw) != effective_setting(stored, key):
+            set_organization_setting(db, organization_id, key, raw)
 
 
 def change_vetting(
