@@ -6,8 +6,10 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select, update
+
 from core.db import Database
-from core.models import Message
+from core.models import CampaignContact, Message, User
 from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
@@ -62,10 +64,6 @@ class RecordingNotifier:
 
 def add_inbound(db: Database, contact_id: int, at: datetime, text: str = "Yes!") -> int:
     """Store a reply the way the texting loop does: an inbound row and needsResponse."""
-    from sqlalchemy import update
-
-    from core.models import CampaignContact
-
     with db.uow() as uow:
         message = Message(
             campaign_contact_id=contact_id,
@@ -93,11 +91,7 @@ class Texter:
 
 
 def texter_in(db: Database, org_id: int, campaign_id: int, slack_user_id: str) -> Texter:
-    from core.models import User
-
     with db.uow(read_only=True) as uow:
-        from sqlalchemy import select
-
         user_id = uow.session.scalar(select(User.id).where(User.slack_user_id == slack_user_id))
     if user_id is None:
         user_id = make_texter(db, org_id, slack_user_id)
