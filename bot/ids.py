@@ -143,6 +143,7 @@ ADMIN_HOME_SETTINGS = "admin_home_settings"
 ADMIN_MAX_MODAL = "admin_max_modal"  # private_metadata "campaign_id:texter_user_id"
 ADMIN_MAX_INPUT = "admin_max_input"
 ADMIN_SETTINGS_MODAL = "admin_settings_modal"  # private_metadata "campaign_id"
+ADMIN_DONE_MODAL = "admin_done_modal"  # what a modal becomes after a save (no submit)
 ADMIN_SETTING_DYNAMIC = "admin_setting_dynamic"
 ADMIN_SETTING_BATCH_SIZE = "admin_setting_batch_size"
 ADMIN_SETTING_STRATEGY = "admin_setting_strategy"

@@ -379,7 +379,7 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
 
 def done_modal(title: str, text: str) -> dict[str, Any]:
     """What a modal turns into after a successful save."""
-    return _modal("admin_done", title, [section(text)], "", submit=None)
+    return _modal(ids.ADMIN_DONE_MODAL, title, [section(text)], "", submit=None)
 
 
 def review(
