@@ -37,14 +37,15 @@ class TexterInfo:
 
 @dataclass(frozen=True)
 class AssignmentInfo:
+    """What the texter holds, counted only as far as decisions need (cheap at any size)."""
+
     id: int
     max_contacts: int | None
-    # Every contact the assignment holds, by status, opted-out ones included (Spoke's cap count).
-    held_by_status: Mapping[MessageStatus, int] = field(default_factory=dict)
-
-    @property
-    def total_held(self) -> int:
-        return sum(self.held_by_status.values())
+    # Not-opted-out contacts held, for the few statuses counted (needsMessage, needsResponse).
+    live_by_status: Mapping[MessageStatus, int] = field(default_factory=dict)
+    holds_any: bool = False
+    # Every contact held, any status: counted only under a cap (which bounds it), else None.
+    total_held: int | None = None
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ class VettedTexters(StrategyBase):
         refusal = baseline_refusal(ctx)
         if refusal:
             return refusal
-        if not ctx.texter.role.at_least(Role.VETTED_TEXTER) and ctx.assignment.total_held > 0:
+        if not ctx.texter.role.at_least(Role.VETTED_TEXTER) and ctx.assignment.holds_any:
             return Allowance.refuse(
                 RefusalReason.NOT_VETTED,
                 "In this campaign only vetted texters get more than one batch; "

@@ -19,7 +19,12 @@ from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
-from core.services.contact_pool import SqlContactPool, status_counts
+from core.services.contact_pool import (
+    SqlContactPool,
+    held_live_count,
+    holds_any,
+    status_counts,
+)
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.statuses import MessageStatus
@@ -45,7 +50,6 @@ class Eligibility:
     refusal: Refusal | None
     unsent: int = 0
     waiting_replies: int = 0
-    total_held: int = 0
     max_contacts: int | None = None
 
     @property
@@ -140,15 +144,21 @@ def _plan(
         return _Plan(_refused(campaign_id, assignment.id, None, _suspended()))
 
     strategy, refusal = _choose_strategy(session, campaign, strategy_name)
-    held = status_counts(session, CampaignContact.assignment_id == assignment.id)
+    unsent = held_live_count(session, assignment.id, MessageStatus.NEEDS_MESSAGE)
+    waiting = held_live_count(session, assignment.id, MessageStatus.NEEDS_RESPONSE)
+    total_held = None
+    if assignment.max_contacts is not None:
+        # Only a cap needs the full count, and the cap bounds it.
+        total_held = sum(
+            status_counts(session, CampaignContact.assignment_id == assignment.id).values()
+        )
     base = Eligibility(
         campaign_id=campaign_id,
         assignment_id=assignment.id,
         strategy=strategy.name if strategy else None,
         refusal=refusal,
-        unsent=held.get((MessageStatus.NEEDS_MESSAGE, False), 0),
-        waiting_replies=held.get((MessageStatus.NEEDS_RESPONSE, False), 0),
-        total_held=sum(held.values()),
+        unsent=unsent,
+        waiting_replies=waiting,
         max_contacts=assignment.max_contacts,
     )
     if strategy is None:
@@ -156,10 +166,14 @@ def _plan(
 
     info = _campaign_info(campaign)
     pool = SqlContactPool(session, info, assignment.id, now)
-    held_by_status: dict[MessageStatus, int] = {}
-    for (status, _), count in held.items():
-        held_by_status[status] = held_by_status.get(status, 0) + count
-    assignment_info = AssignmentInfo(assignment.id, assignment.max_contacts, held_by_status)
+    live = {MessageStatus.NEEDS_MESSAGE: unsent, MessageStatus.NEEDS_RESPONSE: waiting}
+    assignment_info = AssignmentInfo(
+        assignment.id,
+        assignment.max_contacts,
+        live,
+        holds_any=bool(unsent or waiting or total_held) or holds_any(session, assignment.id),
+        total_held=total_held,
+    )
     texter = TexterInfo(user_id, role)
 
     # Spoke: number = min(asked or batch size or 1, batch size (or what's allowed)).
@@ -167,8 +181,8 @@ def _plan(
     if campaign.batch_size:
         number = min(number, campaign.batch_size)
     room = None
-    if assignment.max_contacts is not None:
-        room = assignment.max_contacts - assignment_info.total_held
+    if assignment.max_contacts is not None and total_held is not None:
+        room = assignment.max_contacts - total_held
 
     def allowance(wanted: int) -> Allowance:
         ctx = StrategyContext(info, texter, assignment_info, max(wanted, 1), now, pool)
@@ -178,9 +192,8 @@ def _plan(
         StrategyContext(info, texter, assignment_info, max(number, 1), now, pool)
     )
     current_work = sum(
-        count
-        for (status, opted_out), count in held.items()
-        if status in selection.current_work_statuses and not opted_out
+        live[status] if status in live else held_live_count(session, assignment.id, status)
+        for status in selection.current_work_statuses
     )
     # Holding unfinished work or a reached cap masks "nothing left", but not the strategy's
     # eligibility reasons (archived, not vetted, replies waiting ...), which are checked first.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, func, literal_column, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, any_, func, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
 from core.models import CampaignContact
@@ -48,6 +49,28 @@ def status_counts(
     return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
 
 
+def held_live_count(session: Session, assignment_id: int, status: MessageStatus) -> int:
+    """Not-opted-out contacts of one status the assignment holds. One equality per status
+    keeps this a range of ix_campaign_contact_assignment_status, whatever else is held."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Contact.assignment_id == assignment_id,
+                _status_in(frozenset({status})),
+                ~Contact.is_opted_out,
+            )
+        )
+        or 0
+    )
+
+
+def holds_any(session: Session, assignment_id: int) -> bool:
+    found = session.scalar(
+        select(Contact.id).where(Contact.assignment_id == assignment_id).limit(1)
+    )
+    return found is not None
+
+
 class SqlContactPool:
     """ContactPool over one session, for one campaign and one assignment."""
 
@@ -59,9 +82,11 @@ class SqlContactPool:
         self.assignment_id = assignment_id
         self.now = now
 
-    def _unassigned(self, selection: ContactSelection) -> list[ColumnElement[bool]]:
+    def _unassigned(
+        self, selection: ContactSelection, campaign_test: ColumnElement[bool] | None = None
+    ) -> list[ColumnElement[bool]]:
         conditions = [
-            Contact.campaign_id == self.campaign.id,
+            Contact.campaign_id == self.campaign.id if campaign_test is None else campaign_test,
             Contact.assignment_id.is_(None),
             _status_in(selection.statuses),
             ~Contact.is_opted_out,
@@ -89,6 +114,21 @@ class SqlContactPool:
                 conditions.append(zone_filter)
         return self.session.scalar(select(func.count()).where(*conditions)) or 0
 
+    def _claimable_in_order(self, selection: ContactSelection) -> Select[tuple[int]]:
+        if self.session.get_bind().dialect.name != "postgresql":
+            return select(Contact.id).where(*self._unassigned(selection)).order_by(Contact.id)
+        # `campaign_id = ANY(ARRAY[c])` ordered by (campaign_id, id): PostgreSQL does not fold
+        # an ANY into a constant, so only the claimable partial index (campaign_id, id) yields
+        # this order. With `= c ... ORDER BY id` the planner may walk the primary key instead,
+        # assuming claimable rows are spread evenly, and read every contact claimed so far.
+        return (
+            select(Contact.id)
+            .where(
+                *self._unassigned(selection, Contact.campaign_id == any_(array([self.campaign.id])))
+            )
+            .order_by(Contact.campaign_id, Contact.id)
+        )
+
     def claim(self, selection: ContactSelection, count: int) -> list[int]:
         """Give up to `count` matching contacts to the assignment, in one statement.
 
@@ -97,13 +137,7 @@ class SqlContactPool:
         """
         if count <= 0:
             return []
-        chosen = (
-            select(Contact.id)
-            .where(*self._unassigned(selection))
-            .order_by(Contact.id)
-            .limit(count)
-            .with_for_update(skip_locked=True)
-        )
+        chosen = self._claimable_in_order(selection).limit(count).with_for_update(skip_locked=True)
         statement = (
             update(Contact)
             .where(Contact.id.in_(chosen.scalar_subquery()))
