@@ -116,3 +116,9 @@ def test_campaign_of_another_workspace_is_not_found(slack: SlackHarness) -> None
     for command in ("stats", "texters", "review", "launch", "archive", "rotate-link"):
         reply = run(slack, f"{command} {theirs}").text()
         assert f"no campaign with id {theirs}" in reply, command
+
+
+def test_unconnected_workspace_is_told_so(slack: SlackHarness) -> None:
+    team(slack)
+    reply = run(slack, "list", user="UX", team="T9").text()
+    assert "not connected to a spokebot organization" in reply

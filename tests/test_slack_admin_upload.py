@@ -127,3 +127,22 @@ def test_texter_cannot_import(slack: SlackHarness, files: FileServer) -> None:
     assert "Only an admin can do that." in dm_answer(slack, user="UPLAIN").text()
     assert files.authorizations == []  # nothing downloaded
     assert contacts_in(slack, world.campaign_id) == 0
+
+
+def test_files_shared_in_channels_are_ignored(slack: SlackHarness, files: FileServer) -> None:
+    world = team(slack, contacts=0)
+    shared = files.add("contacts.csv", GOOD_AND_BAD)
+    event = {
+        "type": "message",
+        "subtype": "file_share",
+        "channel": "C0GENERAL",
+        "channel_type": "channel",
+        "user": ADMIN,
+        "text": f"import {world.campaign_id}",
+        "files": [shared],
+    }
+    assert slack.event(event, event_id="EvChannel").status == 200
+    share_file(slack, "hello", [shared], event_id="EvDm")  # handled after the first
+    dm_answer(slack)
+    assert files.authorizations == []
+    assert not [c for c in slack.fake.of("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
