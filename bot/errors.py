@@ -12,6 +12,7 @@ from slack_bolt import Respond
 from slack_sdk import WebClient
 
 from bot.render import messages
+from bot.respond_retry import with_retries
 from core.errors import SpokebotError
 
 log = logging.getLogger("spokebot.bot")
@@ -60,6 +61,7 @@ def guarded(
     wrapper spells them out rather than using functools.wraps.)"""
 
     def lazy(body: dict[str, Any], client: WebClient, respond: Respond, context: Any) -> None:
+        respond = with_retries(respond)  # Bolt's respond gives up on a 429 or 5xx
         try:
             func(body, client, respond, context)
         except Exception as error:  # reported to the user and logged with its traceback
