@@ -595,6 +595,8 @@ def main(argv: list[str] | None = None) -> int:
         f"p95 {ms(percentile(outcome.reply_seconds, 95))}, "
         f"p99 {ms(percentile(outcome.reply_seconds, 99))}"
     )
+    calls = ", ".join(f"{method} {count}" for method, count in api.calls.most_common())
+    print(f"Web API calls: {calls}")
     batches = sum(outcome.batches.values())
     print(f"batches handed out: {batches} ({integrity.handed_out} texts); errors: {errors}")
     for reason, count in sorted(outcome.errors.items()):

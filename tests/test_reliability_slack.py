@@ -652,6 +652,32 @@ def test_web_api_faults_are_retried_and_nothing_is_lost(
     assert held(slack.db, w.campaign_id, w.texter_user_id) == 3
 
 
+@pytest.mark.parametrize("fault", [429, 500, 503])
+def test_private_replies_survive_response_url_faults(
+    faulty_slack: tuple[SlackHarness, FaultyProxy], fault: int
+) -> None:
+    """Bolt's respond() has no retry handlers for 429/5xx; bot.respond_retry adds them."""
+    slack, proxy = faulty_slack
+    w = world(slack)
+    base = proxy.api_url.removesuffix("/api/")
+    for n, (command, text, expected) in enumerate(
+        [
+            ("/sendfirsttexts", "", "You got 3"),  # a reply after a change
+            ("/campaign", "frobnicate", "I don't know"),  # a refusal
+            ("/campaign", "link ²", "Usage"),  # an error reported by bot.errors
+        ]
+    ):
+        reply_id = f"faulty{n}"
+        proxy.faults = {reply_id: [fault, fault]}
+        fields = {"command": command, "text": text, "team_id": TEAM, "user_id": TEXTER}
+        fields["response_url"] = f"{base}/response/{reply_id}"
+        assert slack.post(urlencode(fields).encode(), FORM).status == 200
+        replies = slack.fake.wait_for(lambda c, p=f"/response/{reply_id}": c.path == p)
+        assert len(replies) == 1 and expected in replies[0].text()
+    assert len(proxy.injected) == 6
+    assert held(slack.db, w.campaign_id, w.texter_user_id) == 3
+
+
 def test_web_client_has_retry_handlers_for_429_5xx_and_connection_errors() -> None:
     from slack_sdk.http_retry.builtin_handlers import (
         ConnectionErrorRetryHandler,
