@@ -372,7 +372,7 @@ def fuzz_command(slack: SlackHarness, command: str, text: str) -> None:
     text = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
     answer = slack.command(command, text, user=TEXTER)
     assert answer.status == 200, answer.body
-    assert answer.seconds < 2.0, f"ack took {answer.seconds:.2f}s"
+    assert answer.seconds < 3.0, f"ack took {answer.seconds:.2f}s"  # Slack's limit
     replies = slack.fake.response_to(answer.response_url)
     for reply in replies:
         assert reply.params.get("response_type") == "ephemeral"
@@ -976,7 +976,7 @@ def test_secrets_never_appear_in_serve_output(tmp_path: Path, fake_slack: FakeSl
         fake_slack.wait_for(lambda c: c.method == "response", count=3)
 
     output = run_server(env, work, healthy)
-    assert ("DEBUG" in output and "/slack/events" in output) or "slack_bolt" in output
+    assert "DEBUG" in output and "slack_sdk" in output  # the libraries' debug lines ran
     assert_no_secret(output, "spokebot serve's output")
     for body in bodies:
         assert_no_secret(body, "an HTTP response of spokebot serve")
