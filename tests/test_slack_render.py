@@ -23,7 +23,7 @@ TOKEN = "t" * 32
 
 
 def eligibility(campaign_id: int = 1, refusal: Refusal | None = None, unsent: int = 0):
-    return Eligibility(campaign_id, 1, "finished-replies", refusal, unsent, 2, unsent + 2, None)
+    return Eligibility(campaign_id, 1, "finished-replies", refusal, unsent, 2, None)
 
 
 def campaign(campaign_id: int, refusal: Refusal | None = None) -> TexterCampaign:
