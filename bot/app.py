@@ -16,6 +16,7 @@ from bot.listeners import (
     admin_upload,
     commands,
     events,
+    reminders,
     texting,
     views,
 )
@@ -29,6 +30,8 @@ from core.messaging import MessageService, message_service_from_env
 LISTENER_GROUPS = (commands, actions, events, views, texting)
 # The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
 LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
+# The Handle replies button on the scheduler's reply reminders.
+LISTENER_GROUPS += (reminders,)
 
 
 def create_app(

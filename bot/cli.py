@@ -7,6 +7,7 @@ import logging
 import click
 
 from bot.notify import notifier_from_env
+from bot.scheduled.cli import scheduler_command
 from core.cli import sms as sms_cli
 from core.cli.common import UserError
 from core.cli.main import cli
@@ -37,6 +38,9 @@ def serve_command(host: str) -> None:
         raise UserError(error.message) from None
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     serve(settings, host=host)
+
+
+cli.add_command(scheduler_command)
 
 
 if __name__ == "__main__":

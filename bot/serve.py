@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from bot.app import create_app
+from bot.scheduled.cli import start_scheduler
 from bot.settings import Settings
+from bot.slack_client import make_web_client
 from bot.web import create_wsgi_app
 from core.db import Database
 from core.migrate import ensure_current
@@ -24,6 +26,9 @@ def open_database(settings: Settings) -> Database:
 def serve(settings: Settings, host: str = "0.0.0.0") -> None:
     db = open_database(settings)
     app = create_app(settings, db)
+    # Reminders, stale releases and the digest run in-process too; job leases in the database
+    # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
+    start_scheduler(db, make_web_client(settings))
     if settings.socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -1,0 +1,34 @@
+"""The Handle replies button on a reply reminder (sent by the scheduler)."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot import ids
+from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.render import reminders
+from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from core.services.slack_support import campaign_title_in_org
+from core.services.stats import search_contacts
+from core.statuses import MessageStatus
+
+SHOWN = 15
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(HANDLE_REPLIES_ACTION)(ack=ack_now, lazy=[lazy(deps, handle_replies)])
+
+
+def handle_replies(turn: Turn) -> None:
+    campaign_id = ids.parse_campaign_value(str(turn.body["actions"][0].get("value", "")))
+    identity = turn.identity()
+    # NotFound for another workspace's campaign; only the clicker's own contacts are listed.
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    rows, total = search_contacts(
+        turn.db,
+        campaign_id,
+        status=MessageStatus.NEEDS_RESPONSE,
+        texter_user_id=identity.user_id,
+        limit=SHOWN,
+    )
+    turn.reply(reminders.waiting_replies(title, rows, total))
