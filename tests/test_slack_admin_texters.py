@@ -197,3 +197,12 @@ def test_stale_or_forged_panel_buttons(slack: SlackHarness) -> None:
     value = ids.admin_texter_value(world.campaign_id, stranger, 0)
     reply = answer_to_click(slack, {"action_id": ids.ADMIN_REMOVE_UNSENT, "value": value})
     assert "That texter has not joined this campaign." in reply.text()
+
+
+def test_tampered_modal_metadata(slack: SlackHarness) -> None:
+    world = team(slack)
+    for metadata in ("", "x", f"{world.campaign_id}", f"{world.campaign_id}:²", "1:2:3"):
+        answer = submit(
+            slack, ids.ADMIN_MAX_MODAL, metadata, {ids.ADMIN_MAX_INPUT: text_value("4")}
+        )
+        assert "out of date" in answer["errors"][ids.ADMIN_MAX_INPUT]

@@ -81,6 +81,7 @@ def test_redelivered_event_imports_once(slack: SlackHarness, files: FileServer) 
         ("photo.png", b"\x89PNG", "image/png", "import {id}", "“photo.png” is not a CSV file"),
         ("list.csv", b"cell\n", "text/csv", "please import", "share the CSV file here with"),
         ("list.csv", b"cell\n", "text/csv", "import GOTV", "`GOTV` is not a campaign id"),
+        ("list.csv", b"cell\n", "text/csv", "import ²", "`²` is not a campaign id"),
         ("list.csv", b"name\nx\n", "text/csv", "import {id}", "the file has no cell column"),
         ("list.csv", "cell\n\xe9\n".encode("latin-1"), "text/csv", "import {id}", "not UTF-8"),
         ("list.csv", b"<html>", "text/html", "import {id}", "files:read scope"),

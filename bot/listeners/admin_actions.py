@@ -171,10 +171,13 @@ def _checked(state: dict[str, dict[str, Any]], block_id: str) -> set[str]:
 
 
 def _metadata_ids(turn: Turn, count: int) -> list[int]:
-    parts = str(turn.body["view"].get("private_metadata") or "").split(":")
-    if len(parts) != count or not all(p.isdigit() for p in parts):
+    parts = [
+        ids.parse_id(p) for p in str(turn.body["view"].get("private_metadata") or "").split(":")
+    ]
+    numbers = [p for p in parts if p is not None]
+    if len(parts) != count or len(numbers) != count:
         raise InvalidInput("This form is out of date. Run the command again for a fresh one.")
-    return [int(p) for p in parts]
+    return numbers
 
 
 def submit_max_amount(turn: Turn, ack: Ack) -> None:

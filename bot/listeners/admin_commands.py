@@ -10,6 +10,7 @@ import re
 
 from slack_bolt import App
 
+from bot import ids
 from bot.listeners.commands import campaign_subcommand
 from bot.listeners.common import Deps, Turn
 from bot.render import Reply, admin
@@ -62,9 +63,10 @@ def usage_error(name: str, problem: str) -> InvalidInput:
 def campaign_id_arg(name: str, word: str | None) -> int:
     if word is None:
         raise usage_error(name, "Which campaign? Give its id.")
-    if not word.isdigit():
+    campaign_id = ids.parse_id(word)
+    if campaign_id is None:
         raise usage_error(name, f"`{escape(word)}` is not a campaign id (a number).")
-    return int(word)
+    return campaign_id
 
 
 def mention_arg(name: str, word: str | None) -> str:
@@ -267,14 +269,14 @@ def campaign_review(turn: Turn, args: list[str]) -> None:
 def campaign_assign(turn: Turn, args: list[str]) -> None:
     campaign_id = campaign_id_arg("assign", args[0] if args else None)
     slack_id = mention_arg("assign", args[1] if len(args) > 1 else None)
-    if len(args) < 3 or not args[2].isdigit():
+    wanted = ids.parse_id(args[2]) if len(args) > 2 else None
+    if wanted is None:
         raise usage_error("assign", "How many first texts? Give a whole number.")
     exactly("assign", args, 3)
     identity = turn.identity()
     actor, org = identity.user_id, identity.organization_id
     title = admin_lookup.campaign_title(turn.db, actor, org, campaign_id, admin_gate.MANAGE)
     texter_user_id = admin_lookup.member_user_id(turn.db, actor, org, slack_id)
-    wanted = int(args[2])
     assigned = assign_manually(turn.db, actor, campaign_id, texter_user_id, wanted)
     sentence = f"Assigned {plural(assigned, 'first text')} to <@{slack_id}> in *{escape(title)}*."
     if assigned < wanted:

@@ -56,12 +56,12 @@ def import_shared_file(turn: Turn, event: dict[str, Any]) -> Reply:
             "To import contacts, share the CSV file here with the message "
             "`import CAMPAIGN_ID` (for example `import 12`)."
         )
-    if not match[1].isdigit():
+    campaign_id = ids.parse_id(match[1])
+    if campaign_id is None:
         raise InvalidInput(
             f"`{match[1]}` is not a campaign id: share the file with `import CAMPAIGN_ID`, "
             "for example `import 12`."
         )
-    campaign_id = int(match[1])
     files = event.get("files") or []
     if len(files) != 1:
         raise InvalidInput(
