@@ -190,6 +190,12 @@ def _json_object(text: str, what: str) -> dict[str, Any]:
         raise Refused(400, f"{what} is not JSON") from None
     if not isinstance(value, dict):
         raise Refused(400, f"{what} is not a JSON object")
+    try:
+        # JSON may spell lone surrogates ("\\ud800"), which no UTF-8 text holds and which
+        # break the first .encode() or database driver that meets them. Slack never sends them.
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        raise Refused(400, f"{what} is not valid Unicode") from None
     return value
 
 

@@ -280,6 +280,15 @@ MALFORMED: list[tuple[str, bytes, str, int]] = [
     ("event is a string", b'{"type": "event_callback", "event": "x"}', "application/json", 400),
     ("event without type", b'{"type": "event_callback", "event": {}}', "application/json", 400),
     ("not UTF-8 form", b"\xff\xfe\x00=\x01", FORM, 400),
+    (
+        "lone surrogate in a value",
+        form_payload(
+            '{"type": "block_actions", "user": {"id": "U"}, "actions": '
+            '[{"action_id": "campaign_join", "value": "1:\\ud800"}]}'
+        ),
+        FORM,
+        400,
+    ),
     ("not UTF-8 JSON", b'{"a": "\xff"}', "application/json", 400),
     ("plain text", b"hello", "text/plain", 415),
     ("multipart", b"--x\r\n\r\n--x--", "multipart/form-data; boundary=x", 415),
@@ -442,7 +451,7 @@ TAMPERINGS = {
         ids.PICK_CAMPAIGN, lambda w, f: f"steal:{w.campaign_id}", "out of date"
     ),
     "join with a forged token": Tampering(
-        ids.JOIN, lambda w, f: f"{w.campaign_id}:forged-token", "", "UNEW"
+        ids.JOIN, lambda w, f: f"{w.campaign_id}:forged-token", "not valid", "UNEW"
     ),
     "join another workspace's campaign": Tampering(
         ids.JOIN, lambda w, f: f"{f}:whatever", "another workspace", "UNEW"
