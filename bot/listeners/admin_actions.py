@@ -217,7 +217,7 @@ def _settings_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettings
     label = _text(state, ids.ADMIN_SETTING_REQUEST_LABEL).strip()
     change = CampaignSettingsChange(
         use_dynamic_assignment=_choice(state, ids.ADMIN_SETTING_DYNAMIC) == admin.ON,
-        batch_size=int(raw_batch) if raw_batch.isdigit() else None,
+        batch_size=ids.parse_id(raw_batch),  # "²".isdigit() is True, int() refuses it
         strategies=strategies or None,
         request_button_label=label or None,
         request_message=_text(state, ids.ADMIN_SETTING_REQUEST_MESSAGE).strip(),
@@ -245,7 +245,7 @@ def settings_errors(
         CHANGE_BLOCKS.get(field, ids.ADMIN_SETTING_DYNAMIC): message
         for field, message in validate_settings_change(change).items()
     }
-    if not raw_batch.isdigit():
+    if ids.parse_id(raw_batch) is None:
         errors[ids.ADMIN_SETTING_BATCH_SIZE] = (
             f"The batch size must be a whole number of 1 or more (Spoke's default is "
             f"{DEFAULT_BATCH_SIZE}), not “{raw_batch}”."

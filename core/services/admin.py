@@ -35,7 +35,7 @@ def parse_max_contacts(raw: str) -> int | None:
     text = raw.strip()
     if text == "":
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True; int() refuses it
         raise InvalidInput(
             f"Max amount must be a whole number of 0 or more, or empty; not {raw!r}."
         )
