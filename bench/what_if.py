@@ -1,7 +1,10 @@
 """What-if variants: proposed query changes, measured in the same run before anyone makes them.
 
 Used by `python -m bench.assignment --what-if`. Nothing here changes spokebot itself: each
-proposal is patched in for one drain and taken out again.
+proposal is patched in for one drain and taken out again. Both were adopted by the batch
+service in commit 482035f; the variants stay to reproduce bench/RESULTS.md's before/after (on
+main they measure the same shapes as spokebot; fix:held's counts apply to uncapped texters,
+which is all the benchmark uses).
 
 fix:held: request_batch counts every contact the texter holds, by status, on every request
 (core.services.batches calls contact_pool.status_counts(assignment_id == ...)): O(contacts
