@@ -140,3 +140,21 @@ def test_invalid_timezone_column_is_reported(db: Database) -> None:
     assert [(s.line, s.reason, s.detail) for s in report.skipped] == [
         (3, "unknown time zone", "Mars/Base")
     ]
+
+
+def test_nul_characters_skip_the_row_instead_of_failing_the_import(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    report = import_contacts(
+        db,
+        campaign,
+        io.StringIO(
+            "firstName,cell,note\nA\x00n,2025550101,x\nBo,2025550102,\x00\nCy,2025550103,ok\n"
+        ),
+    )
+    assert report.imported == 1
+    assert [(s.line, s.reason, s.detail) for s in report.skipped] == [
+        (2, "contains a NUL character", "in column firstName"),
+        (3, "contains a NUL character", "in column note"),
+    ]
+    assert _count(db, campaign) == 1

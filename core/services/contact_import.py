@@ -43,6 +43,7 @@ REASON_DUPLICATE_IN_FILE = "duplicate cell in file"
 REASON_ALREADY_IN_CAMPAIGN = "cell already in campaign"
 REASON_BAD_TIMEZONE = "unknown time zone"
 REASON_TOO_LONG = "value too long"
+REASON_NUL_CHARACTER = "contains a NUL character"
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,11 @@ class _RowChecker:
     _zone_ok: dict[str, bool] = field(default_factory=dict)
 
     def check(self, line: int, row: dict[str, Any]) -> dict[str, Any] | None:
+        # PostgreSQL text can't hold NUL; refuse the row on every engine rather than fail the
+        # whole import halfway through COPY.
+        for column, value in row.items():
+            if isinstance(value, str) and "\x00" in value:
+                return self._skip(line, REASON_NUL_CHARACTER, f"in column {column}")
         values = {attr: (row.get(col) or "").strip() for col, attr in self.columns.standard.items()}
         raw_cell = values.get("cell", "")
         if not raw_cell:
