@@ -55,7 +55,8 @@ def delay(response: WebhookResponse, attempt: int) -> float:
 
 
 def with_retries(respond: Respond) -> Respond:
-    """The same response_url, answered with retries."""
-    if isinstance(respond, RetryingRespond):
+    """The same response_url, answered with retries. Only Bolt's own Respond posts without
+    retries; anything else (already retrying, or another implementation) is left as it is."""
+    if isinstance(respond, RetryingRespond) or not isinstance(respond, Respond):
         return respond
     return RetryingRespond(response_url=respond.response_url, proxy=respond.proxy, ssl=respond.ssl)
