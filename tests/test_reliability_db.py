@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from core.services.batches import request_batch
 from core.services.campaigns import JOIN_TOKEN_BYTES, new_join_token
 from core.services.release import release_contacts
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.pg_faults import kill_backend_waiting_on_lock
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -97,19 +97,7 @@ def test_backend_killed_mid_request_leaves_nothing_and_pool_recovers(
 
         worker = threading.Thread(target=ask)
         worker.start()
-        victim = None
-        for _ in range(100):
-            victim = hold.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
-            if victim:
-                break
-            time.sleep(0.05)
-        assert victim, "the request never reached the database"
-        hold.execute(text("SELECT pg_terminate_backend(:p)"), {"p": victim})
+        kill_backend_waiting_on_lock(hold)
         worker.join(timeout=30)
         hold.rollback()
     blocker.dispose()

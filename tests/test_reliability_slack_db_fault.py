@@ -3,13 +3,12 @@ again, nothing is half-assigned, and the next request works on the same pool."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from core.models import CampaignContact
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.pg_faults import kill_backend_waiting_on_lock
 from tests.slack_harness import SlackHarness
 
 
@@ -32,19 +31,7 @@ def test_killed_backend_mid_batch_request(slack: SlackHarness, engine_name: str)
         hold.execute(text("SELECT id FROM assignment WHERE id = :a FOR UPDATE"), {"a": assignment})
         answer = slack.command("/sendfirsttexts", user="UKILL")
         assert answer.status == 200
-        victim = None
-        for _ in range(200):
-            victim = hold.execute(
-                text(
-                    "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND datname = current_database() AND pid <> pg_backend_pid()"
-                )
-            ).scalar()
-            if victim:
-                break
-            time.sleep(0.05)
-        assert victim, "the request never reached the database"
-        hold.execute(text("SELECT pg_terminate_backend(:p)"), {"p": victim})
+        kill_backend_waiting_on_lock(hold)
         hold.rollback()
     blocker.dispose()
     [told] = slack.fake.response_to(answer.response_url)
