@@ -20,9 +20,9 @@ from core.services.campaigns import (
     validate_strategies,
     validate_timezone,
 )
-from core.services.contact_pool import SqlContactPool
+from core.services.contact_pool import SqlContactPool, campaign_info
 from core.services.organizations import membership
-from strategies.base import DEFAULT_SELECTION, CampaignInfo
+from strategies.base import DEFAULT_SELECTION
 
 MANUAL_ASSIGNMENT_GUIDANCE = (
     "Dynamic assignment is on for this campaign, so texts can't be assigned by hand. "
@@ -91,20 +91,9 @@ def assign_manually(
             assignment = Assignment(campaign_id=campaign_id, user_id=texter_user_id)
             session.add(assignment)
             session.flush()
-        info = CampaignInfo(
-            campaign.id,
-            campaign.organization_id,
-            False,
-            False,
-            campaign.is_started,
-            campaign.batch_size,
-            None,
-            None,
-            campaign.timezone,
-        )
-        claimed = SqlContactPool(session, info, assignment.id, datetime.now(UTC)).claim(
-            DEFAULT_SELECTION, count
-        )
+        claimed = SqlContactPool(
+            session, campaign_info(campaign), assignment.id, datetime.now(UTC)
+        ).claim(DEFAULT_SELECTION, count)
         uow.commit()
         return len(claimed)
 

@@ -21,6 +21,7 @@ from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
 from core.services.contact_pool import (
     SqlContactPool,
+    campaign_info,
     held_live_count,
     holds_any,
     status_counts,
@@ -32,7 +33,6 @@ from strategies.base import (
     Allowance,
     AssignmentInfo,
     BatchStrategy,
-    CampaignInfo,
     ContactSelection,
     StrategyContext,
     TexterInfo,
@@ -164,7 +164,7 @@ def _plan(
     if strategy is None:
         return _Plan(base)
 
-    info = _campaign_info(campaign)
+    info = campaign_info(campaign)
     pool = SqlContactPool(session, info, assignment.id, now)
     live = {MessageStatus.NEEDS_MESSAGE: unsent, MessageStatus.NEEDS_RESPONSE: waiting}
     assignment_info = AssignmentInfo(
@@ -227,20 +227,6 @@ def _choose_strategy(
             f"The “{name}” batch type is not enabled for this campaign.",
         )
     return get_strategy(name), None
-
-
-def _campaign_info(campaign: Campaign) -> CampaignInfo:
-    return CampaignInfo(
-        id=campaign.id,
-        organization_id=campaign.organization_id,
-        use_dynamic_assignment=campaign.use_dynamic_assignment,
-        is_archived=campaign.is_archived,
-        is_started=campaign.is_started,
-        batch_size=campaign.batch_size,
-        texting_hours_start=campaign.texting_hours_start,
-        texting_hours_end=campaign.texting_hours_end,
-        timezone=campaign.timezone,
-    )
 
 
 def _refused(

@@ -8,7 +8,7 @@ from sqlalchemy import ColumnElement, Select, and_, any_, func, literal_column, 
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 
-from core.models import CampaignContact
+from core.models import Campaign, CampaignContact
 from core.statuses import MessageStatus
 from core.texting_hours import is_textable_now, textable_zones
 from strategies.base import CampaignInfo, ContactSelection
@@ -69,6 +69,21 @@ def holds_any(session: Session, assignment_id: int) -> bool:
         select(Contact.id).where(Contact.assignment_id == assignment_id).limit(1)
     )
     return found is not None
+
+
+def campaign_info(campaign: Campaign) -> CampaignInfo:
+    """The campaign as strategies and the pool see it."""
+    return CampaignInfo(
+        id=campaign.id,
+        organization_id=campaign.organization_id,
+        use_dynamic_assignment=campaign.use_dynamic_assignment,
+        is_archived=campaign.is_archived,
+        is_started=campaign.is_started,
+        batch_size=campaign.batch_size,
+        texting_hours_start=campaign.texting_hours_start,
+        texting_hours_end=campaign.texting_hours_end,
+        timezone=campaign.timezone,
+    )
 
 
 class SqlContactPool:

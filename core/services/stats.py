@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import CampaignContact
+from core.models import Assignment, CampaignContact, User
 from core.services.campaigns import CampaignSummary, _summary, get_campaign
 from core.services.contact_pool import status_counts
 from core.statuses import MessageStatus
@@ -77,8 +77,6 @@ def unassigned_initials(session: Session, campaign_id: int) -> int:
 def campaign_stats(
     db: Database, campaign_id: int, organization_id: int | None = None
 ) -> CampaignStats:
-    from core.models import Assignment
-
     with db.uow(read_only=True) as uow:
         session = uow.session
         campaign = get_campaign(session, campaign_id, organization_id)
@@ -114,8 +112,6 @@ def texter_rows(
     db: Database, campaign_id: int, offset: int = 0, limit: int = 20
 ) -> tuple[list[TexterRow], int]:
     """A page of the campaign's texters (by name) and the total number of texters."""
-    from core.models import Assignment, User
-
     contact = CampaignContact
     with db.uow(read_only=True) as uow:
         session = uow.session
@@ -186,8 +182,6 @@ def search_contacts(
     limit: int = 20,
 ) -> tuple[list[ContactRow], int]:
     """Message Review: contacts by status and texter; a page plus the full count."""
-    from core.models import Assignment
-
     contact = CampaignContact
     conditions = [contact.campaign_id == campaign_id]
     if status is not None:
