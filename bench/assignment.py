@@ -36,7 +36,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Engine, text
 
-from bench import pg, what_if
+from bench import pg
 from core.db import Database, make_engine
 from core.migrate import upgrade
 from core.services.campaigns import CampaignSpec, create_campaign, launch_campaign
@@ -47,16 +47,17 @@ MAX_CONSECUTIVE_ERRORS = 5
 
 # ---------------------------------------------------------------------------------------------
 # The baseline: Spoke's table shape and query sequence (findNewCampaignContact + the default
-# finished-replies strategy's count). Our partial index ix_campaign_contact_claimable and the
-# (campaign_id, message_status) index are dropped; Spoke's composite index takes their place.
-# (assignment_id, message_status), the unique (campaign_id, cell) and the cell index stay: Spoke
-# has the same. Queries use bound parameters, as knex sends them, and run in autocommit, one
-# statement at a time, as Spoke runs them.
+# finished-replies strategy's count). Our partial indexes (claimable contacts, conversations)
+# are dropped; Spoke's composite index and its index on cell take their place.
+# (assignment_id, message_status) and the unique (campaign_id, cell) stay: Spoke has the same.
+# Queries use bound parameters, as knex sends them, and run in autocommit, one statement at a
+# time, as Spoke runs them.
 BASELINE_INDEXES = (
     "DROP INDEX ix_campaign_contact_claimable",
-    "DROP INDEX ix_campaign_contact_campaign_status",
+    "DROP INDEX ix_campaign_contact_conversations",
     "CREATE INDEX spoke_campaign_contact_campaign_status_assignment "
     "ON campaign_contact (campaign_id, message_status, assignment_id)",
+    "CREATE INDEX spoke_campaign_contact_cell ON campaign_contact (cell)",
 )
 BASELINE_COUNT_AVAILABLE = text(
     "SELECT count(*) FROM campaign_contact WHERE campaign_id = :campaign "
@@ -356,9 +357,6 @@ def drain(
     show_progress: bool,
     stop_after: float = 1.0,
 ) -> Drain:
-    if variant in what_if.VARIANTS:
-        with what_if.patched(variant):
-            return _drain(variant, prepared, contacts, batch, console, show_progress, stop_after)
     return _drain(variant, prepared, contacts, batch, console, show_progress, stop_after)
 
 
@@ -635,15 +633,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="CI mode: no progress bars")
     parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     parser.add_argument(
-        "--what-if",
-        nargs="?",
-        const=",".join(what_if.VARIANTS),
-        default="",
-        metavar="VARIANTS",
-        help="also drain with proposed query changes, comma-separated "
-        f"(default all: {','.join(what_if.VARIANTS)}; see bench/what_if.py)",
-    )
-    parser.add_argument(
         "--stop-after",
         type=float,
         default=1.0,
@@ -671,10 +660,6 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     variants = ["spokebot"]
-    for variant in filter(None, args.what_if.split(",")):
-        if variant not in what_if.VARIANTS:
-            parser.error(f"--what-if: unknown variant {variant!r}")
-        variants.append(variant)
     if not args.no_baseline:
         variants.append("baseline")
     common = {"variants": variants, "keep": args.keep, "show_progress": show_progress}

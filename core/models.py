@@ -123,6 +123,8 @@ UNASSIGNED_INITIAL = text(
     "assignment_id IS NULL AND message_status = 'needsMessage' AND NOT is_opted_out"
 )
 
+CONVERSATIONS = text("message_status IN ('needsResponse', 'convo', 'closed')")
+
 
 class CampaignContact(Base):
     __tablename__ = "campaign_contact"
@@ -138,8 +140,14 @@ class CampaignContact(Base):
             sqlite_where=UNASSIGNED_INITIAL,
         ),
         Index("ix_campaign_contact_assignment_status", "assignment_id", "message_status"),
-        Index("ix_campaign_contact_campaign_status", "campaign_id", "message_status"),
-        Index("ix_campaign_contact_cell", "cell"),
+        # Claiming or sending to a contact writes no entry here (see migration 0007).
+        Index(
+            "ix_campaign_contact_conversations",
+            "campaign_id",
+            "message_status",
+            postgresql_where=CONVERSATIONS,
+            sqlite_where=CONVERSATIONS,
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

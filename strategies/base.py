@@ -93,6 +93,9 @@ class Allowance:
 
     count: int
     refusal: Refusal | None = None
+    # Set when `count` is only a ceiling and the contacts left decide: the claim takes what
+    # there is (saving a count on every request), and this is the refusal if there are none.
+    if_none_left: Refusal | None = None
 
     @classmethod
     def refuse(cls, reason: RefusalReason, message: str, count: int | None = None) -> Allowance:
@@ -156,16 +159,18 @@ def cap_zero() -> Allowance:
 
 
 def available_or_refusal(ctx: StrategyContext, selection: ContactSelection) -> Allowance:
-    available = ctx.pool.count_available(selection, up_to=ctx.wanted)
-    if available > 0:
-        return Allowance(available)
+    """Up to `ctx.wanted` of the contacts `selection` matches: whatever is left decides."""
+    return Allowance(ctx.wanted, if_none_left=none_left_refusal(selection))
+
+
+def none_left_refusal(selection: ContactSelection) -> Refusal:
     if selection.is_initials:
         where = " you can text right now" if selection.textable_now_only else ""
-        return Allowance.refuse(
+        return Refusal(
             RefusalReason.NO_INITIALS_LEFT,
             f"All initial messages in this campaign{where} have been claimed.",
         )
-    return Allowance.refuse(
+    return Refusal(
         RefusalReason.NO_CONVERSATIONS_LEFT,
         "There are no unassigned conversations to take right now.",
     )

@@ -144,3 +144,23 @@ def test_membership_unique_per_organization(db: Database) -> None:
             )
         with pytest.raises(IntegrityError):
             uow.session.flush()
+
+
+def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from core.schema import Base
+
+    with db.engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        differences = compare_metadata(context, Base.metadata)
+    assert differences == []
+
+
+def test_claiming_a_contact_writes_only_the_indexes_that_pay_for_it(db: Database) -> None:
+    # Each index on campaign_contact costs a write per claimed contact (migration 0007).
+    indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("campaign_contact")}
+    assert "ix_campaign_contact_campaign_status" not in indexes
+    assert "ix_campaign_contact_cell" not in indexes
+    assert "ix_campaign_contact_conversations" in indexes

@@ -7,35 +7,28 @@ in parallel and take different contacts (SKIP LOCKED).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import InvalidInput
-from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
-from core.services.contact_pool import (
-    SqlContactPool,
-    campaign_info,
-    held_live_count,
-    holds_any,
-    status_counts,
-)
-from core.services.joining import campaign_org_settings
-from core.services.organizations import member_role
+from core.services.batch_inputs import TexterInCampaign, read_held_work, read_texter_in_campaign
+from core.services.contact_pool import SqlContactPool, held_live_count
 from core.statuses import MessageStatus
 from strategies.base import (
+    DEFAULT_SELECTION,
     Allowance,
     AssignmentInfo,
     BatchStrategy,
     ContactSelection,
     StrategyContext,
     TexterInfo,
+    none_left_refusal,
 )
 from strategies.registry import enabled_strategy_names, get_strategy
 
@@ -83,6 +76,7 @@ class _Plan:
     number: int = 0
     selection: ContactSelection | None = None
     pool: SqlContactPool | None = None
+    if_none_left: Refusal = field(default_factory=lambda: none_left_refusal(DEFAULT_SELECTION))
 
 
 def request_batch(
@@ -103,8 +97,8 @@ def request_batch(
         claimed = plan.pool.claim(plan.selection, plan.number)
         uow.commit()
         eligibility = plan.eligibility
-        if not claimed:  # the pool emptied between the check and the claim
-            eligibility = _with_refusal(eligibility, _no_contacts_left(plan.selection))
+        if not claimed:  # nothing matched, or the pool emptied between the check and the claim
+            eligibility = _with_refusal(eligibility, plan.if_none_left)
         return BatchResult(eligibility, claimed, plan.selection.is_initials)
 
 
@@ -118,9 +112,13 @@ def can_request_more(
     """Whether a Request More button should show, and if not, why (cheap: no full counts)."""
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
-        return _plan(
-            uow.session, campaign_id, user_id, 1, strategy_name, now, lock=False
-        ).eligibility
+        plan = _plan(uow.session, campaign_id, user_id, 1, strategy_name, now, lock=False)
+        if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
+            return plan.eligibility
+        # No claim follows to settle a ceiling, so look for one matching contact.
+        if plan.pool.count_available(plan.selection, up_to=1) == 0:
+            return _with_refusal(plan.eligibility, plan.if_none_left)
+        return plan.eligibility
 
 
 def _plan(
@@ -132,67 +130,56 @@ def _plan(
     now: datetime,
     lock: bool,
 ) -> _Plan:
-    query = select(Assignment).where(
-        Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
-    )
-    assignment = session.scalar(query.with_for_update() if lock else query)
-    campaign = session.get(Campaign, campaign_id)
-    if assignment is None or campaign is None:
+    texter = read_texter_in_campaign(session, campaign_id, user_id, lock)
+    if texter is None:
         return _Plan(_refused(campaign_id, None, None, _not_joined()))
-    role = member_role(session, user_id, campaign.organization_id)
+    role = texter.role
     if role is None or role == Role.SUSPENDED:
-        return _Plan(_refused(campaign_id, assignment.id, None, _suspended()))
+        return _Plan(_refused(campaign_id, texter.assignment_id, None, _suspended()))
 
-    strategy, refusal = _choose_strategy(session, campaign, strategy_name)
-    unsent = held_live_count(session, assignment.id, MessageStatus.NEEDS_MESSAGE)
-    waiting = held_live_count(session, assignment.id, MessageStatus.NEEDS_RESPONSE)
-    total_held = None
-    if assignment.max_contacts is not None:
-        # Only a cap needs the full count, and the cap bounds it.
-        total_held = sum(
-            status_counts(session, CampaignContact.assignment_id == assignment.id).values()
-        )
+    strategy, refusal = _choose_strategy(texter, strategy_name)
+    cap = texter.max_contacts
+    held = read_held_work(session, texter.assignment_id, capped=cap is not None)
     base = Eligibility(
         campaign_id=campaign_id,
-        assignment_id=assignment.id,
+        assignment_id=texter.assignment_id,
         strategy=strategy.name if strategy else None,
         refusal=refusal,
-        unsent=unsent,
-        waiting_replies=waiting,
-        max_contacts=assignment.max_contacts,
+        unsent=held.unsent,
+        waiting_replies=held.waiting_replies,
+        max_contacts=cap,
     )
     if strategy is None:
         return _Plan(base)
 
-    info = campaign_info(campaign)
-    pool = SqlContactPool(session, info, assignment.id, now)
-    live = {MessageStatus.NEEDS_MESSAGE: unsent, MessageStatus.NEEDS_RESPONSE: waiting}
+    info = texter.campaign
+    pool = SqlContactPool(session, info, texter.assignment_id, now, held.waiting_replies)
+    live = {
+        MessageStatus.NEEDS_MESSAGE: held.unsent,
+        MessageStatus.NEEDS_RESPONSE: held.waiting_replies,
+    }
     assignment_info = AssignmentInfo(
-        assignment.id,
-        assignment.max_contacts,
-        live,
-        holds_any=bool(unsent or waiting or total_held) or holds_any(session, assignment.id),
-        total_held=total_held,
+        texter.assignment_id, cap, live, holds_any=held.holds_any, total_held=held.total_held
     )
-    texter = TexterInfo(user_id, role)
+    texter_info = TexterInfo(user_id, role)
 
     # Spoke: number = min(asked or batch size or 1, batch size (or what's allowed)).
-    number = requested or campaign.batch_size or 1
-    if campaign.batch_size:
-        number = min(number, campaign.batch_size)
+    number = requested or info.batch_size or 1
+    if info.batch_size:
+        number = min(number, info.batch_size)
     room = None
-    if assignment.max_contacts is not None and total_held is not None:
-        room = assignment.max_contacts - total_held
+    if cap is not None and held.total_held is not None:
+        room = cap - held.total_held
 
     def allowance(wanted: int) -> Allowance:
-        ctx = StrategyContext(info, texter, assignment_info, max(wanted, 1), now, pool)
+        ctx = StrategyContext(info, texter_info, assignment_info, max(wanted, 1), now, pool)
         return strategy.request_new_batch_count(ctx)
 
     selection = strategy.select_contacts(
-        StrategyContext(info, texter, assignment_info, max(number, 1), now, pool)
+        StrategyContext(info, texter_info, assignment_info, max(number, 1), now, pool)
     )
     current_work = sum(
-        live[status] if status in live else held_live_count(session, assignment.id, status)
+        live[status] if status in live else held_live_count(session, texter.assignment_id, status)
         for status in selection.current_work_statuses
     )
     # Holding unfinished work or a reached cap masks "nothing left", but not the strategy's
@@ -203,23 +190,22 @@ def _plan(
             return _Plan(_with_refusal(base, checked.refusal))
         # A reached cap wins: sending what they hold would not earn them more anyway.
         if room is not None and room <= 0:
-            return _Plan(_with_refusal(base, _cap_reached(assignment.max_contacts or 0)))
+            return _Plan(_with_refusal(base, _cap_reached(cap or 0)))
         return _Plan(_with_refusal(base, _current_work(selection, current_work)))
 
     wanted = min(number, room) if room is not None else number
     granted = allowance(wanted)
+    if_none_left = granted.if_none_left or none_left_refusal(selection)
     if granted.refusal or granted.count <= 0:
-        return _Plan(_with_refusal(base, granted.refusal or _no_contacts_left(selection)))
-    return _Plan(base, min(wanted, granted.count), selection, pool)
+        return _Plan(_with_refusal(base, granted.refusal or if_none_left))
+    return _Plan(base, min(wanted, granted.count), selection, pool, if_none_left)
 
 
 def _choose_strategy(
-    session: Session, campaign: Campaign, requested_name: str | None
+    texter: TexterInCampaign, requested_name: str | None
 ) -> tuple[BatchStrategy | None, Refusal | None]:
-    org_list = effective_setting(
-        campaign_org_settings(session, campaign.organization_id), "DYNAMICASSIGNMENT_BATCHES"
-    )
-    enabled = enabled_strategy_names(campaign.batch_strategies, org_list)
+    org_list = effective_setting(texter.org_settings, "DYNAMICASSIGNMENT_BATCHES")
+    enabled = enabled_strategy_names(texter.batch_strategies, org_list)
     name = requested_name or enabled[0]
     if name not in enabled:
         return None, Refusal(
@@ -278,16 +264,4 @@ def _cap_reached(cap: int) -> Refusal:
         RefusalReason.CAP_REACHED,
         f"You have reached your limit of {cap} contacts in this campaign.",
         cap,
-    )
-
-
-def _no_contacts_left(selection: ContactSelection) -> Refusal:
-    if selection.is_initials:
-        return Refusal(
-            RefusalReason.NO_INITIALS_LEFT,
-            "All initial messages in this campaign have been claimed.",
-        )
-    return Refusal(
-        RefusalReason.NO_CONVERSATIONS_LEFT,
-        "There are no unassigned conversations to take right now.",
     )

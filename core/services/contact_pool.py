@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, and_, any_, func, literal_column, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Update
 
 from core.models import Campaign, CampaignContact
 from core.statuses import MessageStatus
@@ -16,7 +28,7 @@ from strategies.base import CampaignInfo, ContactSelection
 Contact = CampaignContact
 
 
-def _status_in(statuses: frozenset[MessageStatus]) -> ColumnElement[bool]:
+def status_in(statuses: frozenset[MessageStatus]) -> ColumnElement[bool]:
     # Literal values (not bound parameters) so PostgreSQL can prove the claimable partial
     # index's predicate from the query's WHERE clause.
     literals = [literal_column(f"'{MessageStatus(s).value}'") for s in sorted(statuses)]
@@ -56,19 +68,12 @@ def held_live_count(session: Session, assignment_id: int, status: MessageStatus)
         session.scalar(
             select(func.count()).where(
                 Contact.assignment_id == assignment_id,
-                _status_in(frozenset({status})),
+                status_in(frozenset({status})),
                 ~Contact.is_opted_out,
             )
         )
         or 0
     )
-
-
-def holds_any(session: Session, assignment_id: int) -> bool:
-    found = session.scalar(
-        select(Contact.id).where(Contact.assignment_id == assignment_id).limit(1)
-    )
-    return found is not None
 
 
 def campaign_info(campaign: Campaign) -> CampaignInfo:
@@ -90,59 +95,52 @@ class SqlContactPool:
     """ContactPool over one session, for one campaign and one assignment."""
 
     def __init__(
-        self, session: Session, campaign: CampaignInfo, assignment_id: int, now: datetime
+        self,
+        session: Session,
+        campaign: CampaignInfo,
+        assignment_id: int,
+        now: datetime,
+        waiting_replies: int | None = None,
     ) -> None:
         self.session = session
         self.campaign = campaign
         self.assignment_id = assignment_id
         self.now = now
+        # The texter's needsResponse count, when the caller has just read it.
+        self._waiting_replies = waiting_replies
 
-    def _unassigned(
-        self, selection: ContactSelection, campaign_test: ColumnElement[bool] | None = None
-    ) -> list[ColumnElement[bool]]:
-        conditions = [
-            Contact.campaign_id == self.campaign.id if campaign_test is None else campaign_test,
-            Contact.assignment_id.is_(None),
-            _status_in(selection.statuses),
-            ~Contact.is_opted_out,
-        ]
-        if selection.textable_now_only:
-            zone_filter = textable_now_filter(self.campaign, self.now)
-            if zone_filter is not None:
-                conditions.append(zone_filter)
-        return conditions
+    def _zone_filter(self, selection: ContactSelection) -> ColumnElement[bool] | None:
+        if not selection.textable_now_only:
+            return None
+        return textable_now_filter(self.campaign, self.now)
 
     def count_available(self, selection: ContactSelection, up_to: int) -> int:
         # Bounded: a LIMITed subquery stops after `up_to` rows instead of counting them all.
-        limited = select(Contact.id).where(*self._unassigned(selection)).limit(max(up_to, 1))
+        limited = (
+            select(Contact.id)
+            .where(
+                *_unassigned(
+                    Contact.campaign_id == self.campaign.id,
+                    selection.statuses,
+                    self._zone_filter(selection),
+                )
+            )
+            .limit(max(up_to, 1))
+        )
         return self.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
     def count_waiting_replies(self, textable_now_only: bool) -> int:
+        zone_filter = textable_now_filter(self.campaign, self.now) if textable_now_only else None
+        if zone_filter is None and self._waiting_replies is not None:
+            return self._waiting_replies
         conditions = [
             Contact.assignment_id == self.assignment_id,
             Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
             ~Contact.is_opted_out,
         ]
-        if textable_now_only:
-            zone_filter = textable_now_filter(self.campaign, self.now)
-            if zone_filter is not None:
-                conditions.append(zone_filter)
+        if zone_filter is not None:
+            conditions.append(zone_filter)
         return self.session.scalar(select(func.count()).where(*conditions)) or 0
-
-    def _claimable_in_order(self, selection: ContactSelection) -> Select[tuple[int]]:
-        if self.session.get_bind().dialect.name != "postgresql":
-            return select(Contact.id).where(*self._unassigned(selection)).order_by(Contact.id)
-        # `campaign_id = ANY(ARRAY[c])` ordered by (campaign_id, id): PostgreSQL does not fold
-        # an ANY into a constant, so only the claimable partial index (campaign_id, id) yields
-        # this order. With `= c ... ORDER BY id` the planner may walk the primary key instead,
-        # assuming claimable rows are spread evenly, and read every contact claimed so far.
-        return (
-            select(Contact.id)
-            .where(
-                *self._unassigned(selection, Contact.campaign_id == any_(array([self.campaign.id])))
-            )
-            .order_by(Contact.campaign_id, Contact.id)
-        )
 
     def claim(self, selection: ContactSelection, count: int) -> list[int]:
         """Give up to `count` matching contacts to the assignment, in one statement.
@@ -152,12 +150,69 @@ class SqlContactPool:
         """
         if count <= 0:
             return []
-        chosen = self._claimable_in_order(selection).limit(count).with_for_update(skip_locked=True)
+        dialect = self.session.get_bind().dialect.name
+        zone_filter = self._zone_filter(selection)
         statement = (
-            update(Contact)
-            .where(Contact.id.in_(chosen.scalar_subquery()))
-            .values(assignment_id=self.assignment_id, updated_at=self.now)
-            .returning(Contact.id)
-            .execution_options(synchronize_session=False)
+            _standing_claim(dialect, selection.statuses)
+            if zone_filter is None
+            else _claim_statement(dialect, selection.statuses, zone_filter)
         )
-        return sorted(self.session.scalars(statement))
+        parameters = {
+            "claim_campaign": self.campaign.id,
+            "count": count,
+            "claimant": self.assignment_id,
+            "claimed_at": self.now,
+        }
+        # Core, not the ORM: nothing in the session holds these rows.
+        return sorted(self.session.connection().scalars(statement, parameters))
+
+
+def _unassigned(
+    campaign_test: ColumnElement[bool],
+    statuses: frozenset[MessageStatus],
+    zone_filter: ColumnElement[bool] | None,
+) -> list[ColumnElement[bool]]:
+    conditions = [
+        campaign_test,
+        Contact.assignment_id.is_(None),
+        status_in(statuses),
+        ~Contact.is_opted_out,
+    ]
+    if zone_filter is not None:
+        conditions.append(zone_filter)
+    return conditions
+
+
+def _claim_statement(
+    dialect: str, statuses: frozenset[MessageStatus], zone_filter: ColumnElement[bool] | None
+) -> Update:
+    campaign = bindparam("claim_campaign")
+    if dialect == "postgresql":
+        # `campaign_id = ANY(ARRAY[c])` ordered by (campaign_id, id): PostgreSQL does not fold
+        # an ANY into a constant, so only the claimable partial index (campaign_id, id) yields
+        # this order. With `= c ... ORDER BY id` the planner may walk the primary key instead,
+        # assuming claimable rows are spread evenly, and read every contact claimed so far.
+        test, order = Contact.campaign_id == any_(array([campaign])), (Contact.campaign_id,)
+    else:
+        test, order = Contact.campaign_id == campaign, ()
+    chosen = (
+        select(Contact.id)
+        .where(*_unassigned(test, statuses, zone_filter))
+        .order_by(*order, Contact.id)
+        .limit(bindparam("count"))
+        .with_for_update(skip_locked=True)
+    )
+    return (
+        update(Contact)
+        .where(Contact.id.in_(chosen.scalar_subquery()))
+        .values(assignment_id=bindparam("claimant"), updated_at=bindparam("claimed_at"))
+        .returning(Contact.id)
+    )
+
+
+@lru_cache(maxsize=16)
+def _standing_claim(
+    dialect: str, statuses: frozenset[MessageStatus]
+) -> Update:
+    """The claim without a texting-hours filter, built once per shape: every request runs it."""
+    return _claim_statement(dialect, statuses, None)
