@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
 from core.models import Campaign, CampaignContact
+from core.services.claim_floor import claim_floors
 from core.statuses import MessageStatus
 from core.texting_hours import is_textable_now, textable_zones
 from strategies.base import CampaignInfo, ContactSelection
@@ -115,18 +116,26 @@ class SqlContactPool:
         return textable_now_filter(self.campaign, self.now)
 
     def count_available(self, selection: ContactSelection, up_to: int) -> int:
+        up_to = max(up_to, 1)
+        floor = claim_floors(self.session).floor(self.campaign.id, selection.statuses)
+        if floor is not None:
+            above = self._count_available(selection, up_to, floor)
+            if above >= up_to:
+                return above
+        return self._count_available(selection, up_to, None)
+
+    def _count_available(
+        self, selection: ContactSelection, up_to: int, after_id: int | None
+    ) -> int:
         # Bounded: a LIMITed subquery stops after `up_to` rows instead of counting them all.
-        limited = (
-            select(Contact.id)
-            .where(
-                *_unassigned(
-                    Contact.campaign_id == self.campaign.id,
-                    selection.statuses,
-                    self._zone_filter(selection),
-                )
-            )
-            .limit(max(up_to, 1))
+        conditions = _unassigned(
+            Contact.campaign_id == self.campaign.id,
+            selection.statuses,
+            self._zone_filter(selection),
         )
+        if after_id is not None:
+            conditions.append(Contact.id > after_id)
+        limited = select(Contact.id).where(*conditions).limit(up_to)
         return self.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
     def count_waiting_replies(self, textable_now_only: bool) -> int:
@@ -143,28 +152,41 @@ class SqlContactPool:
         return self.session.scalar(select(func.count()).where(*conditions)) or 0
 
     def claim(self, selection: ContactSelection, count: int) -> list[int]:
-        """Give up to `count` matching contacts to the assignment, in one statement.
+        """Give up to `count` matching contacts to the assignment, lowest ids first.
 
         SKIP LOCKED (PostgreSQL) lets concurrent texters take different rows without waiting
         on each other; SQLite serialises writers with BEGIN IMMEDIATE instead.
         """
         if count <= 0:
             return []
+        floors = claim_floors(self.session)
+        floor = floors.floor(self.campaign.id, selection.statuses)
+        claimed = self._claim(selection, count, floor)
+        if floor is not None and len(claimed) < count:
+            # Nothing more above the floor: look below it, where released contacts are.
+            claimed += self._claim(selection, count - len(claimed), None)
+        if claimed:
+            floors.reached(self.campaign.id, selection.statuses, max(claimed))
+        return sorted(claimed)
+
+    def _claim(self, selection: ContactSelection, count: int, after_id: int | None) -> list[int]:
         dialect = self.session.get_bind().dialect.name
         zone_filter = self._zone_filter(selection)
+        from_floor = after_id is not None
         statement = (
-            _standing_claim(dialect, selection.statuses)
+            _standing_claim(dialect, selection.statuses, from_floor)
             if zone_filter is None
-            else _claim_statement(dialect, selection.statuses, zone_filter)
+            else _claim_statement(dialect, selection.statuses, zone_filter, from_floor)
         )
         parameters = {
             "claim_campaign": self.campaign.id,
+            "after_id": after_id or 0,
             "count": count,
             "claimant": self.assignment_id,
             "claimed_at": self.now,
         }
         # Core, not the ORM: nothing in the session holds these rows.
-        return sorted(self.session.connection().scalars(statement, parameters))
+        return list(self.session.connection().scalars(statement, parameters))
 
 
 def _unassigned(
@@ -184,7 +206,10 @@ def _unassigned(
 
 
 def _claim_statement(
-    dialect: str, statuses: frozenset[MessageStatus], zone_filter: ColumnElement[bool] | None
+    dialect: str,
+    statuses: frozenset[MessageStatus],
+    zone_filter: ColumnElement[bool] | None,
+    from_floor: bool,
 ) -> Update:
     campaign = bindparam("claim_campaign")
     if dialect == "postgresql":
@@ -195,9 +220,12 @@ def _claim_statement(
         test, order = Contact.campaign_id == any_(array([campaign])), (Contact.campaign_id,)
     else:
         test, order = Contact.campaign_id == campaign, ()
+    conditions = _unassigned(test, statuses, zone_filter)
+    if from_floor:
+        conditions.append(Contact.id > bindparam("after_id"))
     chosen = (
         select(Contact.id)
-        .where(*_unassigned(test, statuses, zone_filter))
+        .where(*conditions)
         .order_by(*order, Contact.id)
         .limit(bindparam("count"))
         .with_for_update(skip_locked=True)
@@ -210,9 +238,7 @@ def _claim_statement(
     )
 
 
-@lru_cache(maxsize=16)
-def _standing_claim(
-    dialect: str, statuses: frozenset[MessageStatus]
-) -> Update:
+@lru_cache(maxsize=32)
+def _standing_claim(dialect: str, statuses: frozenset[MessageStatus], from_floor: bool) -> Update:
     """The claim without a texting-hours filter, built once per shape: every request runs it."""
-    return _claim_statement(dialect, statuses, None)
+    return _claim_statement(dialect, statuses, None, from_floor)

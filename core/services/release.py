@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, UnitOfWork
 from core.errors import NotAllowed, NotFound
 from core.models import Assignment, CampaignContact
 from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.authz import require_role
 from core.services.campaigns import get_campaign
+from core.services.claim_floor import claim_floors
 from core.services.joining import campaign_org_settings
 from core.statuses import MessageStatus
 
@@ -44,7 +45,7 @@ def release_contacts(db: Database, campaign_id: int, user_id: int) -> ReleaseRes
         assignment = _locked_assignment(session, campaign_id, user_id)
         with_conversations = effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED")
         result = _release(session, assignment.id, with_conversations)
-        uow.commit()
+        _commit_release(uow, campaign_id)
         return result
 
 
@@ -100,7 +101,7 @@ def unassign_contacts(
                 initials += 1
             else:
                 conversations += 1
-        uow.commit()
+        _commit_release(uow, campaign_id)
         return ReleaseResult(initials, conversations)
 
 
@@ -113,8 +114,14 @@ def _admin_release(
         require_role(session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
         assignment = _locked_assignment(session, campaign_id, texter_user_id)
         result = _release(session, assignment.id, everything)
-        uow.commit()
+        _commit_release(uow, campaign_id)
         return result
+
+
+def _commit_release(uow: UnitOfWork, campaign_id: int) -> None:
+    uow.commit()
+    # Released contacts sit below where this process's claims had got to.
+    claim_floors(uow.session).forget(campaign_id)
 
 
 def _locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment:

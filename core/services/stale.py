@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, Message, Organization, User
 from core.org_settings import effective_setting
+from core.services.claim_floor import claim_floors
 from core.statuses import Direction, MessageStatus
 
 Contact = CampaignContact
@@ -106,13 +107,15 @@ def _release(db: Database, org_id: int, stale: ColumnElement[bool]) -> dict[tupl
         ).all()
     counts = {}
     for assignment_id, campaign_id in assignments:
-        count = _release_one(db, assignment_id, stale)
+        count = _release_one(db, assignment_id, campaign_id, stale)
         if count:
             counts[(assignment_id, campaign_id)] = count
     return counts
 
 
-def _release_one(db: Database, assignment_id: int, stale: ColumnElement[bool]) -> int:
+def _release_one(
+    db: Database, assignment_id: int, campaign_id: int, stale: ColumnElement[bool]
+) -> int:
     # One short transaction per texter, under the same assignment row lock as a batch request
     # and Done for the Day; the WHERE re-checks staleness, so a contact answered or replied
     # to since the scan stays with its texter.
@@ -129,6 +132,8 @@ def _release_one(db: Database, assignment_id: int, stale: ColumnElement[bool]) -
             .execution_options(synchronize_session=False)
         ).all()
         uow.commit()
+        if ids:  # this process's claims look below where they had got to again
+            claim_floors(uow.session).forget(campaign_id)
         return len(ids)
 
 
