@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import database_url
@@ -30,14 +33,34 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     url = _normalise_url(url or database_url())
     if make_url(url).get_backend_name() == "sqlite":
         return _make_sqlite_engine(url, **kwargs)
-    kwargs.setdefault("pool_pre_ping", True)  # survive a database restart
     # A request waiting on a lock longer than Slack's patience should fail and say "try
     # again", never hang a worker thread.
     connect_args = kwargs.setdefault("connect_args", {})
     connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        event.listen(engine, "checkout", _replace_if_server_hung_up)
+    return engine
+
+
+def _replace_if_server_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Survive a database restart: a pooled connection the server has given up on is replaced
+    before use (the pool retries the checkout on DisconnectionError).
+
+    This stands in for pool_pre_ping, whose SELECT 1 costs a round trip on every checkout
+    (0.3 ms of a 6 ms batch request). A server that restarts or terminates a backend sends a
+    FATAL message and closes the socket, and an idle connection otherwise has nothing to read:
+    anything waiting on the socket means this connection is not one to reuse.
+    """
+    pgconn = dbapi_connection.pgconn
+    if pgconn.status != psycopg.pq.ConnStatus.OK:
+        raise DisconnectionError("the database connection is broken")
+    waiting = select.poll()
+    waiting.register(pgconn.socket, select.POLLIN | select.POLLERR | select.POLLHUP)
+    if waiting.poll(0):
+        raise DisconnectionError("the database sent something to an idle connection")
 
 
 def _make_sqlite_engine(url: str, **kwargs: Any) -> Engine:

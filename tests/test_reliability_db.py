@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -106,6 +107,28 @@ def test_backend_killed_mid_request_leaves_nothing_and_pool_recovers(
     retried = request_batch(db, campaign, texter)  # same pool, next connection
     assert retried.assigned == 200
     db.dispose()
+
+
+def test_a_pooled_connection_whose_backend_died_is_replaced_before_use(
+    db: Database, engine_name: str
+) -> None:
+    if engine_name != "postgresql":
+        pytest.skip("pg_terminate_backend is PostgreSQL's")
+    with db.engine.connect() as conn:
+        doomed = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    with create_engine(db.engine.url).connect() as admin:
+        assert admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": doomed}).scalar()
+        for _ in range(100):  # until the backend is gone
+            gone = admin.execute(
+                text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :p"), {"p": doomed}
+            ).scalar()
+            if gone:
+                break
+            time.sleep(0.02)
+    org = make_org(db)  # the first unit of work after the kill: no error reaches it
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT pg_backend_pid()")).scalar_one() != doomed
+    assert org > 0
 
 
 @pytest.mark.heavy
