@@ -212,7 +212,8 @@ def _claim_statement(
     from_floor: bool,
 ) -> Update:
     campaign = bindparam("claim_campaign")
-    if dialect == "postgresql":
+    postgres = dialect == "postgresql"
+    if postgres:
         # `campaign_id = ANY(ARRAY[c])` ordered by (campaign_id, id): PostgreSQL does not fold
         # an ANY into a constant, so only the claimable partial index (campaign_id, id) yields
         # this order. With `= c ... ORDER BY id` the planner may walk the primary key instead,
@@ -223,16 +224,25 @@ def _claim_statement(
     conditions = _unassigned(test, statuses, zone_filter)
     if from_floor:
         conditions.append(Contact.id > bindparam("after_id"))
+    # PostgreSQL: find the locked rows again by their physical address (a TID scan) rather
+    # than by id through the primary key; 0.6 ms of a claim. A row we hold locked cannot be
+    # updated or moved by anyone else, so its address stays valid until we update it.
+    key = literal_column("ctid") if postgres else Contact.id
     chosen = (
-        select(Contact.id)
+        select(key)
         .where(*conditions)
         .order_by(*order, Contact.id)
         .limit(bindparam("count"))
         .with_for_update(skip_locked=True)
     )
+    picked = (
+        key == any_(func.array(chosen.scalar_subquery()))
+        if postgres
+        else key.in_(chosen.scalar_subquery())
+    )
     return (
         update(Contact)
-        .where(Contact.id.in_(chosen.scalar_subquery()))
+        .where(picked)
         .values(assignment_id=bindparam("claimant"), updated_at=bindparam("claimed_at"))
         .returning(Contact.id)
     )
