@@ -88,5 +88,7 @@ def db(database_url: str) -> Iterator[Database]:
     database = Database.from_url(database_url)
     yield database
     database.dispose()
+
+
 from tests.slack_harness import fake_slack, slack  # noqa: E402,F401  (Slack test fixtures)
 from tests.slack_texting_support import sms, texting_slack  # noqa: E402,F401  (texting loop)
