@@ -39,8 +39,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
+    # Another driver named explicitly (postgresql+psycopg2://) gets SQLAlchemy's own pre-ping.
+    is_psycopg = make_url(url).get_driver_name() == "psycopg"
+    kwargs.setdefault("pool_pre_ping", not is_psycopg)
     engine = create_engine(url, **kwargs)
-    if not kwargs.get("pool_pre_ping"):
+    if is_psycopg and not kwargs["pool_pre_ping"]:
         event.listen(engine, "checkout", _replace_if_server_hung_up)
     return engine
 
@@ -52,7 +55,9 @@ def _replace_if_server_hung_up(dbapi_connection: Any, _record: Any, _proxy: Any)
     This stands in for pool_pre_ping, whose SELECT 1 costs a round trip on every checkout
     (0.3 ms of a 6 ms batch request). A server that restarts or terminates a backend sends a
     FATAL message and closes the socket, and an idle connection otherwise has nothing to read:
-    anything waiting on the socket means this connection is not one to reuse.
+    anything waiting on the socket means this connection is not one to reuse. (A peer gone
+    without a word, as after a host reboot, is found by the request instead, which fails and
+    makes the pool replace every connection; pre-ping would have hung on it just the same.)
     """
     pgconn = dbapi_connection.pgconn
     if pgconn.status != psycopg.pq.ConnStatus.OK:

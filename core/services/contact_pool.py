@@ -226,7 +226,10 @@ def _claim_statement(
         conditions.append(Contact.id > bindparam("after_id"))
     # PostgreSQL: find the locked rows again by their physical address (a TID scan) rather
     # than by id through the primary key; 0.6 ms of a claim. A row we hold locked cannot be
-    # updated or moved by anyone else, so its address stays valid until we update it.
+    # updated or moved by anyone else, so its address stays valid until we update it. One
+    # difference from `id IN`: a row that another transaction changed after this statement
+    # began, and that still matches, is locked but not updated (its new version is invisible
+    # to the TID scan), so the batch comes out one short; the row stays claimable.
     key = literal_column("ctid") if postgres else Contact.id
     chosen = (
         select(key)
