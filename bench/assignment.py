@@ -143,6 +143,8 @@ class Drain:
     given: dict[int, list[int]] = field(default_factory=dict)
     integrity: Integrity | None = None
     server: dict[str, object] = field(default_factory=dict)
+    # cpu_calibration_ms() before and after the drain: how fast the machine was meanwhile.
+    calibration_ms: tuple[float, float] = (0.0, 0.0)
 
     @property
     def requests(self) -> int:
@@ -190,6 +192,7 @@ class Drain:
             "integrity_ok": bool(self.integrity and self.integrity.ok),
             "integrity": asdict(self.integrity) if self.integrity else None,
             "server": self.server,
+            "calibration_ms": [round(v, 1) for v in self.calibration_ms],
         }
 
 
@@ -378,6 +381,7 @@ def _drain(
         else _ours(db, prepared.campaign_id, batch)
     )
     result = Drain(variant, contacts, len(texters), batch)
+    speed_before = cpu_calibration_ms()
     lock = threading.Lock()
     assigned_so_far = 0
     start = threading.Barrier(len(texters) + 1)
@@ -438,6 +442,7 @@ def _drain(
             thread.join()
         result.wall_seconds = time.perf_counter() - began
 
+    result.calibration_ms = (speed_before, cpu_calibration_ms())
     result.integrity = check_integrity(
         db.engine, prepared.campaign_id, contacts, result.given, complete=stop_after >= 1.0
     )
@@ -541,6 +546,11 @@ def report(console: Console, run: Run) -> None:
             f"{drained.variant}: wall {drained.wall_seconds:.1f} s; "
             f"{drained.empty_requests} requests told nothing is left; "
             f"{len(drained.errors)} errors; after the drain: {drained.server}"
+        )
+        before, after = drained.calibration_ms
+        console.print(
+            f"{drained.variant}: machine speed, calibration loop before/after the drain: "
+            f"{before:.0f}/{after:.0f} ms (absolute times scale with it; ratios much less)"
         )
         for error in sorted(set(drained.errors))[:5]:
             console.print(f"  error: {error}")
@@ -723,6 +733,22 @@ def main(argv: list[str] | None = None) -> int:
         console.print("integrity check FAILED")
         return 1
     return 0
+
+
+def cpu_calibration_ms(iterations: int = 2_000_000) -> float:
+    """Best of three runs of a fixed pure-Python loop: how fast this machine is right now.
+
+    A shared virtual machine's speed drifts (the same loop took 0.48-1.03 s within a minute
+    here), and every absolute latency drifts with it; this puts a number on it per run.
+    """
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        total = 0
+        for i in range(iterations):
+            total += i
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def _cpus() -> int:
