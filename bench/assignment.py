@@ -143,8 +143,8 @@ class Drain:
     given: dict[int, list[int]] = field(default_factory=dict)
     integrity: Integrity | None = None
     server: dict[str, object] = field(default_factory=dict)
-    # cpu_calibration_ms() before and after the drain: how fast the machine was meanwhile.
-    calibration_ms: tuple[float, float] = (0.0, 0.0)
+    # machine_speed() before and after the drain: how fast the machine was meanwhile.
+    calibration_ms: tuple[Speed, Speed] = ((0.0, 0.0), (0.0, 0.0))
 
     @property
     def requests(self) -> int:
@@ -192,7 +192,10 @@ class Drain:
             "integrity_ok": bool(self.integrity and self.integrity.ok),
             "integrity": asdict(self.integrity) if self.integrity else None,
             "server": self.server,
-            "calibration_ms": [round(v, 1) for v in self.calibration_ms],
+            "calibration_ms": {
+                when: {"python_loop": round(speed[0], 1), "server_query": round(speed[1], 1)}
+                for when, speed in zip(("before", "after"), self.calibration_ms, strict=True)
+            },
         }
 
 
@@ -381,7 +384,7 @@ def _drain(
         else _ours(db, prepared.campaign_id, batch)
     )
     result = Drain(variant, contacts, len(texters), batch)
-    speed_before = cpu_calibration_ms()
+    speed_before = machine_speed(db.engine)
     lock = threading.Lock()
     assigned_so_far = 0
     start = threading.Barrier(len(texters) + 1)
@@ -442,7 +445,7 @@ def _drain(
             thread.join()
         result.wall_seconds = time.perf_counter() - began
 
-    result.calibration_ms = (speed_before, cpu_calibration_ms())
+    result.calibration_ms = (speed_before, machine_speed(db.engine))
     result.integrity = check_integrity(
         db.engine, prepared.campaign_id, contacts, result.given, complete=stop_after >= 1.0
     )
@@ -547,10 +550,11 @@ def report(console: Console, run: Run) -> None:
             f"{drained.empty_requests} requests told nothing is left; "
             f"{len(drained.errors)} errors; after the drain: {drained.server}"
         )
-        before, after = drained.calibration_ms
+        (loop_before, query_before), (loop_after, query_after) = drained.calibration_ms
         console.print(
-            f"{drained.variant}: machine speed, calibration loop before/after the drain: "
-            f"{before:.0f}/{after:.0f} ms (absolute times scale with it; ratios much less)"
+            f"{drained.variant}: machine speed before/after the drain: Python loop "
+            f"{loop_before:.0f}/{loop_after:.0f} ms, server query "
+            f"{query_before:.0f}/{query_after:.0f} ms (absolute times scale with them)"
         )
         for error in sorted(set(drained.errors))[:5]:
             console.print(f"  error: {error}")
@@ -735,20 +739,29 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def cpu_calibration_ms(iterations: int = 2_000_000) -> float:
-    """Best of three runs of a fixed pure-Python loop: how fast this machine is right now.
+Speed = tuple[float, float]  # (Python loop ms, server query ms)
 
-    A shared virtual machine's speed drifts (the same loop took 0.48-1.03 s within a minute
-    here), and every absolute latency drifts with it; this puts a number on it per run.
+SPEED_QUERY = text("SELECT count(*) FROM generate_series(1, 1000000)")
+
+
+def machine_speed(engine: Engine) -> Speed:
+    """Best of three runs of a fixed pure-Python loop and of a fixed server-side query.
+
+    A shared virtual machine's speed drifts (here the same query took 400-630 ms within a
+    minute), and every absolute latency drifts with it; this puts numbers on it per drain.
     """
-    best = float("inf")
-    for _ in range(3):
-        started = time.perf_counter()
-        total = 0
-        for i in range(iterations):
-            total += i
-        best = min(best, time.perf_counter() - started)
-    return best * 1000
+    loop = query = float("inf")
+    with engine.connect() as conn:
+        for _ in range(3):
+            started = time.perf_counter()
+            total = 0
+            for i in range(2_000_000):
+                total += i
+            loop = min(loop, time.perf_counter() - started)
+            started = time.perf_counter()
+            conn.execute(SPEED_QUERY)
+            query = min(query, time.perf_counter() - started)
+    return loop * 1000, query * 1000
 
 
 def _cpus() -> int:
