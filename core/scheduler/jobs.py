@@ -11,9 +11,10 @@ never twice) and comes back after REMINDER_REPEAT_MINUTES or with the next reply
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from core.db import Database
 from core.scheduler.lease import try_acquire
@@ -34,6 +35,31 @@ class TickResult:
     ran: bool  # False: another process holds this job's lease for this tick
     sent: int = 0
     failed: int = 0
+
+
+@dataclass
+class _Deliveries:
+    """Sends one tick's messages: one recipient's failure is logged and never stops the rest."""
+
+    sent: int = 0
+    failed: int = 0
+
+    def send(
+        self, send: Callable[[], None], what: str, undo: Callable[[], None] | None = None
+    ) -> None:
+        try:
+            send()
+        except Exception as error:
+            retry = "; retrying next tick" if undo else ""
+            log.warning("%s failed (%s)%s", what, type(error).__name__, retry)
+            if undo is not None:
+                undo()  # puts the claim back, so the next tick finds it due
+            self.failed += 1
+        else:
+            self.sent += 1
+
+    def result(self) -> TickResult:
+        return TickResult(ran=True, sent=self.sent, failed=self.failed)
 
 
 def lease_ttl(interval: timedelta) -> timedelta:
@@ -83,19 +109,14 @@ def run_stale_releases(
 ) -> TickResult:
     if not try_acquire(db, STALE_JOB, holder, now, lease_for):
         return TickResult(ran=False)
-    sent = failed = 0
+    deliveries = _Deliveries()
     for notice in release_stale(db, now, environ):
         # The release has happened either way; the notice is a courtesy and is not retried.
-        try:
-            notifier.send_stale_release_notice(notice.slack_user_id, notice)
-        except Exception as error:
-            log.warning(
-                "stale release notice to user %s failed (%s)", notice.user_id, type(error).__name__
-            )
-            failed += 1
-        else:
-            sent += 1
-    return TickResult(ran=True, sent=sent, failed=failed)
+        deliveries.send(
+            partial(notifier.send_stale_release_notice, notice.slack_user_id, notice),
+            f"stale release notice to user {notice.user_id}",
+        )
+    return deliveries.result()
 
 
 def run_digest(
@@ -108,7 +129,7 @@ def run_digest(
 ) -> TickResult:
     if not try_acquire(db, DIGEST_JOB, holder, now, lease_for):
         return TickResult(ran=False)
-    sent = failed = 0
+    deliveries = _Deliveries()
     for due in digests_due(db, now, environ):
         claim = claim_digest(db, due)
         if claim is None:
@@ -116,16 +137,9 @@ def run_digest(
         digest = build_digest(db, due.organization_id, due.day)
         if not digest.campaigns:
             continue  # nothing in progress: the day counts as done, nothing to post
-        try:
-            notifier.post_digest(due.channel, digest)
-        except Exception as error:
-            log.warning(
-                "digest for organization %s failed (%s); retrying next tick",
-                due.organization_id,
-                type(error).__name__,
-            )
-            undo_digest(db, claim)
-            failed += 1
-        else:
-            sent += 1
-    return TickResult(ran=True, sent=sent, failed=failed)
+        deliveries.send(
+            partial(notifier.post_digest, due.channel, digest),
+            f"digest for organization {due.organization_id}",
+            undo=partial(undo_digest, db, claim),
+        )
+    return deliveries.result()
