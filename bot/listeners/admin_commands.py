@@ -82,6 +82,13 @@ def mention_arg(name: str, word: str | None) -> str:
     return match[1]
 
 
+def only_campaign_id(name: str, args: list[str]) -> int:
+    """A subcommand whose one argument is a campaign id."""
+    campaign_id = campaign_id_arg(name, args[0] if args else None)
+    exactly(name, args, 1)
+    return campaign_id
+
+
 def exactly(name: str, args: list[str], count: int) -> None:
     if len(args) > count:
         extra = " ".join(args[count:])
@@ -162,8 +169,7 @@ def campaign_list(turn: Turn, args: list[str]) -> None:
     "stats", USAGE["stats"], "progress, counts by status, texters holding unsent texts, opt-outs"
 )
 def campaign_stats(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("stats", args[0] if args else None)
-    exactly("stats", args, 1)
+    campaign_id = only_campaign_id("stats", args)
     show_stats(turn, campaign_id)
 
 
@@ -173,8 +179,7 @@ def campaign_stats(turn: Turn, args: list[str]) -> None:
     "the Texters panel: set max amount, remove unsent, release all",
 )
 def campaign_texters(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("texters", args[0] if args else None)
-    exactly("texters", args, 1)
+    campaign_id = only_campaign_id("texters", args)
     turn.reply(texters_page(turn, campaign_id, 0))
 
 
@@ -182,8 +187,7 @@ def campaign_texters(turn: Turn, args: list[str]) -> None:
     "settings", USAGE["settings"], "Assignment Management settings in a form (admins)"
 )
 def campaign_settings(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("settings", args[0] if args else None)
-    exactly("settings", args, 1)
+    campaign_id = only_campaign_id("settings", args)
     open_settings(turn, campaign_id)
 
 
@@ -191,8 +195,7 @@ def campaign_settings(turn: Turn, args: list[str]) -> None:
     "rotate-link", USAGE["rotate-link"], "make every earlier join link stop working (admins)"
 )
 def campaign_rotate_link(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("rotate-link", args[0] if args else None)
-    exactly("rotate-link", args, 1)
+    campaign_id = only_campaign_id("rotate-link", args)
     identity = turn.identity()
     admin_gate.rotate_join_link(turn.db, identity.user_id, identity.organization_id, campaign_id)
     turn.reply(
@@ -286,8 +289,7 @@ def campaign_assign(turn: Turn, args: list[str]) -> None:
 
 @campaign_subcommand("launch", USAGE["launch"], "launch a campaign (admins)")
 def campaign_launch(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("launch", args[0] if args else None)
-    exactly("launch", args, 1)
+    campaign_id = only_campaign_id("launch", args)
     identity = turn.identity()
     admin_gate.launch_campaign(turn.db, identity.user_id, identity.organization_id, campaign_id)
     turn.reply(
@@ -300,8 +302,7 @@ def campaign_launch(turn: Turn, args: list[str]) -> None:
 
 @campaign_subcommand("archive", USAGE["archive"], "archive a campaign (admins)")
 def campaign_archive(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("archive", args[0] if args else None)
-    exactly("archive", args, 1)
+    campaign_id = only_campaign_id("archive", args)
     identity = turn.identity()
     title = admin_lookup.campaign_title(
         turn.db, identity.user_id, identity.organization_id, campaign_id, admin_gate.MANAGE
