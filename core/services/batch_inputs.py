@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
-from core.services.contact_pool import status_in
+from core.services.contact_pool import campaign_info, status_in
 from core.statuses import MessageStatus
 from strategies.base import CampaignInfo
 
@@ -44,8 +44,9 @@ class HeldWork:
 def _texter_in_campaign_query(lock: bool) -> Select[Any]:
     query = (
         select(
-            Assignment.id,
+            Assignment.id.label("assignment_id"),
             Assignment.max_contacts,
+            Campaign.id,
             Campaign.organization_id,
             Campaign.use_dynamic_assignment,
             Campaign.is_archived,
@@ -114,21 +115,10 @@ def read_texter_in_campaign(
     )
     if row is None:
         return None
-    campaign = CampaignInfo(
-        id=campaign_id,
-        organization_id=row.organization_id,
-        use_dynamic_assignment=row.use_dynamic_assignment,
-        is_archived=row.is_archived,
-        is_started=row.is_started,
-        batch_size=row.batch_size,
-        texting_hours_start=row.texting_hours_start,
-        texting_hours_end=row.texting_hours_end,
-        timezone=row.timezone,
-    )
     return TexterInCampaign(
-        assignment_id=row.id,
+        assignment_id=row.assignment_id,
         max_contacts=row.max_contacts,
-        campaign=campaign,
+        campaign=campaign_info(row),
         batch_strategies=row.batch_strategies,
         role=Role(row.role) if row.role is not None else None,
         org_settings=dict(row.settings or {}),

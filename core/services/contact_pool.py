@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Row,
     and_,
     any_,
     bindparam,
@@ -77,8 +79,9 @@ def held_live_count(session: Session, assignment_id: int, status: MessageStatus)
     )
 
 
-def campaign_info(campaign: Campaign) -> CampaignInfo:
-    """The campaign as strategies and the pool see it."""
+def campaign_info(campaign: Campaign | Row[Any]) -> CampaignInfo:
+    """The campaign as strategies and the pool see it, from a Campaign or a row selecting
+    the same columns."""
     return CampaignInfo(
         id=campaign.id,
         organization_id=campaign.organization_id,
