@@ -125,6 +125,12 @@ def read_texter_in_campaign(
     )
 
 
+def held_live_count(session: Session, assignment_id: int, status: MessageStatus) -> int:
+    """Not-opted-out contacts of one status the assignment holds."""
+    count = session.connection().scalar(select(_held(status)), {"assignment_id": assignment_id})
+    return count or 0
+
+
 def read_held_work(session: Session, assignment_id: int, capped: bool) -> HeldWork:
     """The counts a decision needs, none of them growing with what the texter has finished."""
     row = session.connection().execute(HELD_WORK[capped], {"assignment_id": assignment_id}).one()

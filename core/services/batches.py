@@ -17,8 +17,13 @@ from core.errors import InvalidInput
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
-from core.services.batch_inputs import TexterInCampaign, read_held_work, read_texter_in_campaign
-from core.services.contact_pool import SqlContactPool, held_live_count
+from core.services.batch_inputs import (
+    TexterInCampaign,
+    held_live_count,
+    read_held_work,
+    read_texter_in_campaign,
+)
+from core.services.contact_pool import SqlContactPool
 from core.statuses import MessageStatus
 from strategies.base import (
     DEFAULT_SELECTION,

@@ -64,21 +64,6 @@ def status_counts(
     return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
 
 
-def held_live_count(session: Session, assignment_id: int, status: MessageStatus) -> int:
-    """Not-opted-out contacts of one status the assignment holds. One equality per status
-    keeps this a range of ix_campaign_contact_assignment_status, whatever else is held."""
-    return (
-        session.scalar(
-            select(func.count()).where(
-                Contact.assignment_id == assignment_id,
-                status_in(frozenset({status})),
-                ~Contact.is_opted_out,
-            )
-        )
-        or 0
-    )
-
-
 def campaign_info(campaign: Campaign | Row[Any]) -> CampaignInfo:
     """The campaign as strategies and the pool see it, from a Campaign or a row selecting
     the same columns."""
