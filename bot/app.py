@@ -62,13 +62,21 @@ def create_app(
             database_password(settings.database_url),
         ]
     )
+    # The token, not our client: Bolt warns on every start when it is given a client while
+    # SLACK_BOT_TOKEN is set. Its own client then takes our base URL and retry handlers (Bolt
+    # copies both into each listener's client) before its first call.
     app = App(
-        client=client or make_web_client(settings),
+        token=settings.bot_token,
         signing_secret=settings.signing_secret,
         process_before_response=True,
-        token_verification_enabled=token_verification_enabled,
+        token_verification_enabled=False,
         logger=logging.getLogger("spokebot.bolt"),
     )
+    configured = client or make_web_client(settings)
+    app.client.base_url = configured.base_url
+    app.client.retry_handlers = configured.retry_handlers
+    if token_verification_enabled:
+        app.client.auth_test()  # a rejected token fails here, before serving
     deps = Deps(db, directory or SlackDirectory(), message_service or message_service_from_env())
     for group in LISTENER_GROUPS:
         group.register(app, deps)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 import click
 
 from bot.notify import notifier_from_env
-from bot.scheduled.cli import scheduler_command
+from bot.scheduled.cli import configure_logging, scheduler_command
 from core.cli import sms as sms_cli
-from core.cli.common import UserError
 from core.cli.main import cli
-from core.errors import ConfigurationError
 from core.messaging import message_service_from_env
 
 __all__ = ["cli"]
@@ -31,12 +27,10 @@ def serve_command(host: str) -> None:
     from bot.serve import serve
     from bot.settings import Settings
 
-    try:
-        settings = Settings.from_env()
-        message_service_from_env()  # a bad MESSAGE_SERVICE / TWILIO_* is named before starting
-    except ConfigurationError as error:
-        raise UserError(error.message) from None
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Every setting is checked before anything is opened: one line each, exit 2.
+    settings = Settings.from_env(command="serve")
+    message_service_from_env()  # a bad MESSAGE_SERVICE / TWILIO_* is named before starting
+    configure_logging()
     serve(settings, host=host)
 
 

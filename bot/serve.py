@@ -8,9 +8,11 @@ from bot.app import create_app
 from bot.scheduled.cli import start_scheduler
 from bot.settings import Settings
 from bot.slack_client import make_web_client
+from bot.startup import check_slack_token, report_stored_settings
 from bot.web import create_wsgi_app
 from core.db import Database
-from core.migrate import ensure_current
+from core.open_db import check_database
+from core.open_db import open_database as open_checked_database
 
 log = logging.getLogger("spokebot.serve")
 
@@ -18,14 +20,18 @@ THREADS = 16  # waitress worker threads; Bolt's lazy listeners have their own po
 
 
 def open_database(settings: Settings) -> Database:
-    db = Database.from_url(settings.database_url)
-    ensure_current(db.engine)  # SQLite migrates itself; a stale PostgreSQL refuses to start
-    return db
+    # SQLite migrates itself; a stale PostgreSQL refuses to start; each failure is one line.
+    return open_checked_database(settings.database_url)
 
 
-def serve(settings: Settings, host: str = "0.0.0.0") -> None:
+def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True) -> None:
+    check_database(settings.database_url)  # refused or unreachable: said before waiting on Slack
+    if check_slack:
+        check_slack_token(settings.bot_token, settings.api_url, settings.startup_wait_seconds)
     db = open_database(settings)
-    app = create_app(settings, db)
+    report_stored_settings(db)
+    # Slack answered auth.test just now, so Bolt needn't ask again.
+    app = create_app(settings, db, token_verification_enabled=False)
     # Reminders, stale releases and the digest run in-process too; job leases in the database
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
     start_scheduler(db, make_web_client(settings))

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.config import database_url
+from core.config import check_environment, database_url, environment_value
 from core.errors import ConfigurationError
 
 DEFAULT_PORT = 3000
@@ -20,33 +20,24 @@ class Settings:
     app_token: str | None = field(default=None, repr=False)
     api_url: str | None = None  # base URL of Slack's Web API; None: Slack's own
     port: int = DEFAULT_PORT
+    startup_wait_seconds: int = 60  # how long an unreachable Slack is retried at start
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """ConfigurationError naming every missing or invalid variable at once."""
+    def from_env(cls, environ: Mapping[str, str] | None = None, command: str = "serve") -> Settings:
+        """ConfigurationError naming every missing or invalid setting at once (core/config.py
+        declares them all, the organization settings' environment fallbacks included)."""
         env = os.environ if environ is None else environ
+        problems = check_environment(command, env)
+        if problems:
+            raise ConfigurationError(cannot_start(problems))
 
         def get(name: str) -> str:
             return env.get(name, "").strip()
 
-        app_token = get("SLACK_APP_TOKEN") or None
-        missing = [name for name in ("SLACK_BOT_TOKEN",) if not get(name)]
-        # Socket Mode has no signed HTTP requests, so it needs no signing secret.
-        if not app_token and not get("SLACK_SIGNING_SECRET"):
-            missing.append("SLACK_SIGNING_SECRET")
-        problems = [f"{name} is not set" for name in missing]
-        port = DEFAULT_PORT
-        if get("PORT"):
-            if get("PORT").isdigit() and 0 < int(get("PORT")) < 65536:
-                port = int(get("PORT"))
-            else:
-                problems.append(f"PORT must be a port number (1-65535), not {get('PORT')!r}")
-        if problems:
-            raise ConfigurationError("cannot start: " + "; ".join(problems))
         api_url = get("SLACK_API_URL") or None
         if api_url and not api_url.endswith("/"):
             api_url += "/"
@@ -54,7 +45,17 @@ class Settings:
             bot_token=get("SLACK_BOT_TOKEN"),
             signing_secret=get("SLACK_SIGNING_SECRET"),
             database_url=database_url(env),
-            app_token=app_token,
+            app_token=get("SLACK_APP_TOKEN") or None,
             api_url=api_url,
-            port=port,
+            port=environment_value("PORT", env),
+            startup_wait_seconds=environment_value("SLACK_STARTUP_WAIT_SECONDS", env),
         )
+
+
+def cannot_start(problems: list[str]) -> str:
+    """One line per problem; the first line says what happened."""
+    if len(problems) == 1:
+        return f"cannot start: {problems[0]}"
+    return f"cannot start: {len(problems)} settings need fixing:\n" + "\n".join(
+        f"  {problem}" for problem in problems
+    )

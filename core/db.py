@@ -19,6 +19,7 @@ from core.config import database_url
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_LOCK_TIMEOUT_MS = 20_000
+PG_CONNECT_TIMEOUT_S = 10
 
 
 def _normalise_url(url: str) -> str:
@@ -37,6 +38,8 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     # again", never hang a worker thread.
     connect_args = kwargs.setdefault("connect_args", {})
     connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
+    # An unreachable host fails start-up within seconds instead of hanging on TCP's timeout.
+    connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     # Another driver named explicitly (postgresql+psycopg2://) gets SQLAlchemy's own pre-ping.

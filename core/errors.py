@@ -33,3 +33,7 @@ class ConfigurationError(SpokebotError):
 
 class DatabaseNotReady(SpokebotError):
     """The database schema is missing or behind the code."""
+
+
+class Outage(SpokebotError):
+    """Something spokebot depends on (the database, Slack) can't be reached right now."""

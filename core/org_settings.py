@@ -1,179 +1,129 @@
-"""Organization settings: the keys an admin may set, how each is validated, and the fallbacks.
+"""Organization settings: which declared settings an organization may override, the values
+`spokebot org set` accepts, and the fallbacks.
 
-A value set on the organization wins; otherwise the environment variable of the same name;
-otherwise the built-in default.
+A valid value set on the organization wins; otherwise the environment variable of the same
+name; otherwise the built-in default (core/config.py declares all three). A bad value that
+reached the database some other way (an older version, a hand edit) is reported at start and
+ignored with a warning: it never fails a person's request.
 """
 
 from __future__ import annotations
 
+import logging
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+import threading
+from collections.abc import Mapping
 from typing import Any
 
+from core.config import ORGANIZATION_SETTINGS
+from core.config import SETTINGS as DECLARED_SETTINGS
 from core.errors import InvalidInput
 
+log = logging.getLogger("spokebot.settings")
 
-def _parse_bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise ValueError("expected true or false")
+SETTINGS = ORGANIZATION_SETTINGS  # the keys `spokebot org set` takes
 
-
-def _parse_optional_count(text: str) -> int | None:
-    stripped = text.strip()
-    if stripped == "" or stripped.lower() in {"none", "null"}:
-        return None
-    if not stripped.isdigit():
-        raise ValueError("expected a whole number of 0 or more, or empty for no limit")
-    return int(stripped)
-
-
-def _parse_positive_int(text: str) -> int:
-    stripped = text.strip()
-    if not stripped.isdigit() or int(stripped) < 1:
-        raise ValueError("expected a whole number of 1 or more")
-    return int(stripped)
-
-
-def _parse_strategy_list(text: str) -> list[str]:
-    from strategies.registry import validate_strategy_names
-
-    names = [part.strip() for part in text.split(",") if part.strip()]
-    if not names:
-        raise ValueError("expected a comma-separated list of strategy names")
-    validate_strategy_names(names)
-    return names
-
-
-@dataclass(frozen=True)
-class SettingDefinition:
-    key: str
-    description: str
-    parse: Callable[[str], Any]
-    default: Any
-
-
-SETTINGS: dict[str, SettingDefinition] = {
-    d.key: d
-    for d in [
-        SettingDefinition(
-            "DYNAMICASSIGNMENT_BATCHES",
-            "batch strategies; only the first is used unless a campaign lists its own",
-            _parse_strategy_list,
-            None,
-        ),
-        SettingDefinition(
-            "MAX_TEXTERS_PER_CAMPAIGN",
-            "most texters one campaign accepts through its join link (empty: no limit)",
-            _parse_optional_count,
-            None,
-        ),
-        SettingDefinition(
-            "MAX_CONTACTS_PER_TEXTER",
-            "max amount given to each texter who joins by link (empty: no cap)",
-            _parse_optional_count,
-            None,
-        ),
-        SettingDefinition(
-            "CAMPAIGN_INVITES_CURRENT_USERS_ONLY",
-            "join links only admit people who are already members",
-            _parse_bool,
-            False,
-        ),
-        SettingDefinition(
-            "DONE_FOR_THE_DAY_ENABLED",
-            "texters may release their contacts with Done for the Day",
-            _parse_bool,
-            True,
-        ),
-        SettingDefinition(
-            "RELEASE_CONVERSATIONS_ALLOWED",
-            "Done for the Day also releases conversations, not only unsent first texts",
-            _parse_bool,
-            False,
-        ),
-        SettingDefinition(
-            "REMINDER_INTERVAL_MINUTES",
-            "how often the reply reminder job runs",
-            _parse_positive_int,
-            15,
-        ),
-        SettingDefinition(
-            "REPLY_REMINDER_AFTER_MINUTES",
-            "a reply waiting this long is reminded",
-            _parse_positive_int,
-            30,
-        ),
-        SettingDefinition(
-            "REMINDER_REPEAT_MINUTES",
-            "the same waiting replies are not reminded again within this time",
-            _parse_positive_int,
-            120,
-        ),
-        SettingDefinition(
-            "STALE_REPLY_RELEASE_MINUTES",
-            "release replies unhandled this long back to the pool (empty: off)",
-            _parse_optional_count,
-            None,
-        ),
-        SettingDefinition(
-            "STALE_INITIALS_RELEASE_HOURS",
-            "release unsent first texts held this long (empty: off)",
-            _parse_optional_count,
-            None,
-        ),
-        SettingDefinition(
-            "DIGEST_CHANNEL",
-            "Slack channel id for the daily admin digest (empty: no digest)",
-            lambda text: text.strip() or None,
-            None,
-        ),
-        SettingDefinition(
-            "DIGEST_HOUR",
-            "hour of day (UTC, 0-23) the admin digest is posted",
-            lambda text: _parse_hour(text),
-            9,
-        ),
-    ]
-}
-
-
-def _parse_hour(text: str) -> int:
-    stripped = text.strip()
-    if not stripped.isdigit() or not 0 <= int(stripped) <= 23:
-        raise ValueError("expected an hour from 0 to 23")
-    return int(stripped)
+_warned: set[tuple[str, str]] = set()
+_warned_lock = threading.Lock()
 
 
 def parse_setting(key: str, raw: str) -> Any:
     """Validate one value for `key`; raises InvalidInput with a specific sentence."""
-    definition = SETTINGS.get(key.strip().upper())
+    name = key.strip().upper()
+    definition = SETTINGS.get(name)
     if definition is None:
+        if name in DECLARED_SETTINGS:
+            raise InvalidInput(
+                f"{name} is environment-only: set it in the environment of `spokebot serve` "
+                "and `spokebot scheduler`, not per organization"
+            )
         known = ", ".join(sorted(SETTINGS))
         raise InvalidInput(f"unknown organization setting {key!r}; known settings: {known}")
     try:
         return definition.parse(raw)
     except ValueError as exc:
-        raise InvalidInput(f"invalid value {raw!r} for {definition.key}: {exc}") from None
+        raise InvalidInput(f"invalid value {raw!r} for {definition.name}: {exc}") from None
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(str(item) for item in value)
+    return str(value)
+
+
+def stored_value_problem(key: str, value: Any) -> str | None:
+    """Why a value stored on an organization can't be used, or None when it can."""
+    definition = SETTINGS.get(key)
+    if definition is None:
+        if key in DECLARED_SETTINGS:
+            return f"{key}={value!r} is environment-only"
+        return f"{key} is not a setting"
+    try:
+        parsed = definition.parse(_as_text(value))
+    except ValueError as error:
+        return f"{key}={value!r} is invalid: {error}"
+    if parsed != value or type(parsed) is not type(value):
+        return f"{key}={value!r} is invalid: expected {definition.kind.expects}"
+    return None
+
+
+_checked_values: dict[str, str | None] = {}  # per request, parsing again would cost CPU
+
+
+def _checked(key: str, value: Any) -> str | None:
+    memo = f"{key}\0{type(value).__name__}\0{value!r}"
+    if memo not in _checked_values:
+        if len(_checked_values) > 1000:
+            _checked_values.clear()
+        _checked_values[memo] = stored_value_problem(key, value)
+    return _checked_values[memo]
+
+
+def stored_settings_problems(organization_id: int, stored: Mapping[str, Any] | None) -> list[str]:
+    """One sentence per unusable stored value of one organization (for the start-up report)."""
+    problems = []
+    for key, value in (stored or {}).items():
+        problem = stored_value_problem(key, value)
+        if problem is None:
+            continue
+        unset = f"`spokebot org unset {organization_id} {key}`"
+        if key in SETTINGS:
+            fix = f"fix with `spokebot org set {organization_id} {key} VALUE` or {unset}"
+        else:
+            fix = f"remove it with {unset}"
+        problems.append(f"organization {organization_id}: stored {problem}; ignored ({fix})")
+    return problems
+
+
+def _warn_once(what: str, detail: str) -> None:
+    with _warned_lock:
+        if (what, detail) in _warned:
+            return
+        _warned.add((what, detail))
+    log.warning("%s; %s", detail, what)
 
 
 def effective_setting(
     stored: Mapping[str, Any] | None, key: str, environ: Mapping[str, str] | None = None
 ) -> Any:
-    """The organization's value, else the environment's, else the default."""
-    definition = SETTINGS[key]
-    if stored and key in stored:
-        return stored[key]
+    """The organization's value, else the environment's, else the default. Never raises for
+    a bad value: it is skipped (with one warning) in favour of the next fallback."""
+    definition = DECLARED_SETTINGS[key]
+    if stored and key in stored and key in SETTINGS:
+        problem = _checked(key, stored[key])
+        if problem is None:
+            return stored[key]
+        _warn_once("ignored: using the environment's value or the default", problem)
     env = os.environ if environ is None else environ
-    if key in env and env[key].strip() != "":
+    raw = env.get(key, "")
+    if raw.strip():
         try:
-            return definition.parse(env[key])
+            return definition.parse(raw)
         except ValueError as exc:
-            raise InvalidInput(
-                f"environment variable {key}={env[key]!r} is invalid: {exc}"
-            ) from None
+            shown = "" if definition.secret else f"={raw!r}"
+            _warn_once("ignored: using the default", f"environment variable {key}{shown}: {exc}")
     return definition.default

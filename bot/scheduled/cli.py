@@ -7,7 +7,6 @@ database: job leases and claimed reminders keep every reminder and digest single
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import threading
 
@@ -16,14 +15,18 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from slack_sdk import WebClient
 
 from bot.scheduled.notifier import SlackNotifier, make_client
-from core.cli.common import UserError
+from bot.settings import Settings
+from bot.startup import check_slack_token, report_stored_settings
+from core.cli.common import errors_in_one_line
 from core.db import Database
-from core.errors import SpokebotError
-from core.migrate import ensure_current
-from core.org_settings import effective_setting
+from core.open_db import check_database, open_database
 from core.scheduler.runner import build_scheduler
 
 log = logging.getLogger("spokebot.scheduler")
+
+
+def configure_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
 def start_scheduler(db: Database, client: WebClient) -> BackgroundScheduler:
@@ -47,19 +50,18 @@ def run_until_stopped(db: Database, client: WebClient, stop: threading.Event) ->
 def scheduler_command() -> None:
     """Run reply reminders, stale releases and the admin digest until stopped.
 
-    Needs SLACK_BOT_TOKEN; reads DATABASE_URL, SLACK_API_URL and REMINDER_INTERVAL_MINUTES.
+    Needs SLACK_BOT_TOKEN; reads DATABASE_URL, SLACK_API_URL, REMINDER_INTERVAL_MINUTES and
+    the scheduled jobs' settings (README, Configuration).
     """
-    token = os.environ.get("SLACK_BOT_TOKEN", "").strip()
-    if not token:
-        raise UserError("cannot start: SLACK_BOT_TOKEN is not set")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    try:
-        effective_setting(None, "REMINDER_INTERVAL_MINUTES")  # a bad value stops us here
-        db = Database.from_url()
-        ensure_current(db.engine)  # SQLite migrates itself; a stale PostgreSQL refuses
-    except SpokebotError as error:
-        raise UserError(error.message) from None
-    client = make_client(token, os.environ.get("SLACK_API_URL", "").strip() or None)
+    with errors_in_one_line():
+        # Every setting is checked before anything is opened: one line each, exit 2.
+        settings = Settings.from_env(command="scheduler")
+        configure_logging()
+        check_database(settings.database_url)  # said before waiting on Slack
+        check_slack_token(settings.bot_token, settings.api_url, settings.startup_wait_seconds)
+        db = open_database(settings.database_url)  # SQLite migrates itself; stale PG refuses
+        report_stored_settings(db)
+    client = make_client(settings.bot_token, settings.api_url)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

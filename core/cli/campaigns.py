@@ -168,5 +168,8 @@ def list_command(organization_id: int | None, as_json: bool) -> None:
     if as_json:
         emit_json([{**dataclasses.asdict(c), "status": c.status} for c in campaigns])
         return
+    if not campaigns:
+        where = f"organization {organization_id} has" if organization_id else "there are"
+        click.echo(f"{where} no campaigns yet; create one with `spokebot campaign create`")
     for c in campaigns:
         click.echo(f"#{c.id}\t{c.status}\torg {c.organization_id}\t{c.title}")

@@ -12,10 +12,12 @@ from core.migrate import upgrade
 
 
 @click.group(cls=SpokebotGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="show the traceback behind an error")
+def cli(debug: bool) -> None:
     """spokebot: Spoke-style dynamic assignment for texting campaigns, run from Slack.
 
-    The database comes from DATABASE_URL (default sqlite:///spokebot.db).
+    The database comes from DATABASE_URL (default sqlite:///spokebot.db). Exit status 2: bad
+    input or configuration; 1: the database or Slack can't be reached.
     """
 
 

@@ -12,6 +12,7 @@ from core.services.organizations import (
     create_organization,
     organization_settings,
     set_organization_setting,
+    unset_organization_setting,
 )
 
 
@@ -36,6 +37,18 @@ def org_set(organization_id: int, key: str, value: str) -> None:
     """Set one organization setting (see `org show` for the keys)."""
     stored = set_organization_setting(open_database(), organization_id, key, value)
     click.echo(f"{key.upper()} = {stored!r}")
+
+
+@org.command("unset")
+@click.argument("organization_id", type=int)
+@click.argument("key")
+def org_unset(organization_id: int, key: str) -> None:
+    """Remove an organization's own value: the environment's or the default applies again."""
+    removed = unset_organization_setting(open_database(), organization_id, key)
+    name = key.strip().upper()
+    click.echo(
+        f"{name} removed" if removed else f"{name} was not set on organization {organization_id}"
+    )
 
 
 @org.command("show")

@@ -11,7 +11,12 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Organization, User, UserOrganization
-from core.org_settings import SETTINGS, effective_setting, parse_setting
+from core.org_settings import (
+    SETTINGS,
+    effective_setting,
+    parse_setting,
+    stored_settings_problems,
+)
 from core.roles import Role
 
 
@@ -74,11 +79,33 @@ def set_organization_setting(db: Database, organization_id: int, key: str, raw: 
     return value
 
 
+def unset_organization_setting(db: Database, organization_id: int, key: str) -> bool:
+    """Remove a stored value (any key, so a bad or environment-only one can be cleaned up);
+    False when there was none."""
+    canonical = key.strip().upper()
+    with db.uow() as uow:
+        org = get_organization(uow.session, organization_id)
+        settings = dict(org.settings or {})
+        if canonical not in settings:
+            return False
+        del settings[canonical]
+        org.settings = settings
+        uow.commit()
+    return True
+
+
 def organization_settings(db: Database, organization_id: int) -> dict[str, Any]:
     """Every known setting with its effective value (organization, environment, default)."""
     with db.uow(read_only=True) as uow:
         org = get_organization(uow.session, organization_id)
         return {key: effective_setting(org.settings, key) for key in SETTINGS}
+
+
+def stored_settings_report(db: Database) -> list[str]:
+    """Every organization's stored settings that can't be used, one sentence each."""
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(select(Organization.id, Organization.settings)).all()
+    return [problem for org, stored in rows for problem in stored_settings_problems(org, stored)]
 
 
 def setting_for(session: Session, organization_id: int, key: str) -> Any:
