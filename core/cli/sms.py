@@ -11,7 +11,7 @@ from core.cli.common import open_database
 from core.db import Database
 from core.errors import InvalidInput
 from core.services.contact_import import normalise_cell
-from core.services.texting import receive_inbound
+from core.services.texting import InboundResult, receive_inbound
 from core.services.threads import TexterNotifier
 
 # The Slack layer plugs in its notifier here (bot/cli.py); core only knows the port. The
@@ -49,6 +49,36 @@ def simulate_reply(cell: str, text: str, campaign_id: int | None, region: str) -
     if result.opted_out:
         click.echo(f"{number} is now opted out in every active campaign of the organization")
     notifier = notifier_factory(db) if notifier_factory is not None else None
-    if notifier is not None and result.user_id is not None and not result.duplicate:
+    click.echo(_tell_texter(notifier, result))
+
+
+def _tell_texter(notifier: TexterNotifier | None, result: InboundResult) -> str:
+    """Tells the texter in Slack when it can; says which happened and, if not, why."""
+    if result.duplicate:
+        return "this reply was already received: the texter is not told again"
+    if result.user_id is None:
+        return (
+            "no texter told in Slack: nobody holds this conversation; it is threaded to "
+            "whoever takes it"
+        )
+    texter = f"texter user {result.user_id}"
+    if notifier is None:
+        return (
+            f"{texter} not told in Slack: SLACK_BOT_TOKEN is not set; the reply waits on "
+            "their Home tab (and holds back their next batch under finished-replies)"
+        )
+    try:
         notifier.notify_inbound(result)
-        click.echo(f"texter user {result.user_id} notified in Slack")
+    except Exception as error:  # stored either way: say why Slack wasn't told
+        return f"{texter} not told in Slack: {_why(error)}; the reply waits on their Home tab"
+    return f"{texter} notified in Slack"
+
+
+def _why(error: Exception) -> str:
+    response = getattr(error, "response", None)
+    code = response.get("error") if hasattr(response, "get") else None
+    if code:
+        return f"Slack answered {code}"
+    text = str(getattr(error, "reason", None) or error)
+    reason = text.splitlines()[0] if text else ""
+    return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
