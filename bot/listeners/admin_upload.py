@@ -21,6 +21,7 @@ from bot.render import Reply, admin, messages
 from core.errors import InvalidInput, SpokebotError
 from core.refusals import plural
 from core.services import admin_gate, admin_lookup
+from core.services.csv_decoding import undecodable_problem
 from core.services.slack_support import claim_event
 
 IMPORT_COMMENT = re.compile(r"\s*import\s+(\S+)\s*", re.IGNORECASE)
@@ -130,7 +131,8 @@ def download_text(url: str, bot_token: str) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
+        problem = undecodable_problem(data.splitlines(keepends=True))
         raise InvalidInput(
-            "The file is not UTF-8 text; nothing was imported. Save it as “CSV UTF-8” and "
-            "share it again."
+            f"The file is not UTF-8 text ({problem}); nothing was imported. Save it as "
+            "“CSV UTF-8” and share it again."
         ) from None

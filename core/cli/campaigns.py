@@ -20,6 +20,7 @@ from core.services.campaigns import (
 )
 from core.services.campaigns import create_campaign as create_campaign_service
 from core.services.contact_import import ImportReport, import_contacts
+from core.services.csv_decoding import undecodable_problem
 from core.services.stats import campaign_stats
 
 MAX_SKIPPED_LINES_SHOWN = 50
@@ -80,7 +81,11 @@ def import_contacts_command(campaign_id: int, file: Path, region: str, as_json: 
     except OSError as exc:
         raise UserError(f"can't read {file}: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
-        raise UserError(f"{file} is not UTF-8 text; save it as CSV (UTF-8)") from None
+        with file.open("rb") as raw:
+            problem = undecodable_problem(raw) or "it can't be read as UTF-8"
+        raise UserError(
+            f"{file} is not UTF-8 text: {problem}; nothing was imported. Save it as CSV (UTF-8)"
+        ) from None
     if as_json:
         emit_json(
             {
