@@ -230,3 +230,58 @@ def test_debug_shows_the_traceback(fake_slack: FakeSlack, workdir: Path) -> None
     result = run(["--debug", "campaign", "list"], env, workdir)
     assert result.returncode == 1
     assert "Traceback" in result.stderr and "ConfigurationError" in result.stderr
+
+
+def test_serve_starts_quietly_and_reports_a_bad_stored_setting(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """No Bolt warning on every start; a bad value stored on an organization is named once
+    and ignored, and the server serves."""
+    import urllib.request
+
+    from core.db import Database, session_scope
+    from core.migrate import upgrade
+    from core.models import Organization
+    from tests.factories import make_org
+
+    url = f"sqlite:///{tmp_path / 'spokebot.db'}"
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    org_id = make_org(db)
+    with session_scope(db) as session:
+        session.get(Organization, org_id).settings = {"MAX_CONTACTS_PER_TEXTER": "abc"}
+    db.dispose()
+    env = {**slack_env(fake_slack, tmp_path), "DATABASE_URL": url}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+    process = subprocess.Popen(
+        [*spokebot(), "serve", "--host", "127.0.0.1"],
+        env={**clean, **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(
+                    f"http://127.0.0.1:{env['PORT']}/healthz", timeout=2
+                ) as answer:
+                    assert answer.status == 200
+                    break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.1)
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "will be unused" not in output
+    warnings = [line for line in output.splitlines() if " WARNING " in line]
+    assert len(warnings) == 1, output
+    assert warnings[0].endswith(
+        f"organization {org_id}: stored MAX_CONTACTS_PER_TEXTER='abc' is invalid: expected a "
+        "whole number of 0 or more, or empty for no limit; ignored (fix with `spokebot org set "
+        f"{org_id} MAX_CONTACTS_PER_TEXTER VALUE` or `spokebot org unset {org_id} "
+        "MAX_CONTACTS_PER_TEXTER`)"
+    )
+    assert "Traceback" not in output

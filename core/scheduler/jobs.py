@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from core.db import Database
+from core.errors import SpokebotError
 from core.scheduler.lease import try_acquire
 from core.scheduler.notifier import Notifier
 from core.services.digest import build_digest, claim_digest, digests_due, undo_digest
@@ -28,6 +29,7 @@ log = logging.getLogger("spokebot.scheduler")
 REMINDERS_JOB = "reply_reminders"
 STALE_JOB = "stale_releases"
 DIGEST_JOB = "admin_digest"
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -44,14 +46,16 @@ class _Deliveries:
     sent: int = 0
     failed: int = 0
 
+    retry_at: datetime | None = None  # when the undone claim is tried again
+
     def send(
         self, send: Callable[[], None], what: str, undo: Callable[[], None] | None = None
     ) -> None:
         try:
             send()
         except Exception as error:
-            retry = "; retrying next tick" if undo else ""
-            log.warning("%s failed (%s)%s", what, type(error).__name__, retry)
+            retry = f"; next retry {_at(self.retry_at)}" if undo else "; not retried"
+            log.warning("%s failed (%s)%s", what, describe_failure(error), retry)
             if undo is not None:
                 undo()  # puts the claim back, so the next tick finds it due
             self.failed += 1
@@ -60,6 +64,27 @@ class _Deliveries:
 
     def result(self) -> TickResult:
         return TickResult(ran=True, sent=self.sent, failed=self.failed)
+
+
+def describe_failure(error: BaseException) -> str:
+    """The error's class and, when it is safe to log, its reason: a domain error's sentence
+    (it names the setting or record) or the code Slack answered. Never a driver's message,
+    which can carry a connection string."""
+    name = type(error).__name__
+    if isinstance(error, SpokebotError):
+        return f"{name}: {error.message}"
+    response = getattr(error, "response", None)
+    code = response.get("error") if hasattr(response, "get") else None
+    return f"{name}: {code}" if isinstance(code, str) else name
+
+
+def _at(moment: datetime | None) -> str:
+    return f"at {moment:%Y-%m-%d %H:%M} UTC" if moment is not None else "at the next tick"
+
+
+def next_tick(now: datetime, lease_for: timedelta) -> datetime:
+    """When the job runs again: its lease is held for 90% of the interval (lease_ttl)."""
+    return now + lease_for / 0.9
 
 
 def lease_ttl(interval: timedelta) -> timedelta:
@@ -88,9 +113,12 @@ def run_reply_reminders(
             notifier.send_reply_reminder(summary.slack_user_id, summary)
         except Exception as error:  # one texter's failure must not stop the rest
             log.warning(
-                "reply reminder to user %s failed (%s); retrying next tick",
+                "%s: reply reminder to user %s of organization %s failed (%s); next retry %s",
+                REMINDERS_JOB,
                 summary.user_id,
-                type(error).__name__,
+                summary.organization_id,
+                describe_failure(error),
+                _at(next_tick(now, lease_for)),
             )
             undo_reminder(db, claimed)
             failed += 1
@@ -114,7 +142,7 @@ def run_stale_releases(
         # The release has happened either way; the notice is a courtesy and is not retried.
         deliveries.send(
             partial(notifier.send_stale_release_notice, notice.slack_user_id, notice),
-            f"stale release notice to user {notice.user_id}",
+            f"{STALE_JOB}: release notice to user {notice.user_id}",
         )
     return deliveries.result()
 
@@ -129,7 +157,8 @@ def run_digest(
 ) -> TickResult:
     if not try_acquire(db, DIGEST_JOB, holder, now, lease_for):
         return TickResult(ran=False)
-    deliveries = _Deliveries()
+    # The day's claim is undone on failure; the hourly check retries it.
+    deliveries = _Deliveries(retry_at=now.replace(minute=0, second=0, microsecond=0) + HOUR)
     for due in digests_due(db, now, environ):
         claim = claim_digest(db, due)
         if claim is None:
@@ -139,7 +168,8 @@ def run_digest(
             continue  # nothing in progress: the day counts as done, nothing to post
         deliveries.send(
             partial(notifier.post_digest, due.channel, digest),
-            f"digest for organization {due.organization_id}",
+            f"{DIGEST_JOB}: digest for organization {due.organization_id} to DIGEST_CHANNEL "
+            f"{due.channel}",
             undo=partial(undo_digest, db, claim),
         )
     return deliveries.result()

@@ -21,6 +21,7 @@ from core.scheduler.jobs import (
     REMINDERS_JOB,
     STALE_JOB,
     TickResult,
+    describe_failure,
     lease_ttl,
     run_digest,
     run_reply_reminders,
@@ -59,8 +60,14 @@ class Ticks:
         self.clock = clock
         self.holder = holder or default_holder()
         self.environ = environ
-        minutes = effective_setting(None, "REMINDER_INTERVAL_MINUTES", environ)
-        self.interval = timedelta(minutes=minutes)
+        self.minutes = effective_setting(None, "REMINDER_INTERVAL_MINUTES", environ)
+        self.interval = timedelta(minutes=self.minutes)
+
+    def _next_run(self, name: str) -> datetime:
+        now = self.clock()
+        if name == DIGEST_JOB:
+            return now.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+        return now + self.interval
 
     def reply_reminders(self) -> TickResult | None:
         return self._guarded(REMINDERS_JOB, run_reply_reminders, lease_ttl(self.interval))
@@ -77,8 +84,14 @@ class Ticks:
         try:
             result = job(self.db, self.notifier, self.clock(), self.holder, lease_for, self.environ)
         except Exception as error:  # a bad tick must never stop the scheduler
-            # Class name only: driver messages can carry connection strings.
-            log.error("scheduled job %s failed (%s); next tick retries", name, type(error).__name__)
+            # One line per failed tick; describe_failure never logs a driver's message.
+            log.error(
+                "scheduled job %s failed (%s); next retry at %s UTC (%s)",
+                name,
+                describe_failure(error),
+                f"{self._next_run(name):%Y-%m-%d %H:%M}",
+                "hourly" if name == DIGEST_JOB else f"REMINDER_INTERVAL_MINUTES={self.minutes}",
+            )
             return None
         if result.ran and (result.sent or result.failed):
             log.info("%s: %d sent, %d failed", name, result.sent, result.failed)
