@@ -285,3 +285,14 @@ def test_serve_starts_quietly_and_reports_a_bad_stored_setting(
         "MAX_CONTACTS_PER_TEXTER`)"
     )
     assert "Traceback" not in output
+
+
+def test_a_port_in_use_is_one_line(fake_slack: FakeSlack, workdir: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**slack_env(fake_slack, workdir), "PORT": str(port)}
+        line = single_error(run(["serve", "--host", "127.0.0.1"], env, workdir), 2)
+    assert line.startswith(f"error: cannot listen on 127.0.0.1:{port} (")
+    assert line.endswith("); set PORT to a free port")
