@@ -137,3 +137,23 @@ def test_reply_reminder_after_zero_reminds_at_the_next_tick(db: Database) -> Non
         db, campaign_id, texter_in(db, org_id, campaign_id, "U7"), 1, now - timedelta(seconds=1)
     )
     assert len(due_reminders(db, now)) == 1
+
+
+def test_org_unset_removes_a_stored_value_even_a_bad_one(db: Database) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    org_id = make_org(db)
+    _store_raw(db, org_id, REMINDER_INTERVAL_MINUTES=5)
+    url = db.engine.url.render_as_string(hide_password=False)
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["org", "unset", str(org_id), "reminder_interval_minutes"], env={"DATABASE_URL": url}
+    )
+    assert result.exit_code == 0 and result.stdout == "REMINDER_INTERVAL_MINUTES removed\n"
+    assert stored_settings_report(db) == []
+    again = runner.invoke(
+        cli, ["org", "unset", str(org_id), "REMINDER_INTERVAL_MINUTES"], env={"DATABASE_URL": url}
+    )
+    assert again.stdout == f"REMINDER_INTERVAL_MINUTES was not set on organization {org_id}\n"
