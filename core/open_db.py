@@ -10,13 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from alembic.util.exc import CommandError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from core.config import database_url, parse_database_url
 from core.db import Database
 from core.errors import ConfigurationError, DatabaseNotReady, Outage
-from core.migrate import current_revision, ensure_current, head_revision
+from core.migrate import (
+    current_revision,
+    ensure_current,
+    head_revision,
+    known_revisions,
+    upgrade,
+)
 
 # Driver messages meaning the URL is wrong rather than the server down.
 _CONFIGURATION_HINTS = (
@@ -98,16 +105,36 @@ def open_database(
             on_new_file(path.resolve())  # type: ignore[union-attr]
         if migrate:
             ensure_current(db.engine)
-    except DatabaseNotReady:
+    except (DatabaseNotReady, CommandError):
+        found = current_revision(db.engine)
         db.dispose()
-        raise ConfigurationError(
-            f"the database {shown_url(url)} has an older schema; run `scripts/spokebot db "
-            "upgrade` (or `spokebot db upgrade`) first"
-        ) from None
+        raise ConfigurationError(_schema_problem(url, found)) from None
     except SQLAlchemyError as error:
         db.dispose()
         raise _failure(url, error) from None
     return db
+
+
+def upgrade_schema(db: Database) -> None:
+    """`spokebot db upgrade`: a database written by a newer spokebot is one sentence."""
+    try:
+        upgrade(db.engine)
+    except CommandError:
+        url = db.engine.url.render_as_string(hide_password=False)
+        raise ConfigurationError(_schema_problem(url, current_revision(db.engine))) from None
+
+
+def _schema_problem(url: str, found: str | None) -> str:
+    where = f"the database {shown_url(url)}"
+    upgrade = "run `scripts/spokebot db upgrade` (or `spokebot db upgrade`) first"
+    if found is None:
+        return f"{where} has no spokebot schema yet; {upgrade}"
+    if found not in known_revisions():
+        return (
+            f"{where} has schema revision {found}, which this spokebot doesn't know (a newer "
+            f"version wrote it; this one needs {head_revision()}); run the newer spokebot"
+        )
+    return f"{where} has an older schema (revision {found}, needs {head_revision()}); {upgrade}"
 
 
 def _failure(url: str, error: SQLAlchemyError) -> ConfigurationError | Outage:

@@ -178,7 +178,10 @@ def test_a_stale_postgresql_schema_is_refused(
     try:
         env = {**slack_env(fake_slack, workdir), "DATABASE_URL": url}
         line = single_error(run(command, env, workdir), 2)
-        assert "has an older schema; run `scripts/spokebot db upgrade`" in line
+        assert line.endswith(
+            "has no spokebot schema yet; run `scripts/spokebot db upgrade` (or "
+            "`spokebot db upgrade`) first"
+        )
         probe = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
         with probe.connect() as conn:  # nothing was created
             tables = conn.execute(text("SELECT count(*) FROM pg_tables WHERE schemaname='public'"))
@@ -296,3 +299,22 @@ def test_a_port_in_use_is_one_line(fake_slack: FakeSlack, workdir: Path) -> None
         line = single_error(run(["serve", "--host", "127.0.0.1"], env, workdir), 2)
     assert line.startswith(f"error: cannot listen on 127.0.0.1:{port} (")
     assert line.endswith("); set PORT to a free port")
+
+
+@pytest.mark.parametrize("command", [["scheduler"], ["db", "upgrade"], ["campaign", "list"]])
+def test_a_schema_from_a_newer_spokebot_is_named(
+    command: list[str], fake_slack: FakeSlack, workdir: Path
+) -> None:
+    import sqlite3
+
+    path = workdir / "newer.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        conn.execute("INSERT INTO alembic_version VALUES ('9999')")
+    conn.close()
+    env = {**slack_env(fake_slack, workdir), "DATABASE_URL": f"sqlite:///{path}"}
+    line = single_error(run(command, env, workdir), 2)
+    assert "has schema revision 9999, which this spokebot doesn't know" in line
+    with sqlite3.connect(path) as conn:  # left as it was
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
+    conn.close()

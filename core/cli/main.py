@@ -8,7 +8,7 @@ from core.cli.campaigns import campaign
 from core.cli.common import SpokebotGroup, open_database
 from core.cli.organizations import org, user
 from core.cli.sms import sms
-from core.migrate import upgrade
+from core.open_db import upgrade_schema
 
 
 @click.group(cls=SpokebotGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,7 +30,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create or migrate the database schema to the latest version."""
     database = open_database(migrate=False)
-    upgrade(database.engine)
+    upgrade_schema(database)
     click.echo("database is up to date")
 
 
