@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from bot import ids
 from bot.cli import cli
+from core.db import Database
 from core.statuses import MessageStatus
 from tests.slack_harness import BOT_TOKEN
 from tests.slack_texting_support import Texting, card_contact, click, contact, first_card, world
@@ -59,3 +62,17 @@ def test_a_slack_refusal_is_named(reply) -> None:
 def test_told_in_slack_when_it_works(reply) -> None:
     last = reply(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=reply.t.fake.api_url)
     assert last == f"texter user {reply.t.user_id} notified in Slack"
+
+
+def test_as_a_process_without_slack(db: Database, database_url: str, tmp_path: Path) -> None:
+    from tests.test_startup_failures import run
+    from tests.test_texting_cli import _contact, _texted_contact
+
+    contact_id, _campaign_id, user_id = _texted_contact(db)
+    cell = _contact(db, contact_id).cell
+    result = run(["sms", "simulate-reply", cell, "hi"], {"DATABASE_URL": database_url}, tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.splitlines()[-1] == (
+        f"texter user {user_id} not told in Slack: SLACK_BOT_TOKEN is not set; the reply waits "
+        "on their Home tab (and holds back their next batch under finished-replies)"
+    )
