@@ -50,3 +50,21 @@ def test_a_failed_tick_names_the_setting_and_the_next_run(
         "(REMINDER_INTERVAL_MINUTES=15)"
     ]
     assert "Traceback" not in caplog.text
+
+
+def test_a_failed_release_notice_names_the_campaign(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    org_id = make_org(db, STALE_REPLY_RELEASE_MINUTES=60)
+    campaign_id = make_campaign(db, org_id)
+    texter = texter_in(db, org_id, campaign_id, "U1")
+    replies(db, campaign_id, texter, 1, T0)
+    ticks = Ticks(
+        db, RecordingNotifier(failing=True), Clock(T0 + timedelta(hours=2)), "p1", environ={}
+    )
+    with caplog.at_level(logging.WARNING, "spokebot.scheduler"):
+        assert ticks.stale_releases().failed == 1
+    assert _lines(caplog) == [
+        f"stale_releases: release notice to user {texter.user_id} about campaign {campaign_id} "
+        "failed (ConnectionError); not retried"
+    ]

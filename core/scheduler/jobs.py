@@ -142,7 +142,8 @@ def run_stale_releases(
         # The release has happened either way; the notice is a courtesy and is not retried.
         deliveries.send(
             partial(notifier.send_stale_release_notice, notice.slack_user_id, notice),
-            f"{STALE_JOB}: release notice to user {notice.user_id}",
+            f"{STALE_JOB}: release notice to user {notice.user_id} about campaign "
+            + ", ".join(str(c.campaign_id) for c in notice.campaigns),
         )
     return deliveries.result()
 
