@@ -117,7 +117,10 @@ def effective_setting(
         problem = _checked(key, stored[key])
         if problem is None:
             return stored[key]
-        _warn_once("ignored: using the environment's value or the default", problem)
+        _warn_once(
+            "ignored: using the environment's value or the default",
+            f"stored organization setting {problem}",
+        )
     env = os.environ if environ is None else environ
     raw = env.get(key, "")
     if raw.strip():
@@ -125,5 +128,7 @@ def effective_setting(
             return definition.parse(raw)
         except ValueError as exc:
             shown = "" if definition.secret else f"={raw!r}"
-            _warn_once("ignored: using the default", f"environment variable {key}{shown}: {exc}")
+            _warn_once(
+                "ignored: using the default", f"environment variable {key}{shown} is invalid: {exc}"
+            )
     return definition.default
