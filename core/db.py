@@ -113,8 +113,9 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._writer = sessionmaker(engine, expire_on_commit=False)
-        reader_bind = engine.execution_options(sqlite_begin="DEFERRED")
-        self._reader = sessionmaker(reader_bind, expire_on_commit=False)
+        # Read-only work on SQLite begins DEFERRED, so it never waits for the write lock.
+        self.reader_engine = engine.execution_options(sqlite_begin="DEFERRED")
+        self._reader = sessionmaker(self.reader_engine, expire_on_commit=False)
 
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs: Any) -> Database:

@@ -92,7 +92,7 @@ def assign_manually(
             session.add(assignment)
             session.flush()
         claimed = SqlContactPool(
-            session, campaign_info(campaign), assignment.id, datetime.now(UTC)
+            session.connection(), campaign_info(campaign), assignment.id, datetime.now(UTC)
         ).claim(DEFAULT_SELECTION, count)
         uow.commit()
         return len(claimed)

@@ -17,7 +17,7 @@ import time
 import weakref
 from collections.abc import Callable
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
@@ -69,8 +69,13 @@ _BY_POOL: weakref.WeakKeyDictionary[Pool, ClaimFloors] = weakref.WeakKeyDictiona
 _BY_POOL_LOCK = threading.Lock()
 
 
-def claim_floors(bind: Engine | Session) -> ClaimFloors:
-    engine = bind.get_bind() if isinstance(bind, Session) else bind
+def claim_floors(bind: Engine | Connection | Session) -> ClaimFloors:
+    if isinstance(bind, Session):
+        engine = bind.get_bind()
+    elif isinstance(bind, Connection):
+        engine = bind.engine
+    else:
+        engine = bind
     pool = engine.pool  # type: ignore[union-attr]
     with _BY_POOL_LOCK:
         floors = _BY_POOL.get(pool)

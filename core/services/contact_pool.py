@@ -8,13 +8,13 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Connection,
     Row,
-    and_,
+    Select,
     any_,
     bindparam,
     func,
     literal_column,
-    or_,
     select,
     update,
 )
@@ -24,8 +24,8 @@ from sqlalchemy.sql.dml import Update
 
 from core.models import Campaign, CampaignContact
 from core.services.claim_floor import claim_floors
+from core.services.textable_now import textable_now_condition, textable_now_parameters
 from core.statuses import MessageStatus
-from core.texting_hours import is_textable_now, textable_zones
 from strategies.base import CampaignInfo, ContactSelection
 
 Contact = CampaignContact
@@ -38,18 +38,6 @@ def status_in(statuses: frozenset[MessageStatus]) -> ColumnElement[bool]:
     if len(literals) == 1:
         return Contact.message_status == literals[0]
     return Contact.message_status.in_(literals)
-
-
-def textable_now_filter(campaign: CampaignInfo, now: datetime) -> ColumnElement[bool] | None:
-    """Contacts whose local time (their zone, else the campaign's) is within texting hours."""
-    start, end = campaign.texting_hours_start, campaign.texting_hours_end
-    if start is None or end is None:
-        return None
-    zones = textable_zones(start, end, now)
-    own_zone = Contact.timezone.in_(sorted(zones)) if zones else literal_column("1 = 0")
-    if is_textable_now(start, end, campaign.timezone, now):
-        return or_(own_zone, Contact.timezone.is_(None))
-    return and_(own_zone, Contact.timezone.is_not(None))
 
 
 def status_counts(
@@ -81,31 +69,41 @@ def campaign_info(campaign: Campaign | Row[Any]) -> CampaignInfo:
 
 
 class SqlContactPool:
-    """ContactPool over one session, for one campaign and one assignment."""
+    """ContactPool over one connection, for one campaign and one assignment.
+
+    Every statement is built once per shape (dialect, statuses, texting hours or not, from a
+    floor or not) with the same parameters each time, so SQLAlchemy reuses its compiled form
+    and psycopg its prepared statement.
+    """
 
     def __init__(
         self,
-        session: Session,
+        connection: Connection,
         campaign: CampaignInfo,
         assignment_id: int,
         now: datetime,
         waiting_replies: int | None = None,
+        waiting_replies_textable_now: int | None = None,
     ) -> None:
-        self.session = session
+        self.connection = connection
+        self.dialect = connection.dialect.name
         self.campaign = campaign
         self.assignment_id = assignment_id
         self.now = now
-        # The texter's needsResponse count, when the caller has just read it.
+        # The texter's needsResponse counts (all, and textable now), when the caller has just
+        # read them.
         self._waiting_replies = waiting_replies
+        self._waiting_replies_textable_now = waiting_replies_textable_now
 
-    def _zone_filter(self, selection: ContactSelection) -> ColumnElement[bool] | None:
-        if not selection.textable_now_only:
+    def _hours(self, textable_now_only: bool) -> dict[str, Any] | None:
+        """Texting-hours parameters when they apply to this question, else None."""
+        if not textable_now_only:
             return None
-        return textable_now_filter(self.campaign, self.now)
+        return textable_now_parameters(self.dialect, self.campaign, self.now)
 
     def count_available(self, selection: ContactSelection, up_to: int) -> int:
         up_to = max(up_to, 1)
-        floor = claim_floors(self.session).floor(self.campaign.id, selection.statuses)
+        floor = claim_floors(self.connection).floor(self.campaign.id, selection.statuses)
         if floor is not None:
             above = self._count_available(selection, up_to, floor)
             if above >= up_to:
@@ -115,29 +113,25 @@ class SqlContactPool:
     def _count_available(
         self, selection: ContactSelection, up_to: int, after_id: int | None
     ) -> int:
-        # Bounded: a LIMITed subquery stops after `up_to` rows instead of counting them all.
-        conditions = _unassigned(
-            Contact.campaign_id == self.campaign.id,
-            selection.statuses,
-            self._zone_filter(selection),
+        hours = self._hours(selection.textable_now_only)
+        statement = _count_available_statement(
+            self.dialect, selection.statuses, hours is not None, after_id is not None
         )
-        if after_id is not None:
-            conditions.append(Contact.id > after_id)
-        limited = select(Contact.id).where(*conditions).limit(up_to)
-        return self.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+        parameters = {
+            "campaign": self.campaign.id,
+            "after_id": after_id or 0,
+            "up_to": up_to,
+            **(hours or {}),
+        }
+        return self.connection.scalar(statement, parameters) or 0
 
     def count_waiting_replies(self, textable_now_only: bool) -> int:
-        zone_filter = textable_now_filter(self.campaign, self.now) if textable_now_only else None
-        if zone_filter is None and self._waiting_replies is not None:
-            return self._waiting_replies
-        conditions = [
-            Contact.assignment_id == self.assignment_id,
-            Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
-            ~Contact.is_opted_out,
-        ]
-        if zone_filter is not None:
-            conditions.append(zone_filter)
-        return self.session.scalar(select(func.count()).where(*conditions)) or 0
+        hours = self._hours(textable_now_only)
+        known = self._waiting_replies if hours is None else self._waiting_replies_textable_now
+        if known is not None:
+            return known
+        statement = _waiting_replies_statement(self.dialect, hours is not None)
+        return self.connection.scalar(statement, {"mine": self.assignment_id, **(hours or {})}) or 0
 
     def claim(self, selection: ContactSelection, count: int) -> list[int]:
         """Give up to `count` matching contacts to the assignment, lowest ids first.
@@ -147,7 +141,7 @@ class SqlContactPool:
         """
         if count <= 0:
             return []
-        floors = claim_floors(self.session)
+        floors = claim_floors(self.connection)
         floor = floors.floor(self.campaign.id, selection.statuses)
         claimed = self._claim(selection, count, floor)
         if floor is not None and len(claimed) < count:
@@ -158,13 +152,9 @@ class SqlContactPool:
         return sorted(claimed)
 
     def _claim(self, selection: ContactSelection, count: int, after_id: int | None) -> list[int]:
-        dialect = self.session.get_bind().dialect.name
-        zone_filter = self._zone_filter(selection)
-        from_floor = after_id is not None
-        statement = (
-            _standing_claim(dialect, selection.statuses, from_floor)
-            if zone_filter is None
-            else _claim_statement(dialect, selection.statuses, zone_filter, from_floor)
+        hours = self._hours(selection.textable_now_only)
+        statement = _claim_statement(
+            self.dialect, selection.statuses, hours is not None, after_id is not None
         )
         parameters = {
             "claim_campaign": self.campaign.id,
@@ -172,15 +162,18 @@ class SqlContactPool:
             "count": count,
             "claimant": self.assignment_id,
             "claimed_at": self.now,
+            **(hours or {}),
         }
-        # Core, not the ORM: nothing in the session holds these rows.
-        return list(self.session.connection().scalars(statement, parameters))
+        # All rows in one fetch: row-by-row iteration costs more CPU than the rest of the
+        # request.
+        return self.connection.execute(statement, parameters).scalars().all()  # type: ignore[return-value]
 
 
 def _unassigned(
+    dialect: str,
     campaign_test: ColumnElement[bool],
     statuses: frozenset[MessageStatus],
-    zone_filter: ColumnElement[bool] | None,
+    textable_now: bool,
 ) -> list[ColumnElement[bool]]:
     conditions = [
         campaign_test,
@@ -188,17 +181,42 @@ def _unassigned(
         status_in(statuses),
         ~Contact.is_opted_out,
     ]
-    if zone_filter is not None:
-        conditions.append(zone_filter)
+    if textable_now:
+        conditions.append(textable_now_condition(dialect))
     return conditions
 
 
+@lru_cache(maxsize=64)
+def _count_available_statement(
+    dialect: str, statuses: frozenset[MessageStatus], textable_now: bool, from_floor: bool
+) -> Select[Any]:
+    # Bounded: a LIMITed subquery stops after `up_to` rows instead of counting them all.
+    conditions = _unassigned(
+        dialect, Contact.campaign_id == bindparam("campaign"), statuses, textable_now
+    )
+    if from_floor:
+        conditions.append(Contact.id > bindparam("after_id"))
+    limited = select(Contact.id).where(*conditions).limit(bindparam("up_to"))
+    return select(func.count()).select_from(limited.subquery())
+
+
+@lru_cache(maxsize=8)
+def _waiting_replies_statement(dialect: str, textable_now: bool) -> Select[Any]:
+    conditions = [
+        Contact.assignment_id == bindparam("mine"),
+        Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+        ~Contact.is_opted_out,
+    ]
+    if textable_now:
+        conditions.append(textable_now_condition(dialect))
+    return select(func.count()).where(*conditions)
+
+
+@lru_cache(maxsize=64)
 def _claim_statement(
-    dialect: str,
-    statuses: frozenset[MessageStatus],
-    zone_filter: ColumnElement[bool] | None,
-    from_floor: bool,
+    dialect: str, statuses: frozenset[MessageStatus], textable_now: bool, from_floor: bool
 ) -> Update:
+    """The claim, built once per shape: every request runs it."""
     campaign = bindparam("claim_campaign")
     postgres = dialect == "postgresql"
     if postgres:
@@ -209,7 +227,7 @@ def _claim_statement(
         test, order = Contact.campaign_id == any_(array([campaign])), (Contact.campaign_id,)
     else:
         test, order = Contact.campaign_id == campaign, ()
-    conditions = _unassigned(test, statuses, zone_filter)
+    conditions = _unassigned(dialect, test, statuses, textable_now)
     if from_floor:
         conditions.append(Contact.id > bindparam("after_id"))
     # PostgreSQL: find the locked rows again by their physical address (a TID scan) rather
@@ -237,9 +255,3 @@ def _claim_statement(
         .values(assignment_id=bindparam("claimant"), updated_at=bindparam("claimed_at"))
         .returning(Contact.id)
     )
-
-
-@lru_cache(maxsize=32)
-def _standing_claim(dialect: str, statuses: frozenset[MessageStatus], from_floor: bool) -> Update:
-    """The claim without a texting-hours filter, built once per shape: every request runs it."""
-    return _claim_statement(dialect, statuses, None, from_floor)
