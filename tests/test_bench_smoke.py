@@ -25,7 +25,7 @@ def test_smoke_run_drains_the_campaign_with_no_double_assignment() -> None:
     command += ["--batch", "50", "--smoke", "--database-url", server]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("integrity OK") == 2, done.stdout  # ours and the baseline
+    assert done.stdout.count("integrity OK") == 3, done.stdout  # ours, the floor, the baseline
     assert "ratio baseline/spokebot" in done.stdout
 
 
