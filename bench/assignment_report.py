@@ -144,10 +144,15 @@ def verdicts(
             )
     if big and ours.texters >= 50:
         if baseline:
-            ratio = _ratio(ours.requests_per_second, baseline.requests_per_second)
+            ratio = median(
+                [
+                    _ratio(ours.round_requests_per_second(i), baseline.round_requests_per_second(i))
+                    for i in range(len(ours.rounds))
+                ]
+            )
             checks.append((f"{name}throughput {ratio:.1f}x the baseline's (>= 8x)", ratio >= 8))
         if floor:
-            ratio = _ratio(ours.pct(0.99), floor.pct(0.99))
+            ratio = median(round_ratios(ours, floor, 0.99))
             checks.append((f"{name}p99 {ratio:.2f}x the floor's (<= 1.5x)", ratio <= 1.5))
         checks.append((f"{name}p99 {_ms(ours.pct(0.99))} ms < 1500 ms", ours.pct(0.99) < 1.5))
     if 10_000 in scaling and 1_000_000 in scaling and variant in scaling[10_000]:
