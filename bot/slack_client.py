@@ -24,14 +24,15 @@ MAX_CACHED = 10_000
 T = TypeVar("T")
 
 
-def make_web_client(settings: Settings) -> WebClient:
+def make_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
     """429s wait for Retry-After; 5xx and dropped connections are retried a few times.
-    Bolt copies these handlers into the client it gives each listener."""
+    Bolt copies these handlers (and SLACK_API_URL) into the client it gives each listener.
+    The token: `token` when given, else the bot token (none at all with Add to Slack)."""
     kwargs: dict[str, object] = {}
     if settings.api_url:
         kwargs["base_url"] = settings.api_url
     return WebClient(
-        token=settings.bot_token,
+        token=token if token is not None else (settings.bot_token or None),
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
