@@ -1,0 +1,212 @@
+"""Two workspaces installed into one running app: each sees only its own campaigns, each call
+goes out with its own token, the scheduler reminds both, an uninstall of one leaves the other
+working, and a reinstall resumes."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.app import workspaces_of
+from bot.scheduled.notifier import SlackNotifier
+from core.db import Database
+from core.models import Campaign, Organization
+from core.models_slack import slack_installations
+from core.scheduler.runner import Ticks
+from tests.factories import make_campaign
+from tests.slack_harness import FakeSlack, SlackHarness
+from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
+
+
+@dataclass(frozen=True)
+class Workspace:
+    team: str
+    token: str
+    owner: str
+    texter: str
+    org_id: int
+    campaign_id: int
+    title: str
+
+
+@pytest.fixture
+def oauth(db: Database, fake_slack: FakeSlack) -> Iterator[SlackHarness]:
+    harness = SlackHarness(db, fake_slack, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+    yield harness
+    harness.close()
+    harness.app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+def installed(slack: SlackHarness, team: str, n: int) -> Workspace:
+    token = f"xoxb-{team}-token"
+    owner, texter = f"UOWN{n}", f"UTXT{n}"
+    code = slack.fake.grant(f"code-{team}", team=team, token=token, user=owner)
+    assert install(slack, code).status == 200
+    with slack.db.engine.connect() as conn:
+        org_id = conn.scalar(select(Organization.id).where(Organization.slack_team_id == team))
+    title = f"Campaign of {team}"
+    campaign_id = make_campaign(slack.db, org_id, title=title)
+    return Workspace(team, token, owner, texter, org_id, campaign_id, title)
+
+
+@pytest.fixture
+def two(oauth: SlackHarness) -> tuple[Workspace, Workspace]:
+    return installed(oauth, "T2", 2), installed(oauth, "T3", 3)
+
+
+def test_each_workspace_sees_only_its_own_campaigns(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace]
+) -> None:
+    for me, other in (two, two[::-1]):
+        answer = oauth.command("/campaign", "list", user=me.owner, team=me.team)
+        assert answer.status == 200
+        text = oauth.fake.response_to(answer.response_url)[0].text()
+        assert me.title in text and other.title not in text
+        # Another workspace's campaign id is "not found", whoever asks.
+        answer = oauth.command(
+            "/campaign", f"link {other.campaign_id}", user=me.owner, team=me.team
+        )
+        reply = oauth.fake.response_to(answer.response_url)[0].text()
+        assert f"no campaign with id {other.campaign_id}" in reply
+
+
+def test_each_reply_goes_out_with_its_workspaces_token(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace]
+) -> None:
+    for ws in two:
+        answer = oauth.command(
+            "/campaign",
+            f"link {ws.campaign_id}",
+            user=ws.owner,
+            team=ws.team,
+            channel="C" + ws.team,
+        )
+        assert answer.status == 200
+        oauth.home_opened(ws.texter, event_id=f"Ev{ws.team}", team=ws.team)
+    posts = oauth.fake.wait_for(lambda c: c.method == "chat.postMessage", count=2)
+    homes = oauth.fake.wait_for(lambda c: c.method == "views.publish", count=2)
+    by_channel = {c.params["channel"]: c.token for c in posts}
+    assert by_channel == {"CT2": "xoxb-T2-token", "CT3": "xoxb-T3-token"}
+    by_user = {c.params["user_id"]: c.token for c in homes}
+    assert by_user == {"UTXT2": "xoxb-T2-token", "UTXT3": "xoxb-T3-token"}
+    # Every Web API call of a request carried the token of the workspace it came from.
+    for call in oauth.fake.calls:
+        if call.method not in ("response", "oauth.v2.access"):
+            assert call.token in ("xoxb-T2-token", "xoxb-T3-token"), call
+
+
+def ticks(oauth: SlackHarness, clock: Clock) -> Ticks:
+    notifier = SlackNotifier(workspaces_of(oauth.app))
+    return Ticks(oauth.db, notifier, clock, holder="p1", environ={})
+
+
+def reminders_by_channel(fake: FakeSlack) -> dict[str, str]:
+    return {
+        c.params["channel"]: c.token
+        for c in fake.of("chat.postMessage")
+        if "waiting" in str(c.params.get("text"))
+    }
+
+
+def waiting_replies(oauth: SlackHarness, ws: Workspace) -> None:
+    texter = texter_in(oauth.db, ws.org_id, ws.campaign_id, ws.texter)
+    replies(oauth.db, ws.campaign_id, texter, 2, T0)
+
+
+def test_the_scheduler_reminds_texters_of_both_with_the_right_token(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace]
+) -> None:
+    for ws in two:
+        waiting_replies(oauth, ws)
+    clock = Clock(T0 + timedelta(minutes=31))
+    result = ticks(oauth, clock).reply_reminders()
+    assert result is not None and result.sent == 2
+    assert reminders_by_channel(oauth.fake) == {
+        "DUTXT2": "xoxb-T2-token",
+        "DUTXT3": "xoxb-T3-token",
+    }
+    opened = {c.params["users"]: c.token for c in oauth.fake.of("conversations.open")}
+    assert opened == {"UTXT2": "xoxb-T2-token", "UTXT3": "xoxb-T3-token"}
+
+
+def installations(db: Database, team: str) -> int:
+    with db.engine.connect() as conn:
+        return conn.scalar(
+            select(func.count())
+            .select_from(slack_installations)
+            .where(slack_installations.c.team_id == team)
+        )
+
+
+def test_an_uninstall_leaves_the_other_working_and_a_reinstall_resumes(
+    oauth: SlackHarness,
+    two: tuple[Workspace, Workspace],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    gone, kept = two
+    for ws in two:
+        waiting_replies(oauth, ws)
+    answer = oauth.event({"type": "app_uninstalled"}, event_id="EvBye", team=gone.team)
+    assert answer.status == 200
+    oauth.fake.token_errors[gone.token] = "token_revoked"  # what Slack does with its token
+    assert installations(oauth.db, gone.team) == 0 and installations(oauth.db, kept.team) == 1
+    with oauth.db.engine.connect() as conn:  # the organization's data is kept
+        assert conn.scalar(select(Campaign.title).where(Campaign.id == gone.campaign_id))
+
+    # The other workspace goes on: its commands are answered with its token.
+    answer = oauth.command("/campaign", "list", user=kept.owner, team=kept.team)
+    assert kept.title in oauth.fake.response_to(answer.response_url)[0].text()
+    # The uninstalled one is told plainly, without touching the database.
+    answer = oauth.command("/campaign", "list", user=gone.owner, team=gone.team)
+    assert (
+        "isn't installed in this workspace" in oauth.fake.response_to(answer.response_url)[0].text()
+    )
+
+    # The scheduler reminds the kept workspace, skips the other, and says so once.
+    caplog.set_level(logging.INFO, logger="spokebot.scheduler")
+    clock = Clock(T0 + timedelta(minutes=31))
+    scheduler = ticks(oauth, clock)
+    assert scheduler.reply_reminders().sent == 1
+    assert reminders_by_channel(oauth.fake) == {"DUTXT3": kept.token}
+    skipped = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(skipped) == 1 and gone.team in skipped[0] and "not installed" in skipped[0]
+    assert not [c for c in oauth.fake.calls if c.token == gone.token and c.method != "auth.test"]
+
+    # A reinstall resumes: the waiting replies were never claimed, so they are reminded now.
+    oauth.fake.grant("again", team=gone.team, token="xoxb-T2-second", user=gone.owner)
+    assert install(oauth, "again").status == 200
+    clock.advance(minutes=15)
+    assert scheduler.reply_reminders().sent == 1
+    assert reminders_by_channel(oauth.fake)["DUTXT2"] == "xoxb-T2-second"
+
+
+def test_a_revoked_token_skips_that_workspace_and_is_logged_once_per_tick(
+    oauth: SlackHarness,
+    two: tuple[Workspace, Workspace],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken, fine = two
+    for ws in two:
+        waiting_replies(oauth, ws)
+    # A second texter in the broken workspace: still one log line for the workspace.
+    second = texter_in(oauth.db, broken.org_id, broken.campaign_id, "UTXT2B")
+    replies(oauth.db, broken.campaign_id, second, 1, T0, start=100)
+    oauth.fake.token_errors[broken.token] = "account_inactive"
+    caplog.set_level(logging.INFO, logger="spokebot.scheduler")
+    clock = Clock(T0 + timedelta(minutes=31))
+    scheduler = ticks(oauth, clock)
+    result = scheduler.reply_reminders()
+    assert result is not None and result.sent == 1
+    assert reminders_by_channel(oauth.fake) == {"DUTXT3": fine.token}
+    lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(lines) == 1 and "T2" in lines[0] and "account_inactive" in lines[0]
+    # Its reminders were put back: they go out once the workspace works again.
+    del oauth.fake.token_errors[broken.token]
+    clock.advance(minutes=15)
+    assert scheduler.reply_reminders().sent == 2
