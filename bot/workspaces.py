@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from typing import Protocol
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackTokenRotationError
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.token_rotation import TokenRotator
 
@@ -99,8 +99,8 @@ class InstalledWorkspaces:
                     installation=installation,
                     minutes_before_expiration=ROTATE_MINUTES_BEFORE_EXPIRY,
                 )
-            except SlackApiError as error:
-                reason = workspace_error(error) or "token refresh failed"
+            except SlackTokenRotationError as error:
+                reason = workspace_error(error.api_error) or "token refresh failed"
                 raise WorkspaceUnavailable(organization_id, team_id, reason) from None
             if rotated is not None:
                 self.store.save(rotated)
