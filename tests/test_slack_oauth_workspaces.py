@@ -15,9 +15,10 @@ from sqlalchemy import func, select
 from bot.app import workspaces_of
 from bot.scheduled.notifier import SlackNotifier
 from core.db import Database
-from core.models import Campaign, Organization
+from core.models import Campaign, CampaignContact, Organization
 from core.models_slack import slack_installations
 from core.scheduler.runner import Ticks
+from core.services.organizations import set_organization_setting
 from tests.factories import make_campaign
 from tests.slack_harness import FakeSlack, SlackHarness
 from tests.test_scheduler_support import T0, Clock, replies, texter_in
@@ -210,3 +211,53 @@ def test_a_revoked_token_skips_that_workspace_and_is_logged_once_per_tick(
     del oauth.fake.token_errors[broken.token]
     clock.advance(minutes=15)
     assert scheduler.reply_reminders().sent == 2
+
+
+def test_tokens_revoked_deletes_the_workspaces_tokens(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace]
+) -> None:
+    revoked, kept = two
+    user_only = {"type": "tokens_revoked", "tokens": {"oauth": ["UOWN2"]}}
+    assert oauth.event(user_only, event_id="EvUser", team=revoked.team).status == 200
+    assert installations(oauth.db, revoked.team) == 1  # we hold no user tokens: nothing to do
+    bot = {"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}
+    assert oauth.event(bot, event_id="EvBot", team=revoked.team).status == 200
+    assert installations(oauth.db, revoked.team) == 0
+    assert installations(oauth.db, kept.team) == 1
+
+
+def test_digest_and_stale_releases_per_workspace(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace], caplog: pytest.LogCaptureFixture
+) -> None:
+    gone, kept = two
+    for ws in two:
+        set_organization_setting(oauth.db, ws.org_id, "DIGEST_CHANNEL", "C" + ws.team)
+        set_organization_setting(oauth.db, ws.org_id, "STALE_REPLY_RELEASE_MINUTES", "60")
+        waiting_replies(oauth, ws)
+    assert oauth.event({"type": "app_uninstalled"}, event_id="EvBye", team=gone.team).status == 200
+    caplog.set_level(logging.INFO, logger="spokebot.scheduler")
+    scheduler = ticks(oauth, Clock(T0 + timedelta(hours=2)))
+    digest = scheduler.digest()
+    assert digest is not None and digest.sent == 1
+    [post] = [c for c in oauth.fake.of("chat.postMessage") if c.params["channel"].startswith("C")]
+    assert post.params["channel"] == "CT3" and post.token == kept.token
+    stale = scheduler.stale_releases()
+    assert stale is not None and stale.sent == 1
+    assert reminders_by_channel(oauth.fake) == {}  # notices, not reminders
+    notices = [c for c in oauth.fake.of("chat.postMessage") if c.params["channel"] == "DUTXT3"]
+    assert len(notices) == 1 and notices[0].token == kept.token
+    # The uninstalled organization keeps its texters' contacts until it can tell them.
+    with oauth.db.engine.connect() as conn:
+        held = conn.scalar(
+            select(func.count())
+            .select_from(CampaignContact)
+            .where(
+                CampaignContact.campaign_id == gone.campaign_id,
+                CampaignContact.assignment_id.is_not(None),
+            )
+        )
+    assert held == 2
+    lines = [r.getMessage() for r in caplog.records if "unavailable" in r.getMessage()]
+    assert len(lines) == 2  # once for the digest, once for the stale releases
+    assert all(gone.team in line for line in lines)
+    assert any(line.startswith("admin_digest") for line in lines)
