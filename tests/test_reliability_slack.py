@@ -881,6 +881,80 @@ def test_secrets_never_appear_in_logs_or_responses(
         assert_no_secret(json.dumps(call.params, default=str), f"a {call.method} call to Slack")
 
 
+# Add to Slack: the client secret, every workspace's bot token and refresh token.
+DISTINCT_CLIENT_SECRET = "SECRET-client-7e3b9d2a61"
+OAUTH_TOKENS = [
+    "xoxe.xoxb-1-SECRET-TEAM2-TOKEN-8812",
+    "xoxe-1-SECRET-TEAM2-REFRESH-5530",
+    "xoxe.xoxb-1-SECRET-TEAM2-ROTATED-2291",
+    "xoxe-1-SECRET-TEAM2-REFRESH2-7710",
+    "xoxb-3-SECRET-TEAM3-TOKEN-4407",
+]
+
+
+def test_oauth_secrets_never_appear_in_logs_or_pages(
+    db: Database,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Installs (one with a rotating token that is then refreshed), a refused install, a bad
+    code, commands from both workspaces and an uninstall, every logger at DEBUG: no token,
+    refresh token or client secret in any log record or page."""
+    from tests.test_slack_oauth import CLIENT_ID, install
+
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", DISTINCT_CLIENT_SECRET)
+    caplog.set_level(logging.DEBUG)
+    for name in ("", "slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    first, refresh, rotated, refresh2, other = OAUTH_TOKENS
+    slack = SlackHarness(
+        db,
+        fake_slack,
+        secret=DISTINCT_SIGNING_SECRET,
+        client_id=CLIENT_ID,
+        client_secret=DISTINCT_CLIENT_SECRET,
+        allowed_teams=("T2", "T3"),
+    )
+    bodies: list[str] = []
+    try:
+        fake_slack.grant(
+            "c2", team="T2", token=first, user="UOWN2", refresh_token=refresh, expires_in=60
+        )
+        fake_slack.grant("c3", team="T3", token=other, user="UOWN3")
+        fake_slack.grant("c4", team="T4", token="xoxb-4-SECRET-REFUSED-0042", user="UX")
+        fake_slack.refresh_tokens[refresh] = {
+            "ok": True,
+            "token_type": "bot",
+            "access_token": rotated,
+            "refresh_token": refresh2,
+            "expires_in": 43200,
+        }
+        fake_slack.token_teams[rotated] = "T2"
+        for code in ("c2", "c3", "c4", "no-such-code"):
+            bodies.append(install(slack, code).body)
+        bodies.append(slack.get("/slack/install").body)
+        for team, user in (("T2", "UOWN2"), ("T3", "UOWN3")):
+            answer = slack.command("/campaign", "list", user=user, team=team)
+            bodies.append(answer.body)
+            slack.fake.response_to(answer.response_url)
+        assert any(c.token == rotated for c in fake_slack.calls)  # the refresh happened
+        bodies.append(slack.event({"type": "app_uninstalled"}, event_id="EvGone", team="T3").body)
+    finally:
+        slack.close()
+        slack.app.listener_runner.listener_executor.shutdown(wait=True)
+    secrets = [DISTINCT_CLIENT_SECRET, DISTINCT_SIGNING_SECRET, *OAUTH_TOKENS]
+    secrets.append("xoxb-4-SECRET-REFUSED-0042")
+    assert len(caplog.records) > 50 and any(r.name.startswith("slack_sdk") for r in caplog.records)
+    texts = [(r.getMessage(), f"a log record of {r.name}") for r in caplog.records]
+    texts.append((caplog.text, "the formatted log"))
+    texts += [(body, "an HTTP response") for body in bodies]
+    for text, where in texts:
+        for secret in secrets:
+            assert secret not in text, f"{secret[:14]}... found in {where}"
+            assert secret[-10:] not in text, f"the end of {secret[:14]}... found in {where}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
