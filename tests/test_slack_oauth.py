@@ -3,17 +3,21 @@ oauth.v2.access, and what the database holds afterwards."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from urllib.parse import urlencode
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
+from bot.cli import cli
 from core.db import Database
 from core.models import Organization, User, UserOrganization
 from core.models_slack import slack_bots, slack_installations, slack_oauth_states
+from tests.factories import make_org
 from tests.slack_harness import FakeSlack, Response, SlackHarness
 
 CLIENT_ID = "1111.2222"
@@ -111,8 +115,6 @@ def test_reinstall_updates_the_token_and_nothing_else(oauth: SlackHarness) -> No
 
 def test_an_existing_organization_is_linked_not_duplicated(oauth: SlackHarness) -> None:
     """A workspace an operator connected by hand (`org create --slack-team`) keeps its org."""
-    from tests.factories import make_org
-
     org = make_org(oauth.db, "T2")
     answer = install(oauth, oauth.fake.grant("c1", team="T2", token="xoxb-t2", user="UADA"))
     assert answer.status == 200 and "installed again" in answer.body
@@ -201,3 +203,31 @@ def test_enterprise_org_wide_installs_are_refused(oauth: SlackHarness) -> None:
     assert "nothing was stored" in answer.body
     assert counts(oauth.db) == (0, 0, 0)
     assert [c.token for c in oauth.fake.of("apps.uninstall")] == ["xoxb-grid"]
+
+
+def test_org_list_and_show_tell_installed_from_not(
+    oauth: SlackHarness, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_org(oauth.db, "T9")  # connected by hand, never installed
+    install(
+        oauth, oauth.fake.grant("c1", team="T2", team_name="Local 7", token="xoxb-2", user="UA")
+    )
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["org", "list"], catch_exceptions=False)
+    assert listed.exit_code == 0
+    lines = listed.stdout.splitlines()
+    assert lines[0].startswith("1\tOrg T9\tT9\tnot installed")
+    assert lines[1].startswith("2\tLocal 7\tT2\tinstalled 20") and lines[1].endswith("by UA")
+    assert "xoxb" not in listed.stdout
+    rows = json.loads(runner.invoke(cli, ["org", "list", "--json"]).stdout)
+    assert [(r["slack_team_id"], r["installed"]) for r in rows] == [("T9", False), ("T2", True)]
+    shown = runner.invoke(cli, ["org", "show", "2"], catch_exceptions=False).stdout
+    assert shown.startswith("# Local 7: Slack team T2, installed 20")
+    as_json = json.loads(runner.invoke(cli, ["org", "show", "2", "--json"]).stdout)
+    assert as_json["installation"]["installed_by"] == "UA"
+    assert as_json["DONE_FOR_THE_DAY_ENABLED"] is True
+    # After an uninstall the organization is listed as not installed, its data still there.
+    oauth.event({"type": "app_uninstalled"}, event_id="EvBye", team="T2")
+    listed = runner.invoke(cli, ["org", "list"], catch_exceptions=False)
+    assert listed.stdout.splitlines()[1].startswith("2\tLocal 7\tT2\tnot installed")

@@ -97,3 +97,41 @@ def _latest(session: Session, team_ids: list[str]) -> dict[str, InstallationInfo
             installed_at = installed_at.replace(tzinfo=UTC)
         found[team_id] = InstallationInfo(team_id, enterprise_id, team_name, installed_at, user_id)
     return found
+
+
+@dataclass(frozen=True)
+class OrganizationInstall:
+    organization_id: int
+    name: str
+    team_id: str | None
+    installation: InstallationInfo | None  # None: not installed through Add to Slack
+
+    def as_dict(self) -> dict[str, object]:
+        found = self.installation
+        return {
+            "organization_id": self.organization_id,
+            "name": self.name,
+            "slack_team_id": self.team_id,
+            "installed": found is not None,
+            "installed_at": found.installed_at.isoformat() if found else None,
+            "installed_by": found.installer_slack_user_id if found else None,
+            "team_name": found.team_name if found else None,
+        }
+
+
+def organizations_with_installations(
+    db: Database, organization_id: int | None = None
+) -> list[OrganizationInstall]:
+    """Every organization (or one) with its workspace's installation, oldest first."""
+    with db.uow(read_only=True) as uow:
+        query = select(Organization.id, Organization.name, Organization.slack_team_id).order_by(
+            Organization.id
+        )
+        if organization_id is not None:
+            query = query.where(Organization.id == organization_id)
+        orgs = uow.session.execute(query).all()
+        installs = _latest(uow.session, [team for _, _, team in orgs if team])
+    return [
+        OrganizationInstall(org_id, name, team, installs.get(team) if team else None)
+        for org_id, name, team in orgs
+    ]
