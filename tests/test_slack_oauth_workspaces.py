@@ -10,16 +10,20 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from bot.app import workspaces_of
+from bot.cli import cli
 from bot.scheduled.notifier import SlackNotifier
 from core.db import Database
+from core.messaging import FakeMessageService
 from core.models import Campaign, CampaignContact, Organization
 from core.models_slack import slack_installations
 from core.scheduler.runner import Ticks
 from core.services.organizations import set_organization_setting
-from tests.factories import make_campaign
+from core.services.texting import send_first_text
+from tests.factories import add_contacts, make_campaign
 from tests.slack_harness import FakeSlack, SlackHarness
 from tests.test_scheduler_support import T0, Clock, replies, texter_in
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
@@ -261,3 +265,45 @@ def test_digest_and_stale_releases_per_workspace(
     assert len(lines) == 2  # once for the digest, once for the stale releases
     assert all(gone.team in line for line in lines)
     assert any(line.startswith("admin_digest") for line in lines)
+
+
+def test_cli_reply_notifications_use_the_organizations_token(
+    oauth: SlackHarness,
+    two: tuple[Workspace, Workspace],
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """`spokebot sms simulate-reply` outside the server: the texter's DM thread is posted with
+    the token of the contact's organization; an uninstalled one is reported, not crashed."""
+    for name, value in (
+        ("DATABASE_URL", database_url),
+        ("SLACK_CLIENT_ID", CLIENT_ID),
+        ("SLACK_CLIENT_SECRET", CLIENT_SECRET),
+        ("SLACK_API_URL", oauth.fake.api_url),
+    ):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    cells = {}
+    for n, ws in enumerate(two):
+        texter = texter_in(oauth.db, ws.org_id, ws.campaign_id, ws.texter)
+        [contact_id] = add_contacts(
+            oauth.db, ws.campaign_id, 1, assignment_id=texter.assignment_id, start=10 * n
+        )
+        send_first_text(oauth.db, contact_id, texter.user_id, FakeMessageService())
+        with oauth.db.engine.connect() as conn:
+            cells[ws.team] = conn.scalar(
+                select(CampaignContact.cell).where(CampaignContact.id == contact_id)
+            )
+    runner = CliRunner()
+    for ws in two:
+        result = runner.invoke(cli, ["sms", "simulate-reply", cells[ws.team], "Yes!"])
+        assert result.exit_code == 0 and "notified in Slack" in result.output, result.output
+    threads = [c for c in oauth.fake.of("chat.postMessage") if "Yes!" in c.text()]
+    assert {c.params["channel"]: c.token for c in threads} == {
+        "DUTXT2": "xoxb-T2-token",
+        "DUTXT3": "xoxb-T3-token",
+    }
+    oauth.event({"type": "app_uninstalled"}, event_id="EvBye", team="T2")
+    result = runner.invoke(cli, ["sms", "simulate-reply", cells["T2"], "Hello?"])
+    assert result.exit_code == 0
+    assert "not told in Slack: WorkspaceUnavailable: not installed" in result.output
