@@ -18,7 +18,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.token_rotation import TokenRotator
 
 from bot.settings import Settings
-from bot.slack_client import make_web_client
+from bot.slack_client import TtlCache, make_web_client
 from core.db import Database
 from core.scheduler.notifier import WorkspaceUnavailable
 from core.services.installations import installation_of_team, team_of_organization
@@ -38,6 +38,9 @@ WORKSPACE_ERRORS = frozenset(
 )
 # Refresh a rotating token this long before it expires (Bolt's default, for requests, too).
 ROTATE_MINUTES_BEFORE_EXPIRY = 120
+# A scheduler tick sends many messages per organization; its client is looked up once in a
+# while, not per message. An uninstall within this time shows as token_revoked instead.
+CLIENT_TTL_SECONDS = 30
 
 
 def workspace_error(error: SlackApiError) -> str | None:
@@ -77,12 +80,18 @@ class InstalledWorkspaces:
         self.store = store
         self.new_client = new_client
         self.rotator = rotator
+        self._clients: TtlCache[WebClient] = TtlCache(CLIENT_TTL_SECONDS)
 
     def client_for_organization(self, organization_id: int) -> WebClient:
+        cached = self._clients.get(str(organization_id))
+        if cached is not None:
+            return cached
         team_id = team_of_organization(self.db, organization_id)
         if not team_id:
             raise WorkspaceUnavailable(organization_id, None, "not linked to a Slack workspace")
-        return self.client_for_team(team_id, organization_id)
+        client = self.client_for_team(team_id, organization_id)
+        self._clients.put(str(organization_id), client)
+        return client
 
     def client_for_team(self, team_id: str, organization_id: int | None = None) -> WebClient:
         info = installation_of_team(self.db, team_id)

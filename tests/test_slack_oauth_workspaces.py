@@ -8,10 +8,12 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
+from twilio.request_validator import RequestValidator
 
 from bot.app import workspaces_of
 from bot.cli import cli
@@ -267,6 +269,44 @@ def test_digest_and_stale_releases_per_workspace(
     assert any(line.startswith("admin_digest") for line in lines)
 
 
+def texted_contacts(oauth: SlackHarness, two: tuple[Workspace, ...]) -> dict[str, str]:
+    """A contact per workspace who got a first text from its texter: team -> cell."""
+    cells = {}
+    for n, ws in enumerate(two):
+        texter = texter_in(oauth.db, ws.org_id, ws.campaign_id, ws.texter)
+        [contact_id] = add_contacts(
+            oauth.db, ws.campaign_id, 1, assignment_id=texter.assignment_id, start=10 * n
+        )
+        send_first_text(oauth.db, contact_id, texter.user_id, FakeMessageService())
+        with oauth.db.engine.connect() as conn:
+            cells[ws.team] = conn.scalar(
+                select(CampaignContact.cell).where(CampaignContact.id == contact_id)
+            )
+    return cells
+
+
+def test_twilio_replies_reach_each_texter_with_their_workspaces_token(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TWILIO_AUTH_TOKEN", "twilio-auth-token-for-tests")
+    cells = texted_contacts(oauth, two)
+    for n, ws in enumerate(two):
+        form = {"From": cells[ws.team], "Body": f"Reply {ws.team}", "MessageSid": f"SM{n:032d}"}
+        url = oauth.url + "/sms/twilio"
+        signature = RequestValidator("twilio-auth-token-for-tests").compute_signature(url, form)
+        answer = oauth.post(
+            urlencode(form).encode(),
+            "application/x-www-form-urlencoded",
+            sign=False,
+            path="/sms/twilio",
+            headers={"X-Twilio-Signature": signature},
+        )
+        assert answer.status == 200
+    for ws in two:
+        [reply] = oauth.fake.wait_for(lambda c, t=ws.team: f"Reply {t}" in c.text())
+        assert reply.token == ws.token and reply.params["channel"] == "D" + ws.texter
+
+
 def test_cli_reply_notifications_use_the_organizations_token(
     oauth: SlackHarness,
     two: tuple[Workspace, Workspace],
@@ -283,17 +323,7 @@ def test_cli_reply_notifications_use_the_organizations_token(
     ):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    cells = {}
-    for n, ws in enumerate(two):
-        texter = texter_in(oauth.db, ws.org_id, ws.campaign_id, ws.texter)
-        [contact_id] = add_contacts(
-            oauth.db, ws.campaign_id, 1, assignment_id=texter.assignment_id, start=10 * n
-        )
-        send_first_text(oauth.db, contact_id, texter.user_id, FakeMessageService())
-        with oauth.db.engine.connect() as conn:
-            cells[ws.team] = conn.scalar(
-                select(CampaignContact.cell).where(CampaignContact.id == contact_id)
-            )
+    cells = texted_contacts(oauth, two)
     runner = CliRunner()
     for ws in two:
         result = runner.invoke(cli, ["sms", "simulate-reply", cells[ws.team], "Yes!"])
