@@ -337,3 +337,16 @@ def test_cli_reply_notifications_use_the_organizations_token(
     result = runner.invoke(cli, ["sms", "simulate-reply", cells["T2"], "Hello?"])
     assert result.exit_code == 0
     assert "not told in Slack: WorkspaceUnavailable: not installed" in result.output
+
+
+def test_an_uninstalled_workspace_with_nothing_due_is_not_logged(
+    oauth: SlackHarness, two: tuple[Workspace, Workspace], caplog: pytest.LogCaptureFixture
+) -> None:
+    gone = two[0]
+    oauth.event({"type": "app_uninstalled"}, event_id="EvBye", team=gone.team)
+    caplog.set_level(logging.INFO, logger="spokebot.scheduler")
+    scheduler = ticks(oauth, Clock(T0 + timedelta(hours=2)))
+    for tick in (scheduler.reply_reminders, scheduler.stale_releases, scheduler.digest):
+        result = tick()
+        assert result is not None and result.ran and result.sent == 0
+    assert not [r for r in caplog.records if "unavailable" in r.getMessage()]

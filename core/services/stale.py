@@ -61,11 +61,13 @@ def release_stale(
     with db.uow(read_only=True) as uow:
         orgs = uow.session.execute(select(Organization.id, Organization.settings)).all()
     for org_id, settings in orgs:
-        if include is not None and not include(org_id):
-            continue
         # 0 is treated as off too: releasing every reply the moment it lands is never meant.
         reply_minutes = effective_setting(settings, "STALE_REPLY_RELEASE_MINUTES", environ)
         initial_hours = effective_setting(settings, "STALE_INITIALS_RELEASE_HOURS", environ)
+        if not (reply_minutes or initial_hours):
+            continue
+        if include is not None and not include(org_id):
+            continue
         if reply_minutes:
             cutoff = now - timedelta(minutes=reply_minutes)
             for key, count in _release(db, org_id, _stale_reply(cutoff)).items():
