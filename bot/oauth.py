@@ -178,7 +178,8 @@ def install_failed(args: FailureArgs) -> BoltResponse:
             "kept. Try again in a minute, and tell whoever runs this server if it persists.",
         ),
     )
-    log.warning("install failed: %s", args.reason)
+    # The reason and the error's class only: a driver's message can quote a connection string.
+    log.warning("install failed: %s (%s)", args.reason, type(args.error).__name__)
     return page("spokebot was not installed", sentence, status=status)
 
 
