@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from threading import Barrier
+
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, Table, inspect
+from sqlalchemy import MetaData, Table, func, inspect, select
 
 from core.db import Database
+from core.models import Organization, UserOrganization
 from core.models_slack import slack_bots, slack_installations, slack_oauth_states
+from core.services.installations import connect_installed_workspace
 
 
 def shape(table: Table) -> dict[str, object]:
@@ -63,3 +68,22 @@ def test_the_stores_work_on_the_migrated_database(db: Database) -> None:
     assert {"slack_installations", "slack_bots", "slack_oauth_states"} <= set(
         inspect(db.engine).get_table_names()
     )
+
+
+def test_simultaneous_first_installs_make_one_organization(db: Database) -> None:
+    """Two installs of one new workspace at once (two admins clicking Allow): one
+    organization, one owner; the other install is treated as a reinstall, never an error."""
+    teams = [f"TRACE{n}" for n in range(5)]
+    for team in teams:
+        barrier = Barrier(4)
+
+        def install(user: str, team: str = team, barrier: Barrier = barrier) -> bool:
+            barrier.wait()
+            return connect_installed_workspace(db, team, "Racing", user).created
+
+        with ThreadPoolExecutor(4) as pool:
+            created = list(pool.map(install, ["UA", "UB", "UC", "UD"]))
+        assert created.count(True) == 1, created
+    with db.engine.connect() as conn:
+        assert conn.scalar(select(func.count()).select_from(Organization)) == len(teams)
+        assert conn.scalar(select(func.count()).select_from(UserOrganization)) == len(teams)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -42,6 +43,17 @@ def connect_installed_workspace(
     """The organization of a workspace that just installed the app: created (named after the
     team, the installer its OWNER) when no organization has this team id; otherwise left
     exactly as it is (a reinstall only brings a new token)."""
+    try:
+        return _connect(db, team_id, team_name, installer_slack_user_id)
+    except IntegrityError:
+        # Two installs of one new workspace at once: the other created it, so this is a
+        # reinstall now.
+        return _connect(db, team_id, team_name, installer_slack_user_id)
+
+
+def _connect(
+    db: Database, team_id: str, team_name: str | None, installer_slack_user_id: str
+) -> ConnectedWorkspace:
     with db.uow() as uow:
         session = uow.session
         org = session.scalar(select(Organization).where(Organization.slack_team_id == team_id))
