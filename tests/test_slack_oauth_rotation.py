@@ -4,22 +4,31 @@ installation store's rotator for the scheduler, at the edge of the refresh windo
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from slack_sdk.oauth.installation_store import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot.app import workspaces_of
 from bot.scheduled.notifier import SlackNotifier
 from bot.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY
 from core.db import Database
+from core.migrate import upgrade
 from core.scheduler.runner import Ticks
-from tests.factories import make_campaign
+from tests.factories import make_campaign, make_org
 from tests.slack_harness import FakeSlack, SlackHarness
 from tests.test_scheduler_support import T0, Clock, replies, texter_in
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
 START = 1_800_000_000  # the controlled wall clock slack-sdk reads, in seconds
+ROOT = Path(__file__).resolve().parent.parent
 LIFETIME = 12 * 60 * 60  # Slack's rotating tokens live 12 hours
 
 
@@ -153,3 +162,53 @@ def test_a_refused_refresh_sets_the_workspace_aside(oauth: SlackHarness, wall: W
     assert result is not None and result.ran and result.sent == 0
     assert refreshes(fake) == ["xoxe-1-refresh-gone"]
     assert not fake.of("chat.postMessage")
+
+
+def test_spokebot_scheduler_process_uses_each_workspaces_token(
+    fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    """`spokebot scheduler` on its own in Add to Slack mode: no bot token needed, each
+    organization's reminder goes out with its installed token, none of them in its output."""
+    url = f"sqlite:///{tmp_path / 'spokebot.db'}"
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    store = SQLAlchemyInstallationStore(client_id=CLIENT_ID, engine=db.engine)
+    tokens = {"T2": "xoxb-2-scheduler-token-2222", "T3": "xoxb-3-scheduler-token-3333"}
+    for team, token in tokens.items():
+        org_id = make_org(db, team)
+        store.save(Installation(app_id="A1", team_id=team, bot_token=token, user_id="UOWN"))
+        campaign_id = make_campaign(db, org_id)  # no texting hours: any time is fine
+        texter = texter_in(db, org_id, campaign_id, f"UTXT{team}")
+        replies(db, campaign_id, texter, 1, datetime.now(UTC) - timedelta(hours=1))
+    db.dispose()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "SLACK_CLIENT_ID": CLIENT_ID,
+        "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+    }
+    env.pop("SLACK_BOT_TOKEN", None)
+    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        posted = fake_slack.wait_for(lambda c: c.method == "chat.postMessage", count=2, timeout=30)
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, output
+    assert {c.params["channel"]: c.token for c in posted} == {
+        "DUTXTT2": tokens["T2"],
+        "DUTXTT3": tokens["T3"],
+    }
+    for secret in (*tokens.values(), CLIENT_SECRET):
+        assert secret not in output
