@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from typing import Any
 
 from slack_bolt import App, BoltResponse, Respond
@@ -16,6 +17,7 @@ from bot.listeners import (
     admin_upload,
     commands,
     events,
+    installs,
     reminders,
     texting,
     views,
@@ -24,6 +26,7 @@ from bot.listeners.common import Deps
 from bot.log_redaction import database_password, protect
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
+from bot.workspaces import SingleWorkspace, Workspaces, workspaces_for
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 
@@ -32,6 +35,22 @@ LISTENER_GROUPS = (commands, actions, events, views, texting)
 LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
 # The Handle replies button on the scheduler's reply reminders.
 LISTENER_GROUPS += (reminders,)
+# Add to Slack: uninstalls and revoked tokens.
+LISTENER_GROUPS += (installs,)
+
+# The workspaces (tokens per organization) each app was built with, for the routes outside
+# Bolt (Twilio webhooks) that post to Slack.
+_workspaces: weakref.WeakKeyDictionary[App, Workspaces] = weakref.WeakKeyDictionary()
+
+
+NOT_INSTALLED = (
+    "spokebot isn't installed in this workspace any more. Ask a workspace admin to install it "
+    "again from this server's install page (/slack/install)."
+)
+
+
+def workspaces_of(app: App) -> Workspaces:
+    return _workspaces[app]
 
 
 def create_app(
@@ -59,24 +78,42 @@ def create_app(
             settings.bot_token,
             settings.signing_secret,
             settings.app_token,
+            settings.client_secret,
             database_password(settings.database_url),
         ]
     )
-    # The token, not our client: Bolt warns on every start when it is given a client while
-    # SLACK_BOT_TOKEN is set. Its own client then takes our base URL and retry handlers (Bolt
-    # copies both into each listener's client) before its first call.
-    app = App(
-        token=settings.bot_token,
-        signing_secret=settings.signing_secret,
-        process_before_response=True,
-        token_verification_enabled=False,
-        logger=logging.getLogger("spokebot.bolt"),
-    )
     configured = client or make_web_client(settings)
-    app.client.base_url = configured.base_url
-    app.client.retry_handlers = configured.retry_handlers
-    if token_verification_enabled:
-        app.client.auth_test()  # a rejected token fails here, before serving
+    if settings.oauth:
+        from bot.oauth import oauth_app_kwargs
+
+        # Add to Slack: Bolt's OAuth flow, and each request authorized with its workspace's
+        # token from the installation store. No bot token: our client (base URL, retry
+        # handlers) is the one Bolt copies into each listener's client.
+        app = App(
+            client=configured,
+            signing_secret=settings.signing_secret,
+            process_before_response=True,
+            logger=logging.getLogger("spokebot.bolt"),
+            user_facing_authorize_error_message=NOT_INSTALLED,
+            **oauth_app_kwargs(settings, db, configured),
+        )
+        _workspaces[app] = workspaces_for(settings, db)
+    else:
+        # The token, not our client: Bolt warns on every start when it is given a client
+        # while SLACK_BOT_TOKEN is set. Its own client then takes our base URL and retry
+        # handlers (Bolt copies both into each listener's client) before its first call.
+        app = App(
+            token=settings.bot_token,
+            signing_secret=settings.signing_secret,
+            process_before_response=True,
+            token_verification_enabled=False,
+            logger=logging.getLogger("spokebot.bolt"),
+        )
+        app.client.base_url = configured.base_url
+        app.client.retry_handlers = configured.retry_handlers
+        if token_verification_enabled:
+            app.client.auth_test()  # a rejected token fails here, before serving
+        _workspaces[app] = SingleWorkspace(app.client)
     deps = Deps(db, directory or SlackDirectory(), message_service or message_service_from_env())
     for group in LISTENER_GROUPS:
         group.register(app, deps)

@@ -100,6 +100,10 @@ THREAD_BLOCK = "thread"  # block_id prefix, fresh suffix per render
 # The texter's answers in a DM thread arrive as message.im events.
 EVENT_MESSAGE_IM = "message.im"
 EVENTS = (*EVENTS, EVENT_MESSAGE_IM)
+# Add to Slack: a workspace removing the app, or revoking its tokens.
+EVENT_APP_UNINSTALLED = "app_uninstalled"
+EVENT_TOKENS_REVOKED = "tokens_revoked"
+EVENTS = (*EVENTS, EVENT_APP_UNINSTALLED, EVENT_TOKENS_REVOKED)
 
 
 def contact_value(campaign_id: int, contact_id: int) -> str:

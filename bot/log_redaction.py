@@ -4,13 +4,16 @@ Libraries log what they are given: an exception whose message quotes a token or 
 URL with its password, slack-sdk debug lines, a driver error. Rather than trusting each of
 them, a log record factory (which sees every record of every logger, whatever handler later
 writes it) replaces known secret values with "[redacted]", in the message, its arguments and
-the formatted traceback.
+the formatted traceback. With Add to Slack the tokens are many and change (installs,
+rotation), and slack-sdk logs oauth.v2.access answers at DEBUG, so anything shaped like a
+Slack token (xoxb-, xoxe.xoxb-, xoxe- refresh tokens, xapp-) is redacted too.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -22,6 +25,9 @@ MIN_SECRET_LENGTH = 8
 # Secrets the bot may hold that Settings doesn't carry.
 SECRET_ENV_VARS = ("TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET", "SLACK_CLIENT_SECRET")
 
+# Bot, user, rotating and refresh tokens and app-level tokens, whatever workspace issued them.
+SLACK_TOKEN = re.compile(r"\b(?:xox[a-z](?:\.xox[a-z])?|xapp)-[A-Za-z0-9-]+")
+
 _secrets: tuple[str, ...] = ()  # longest first, so a secret containing another goes whole
 _lock = threading.Lock()
 _installed = False
@@ -31,7 +37,7 @@ def redact(text: str) -> str:
     for secret in _secrets:
         if secret in text:
             text = text.replace(secret, REDACTED)
-    return text
+    return SLACK_TOKEN.sub(REDACTED, text)
 
 
 def database_password(url: str) -> str | None:
@@ -62,8 +68,7 @@ def _install() -> None:
 
     def scrubbed(*args: Any, **kwargs: Any) -> logging.LogRecord:
         record = previous(*args, **kwargs)
-        if _secrets:
-            _scrub(record)
+        _scrub(record)
         return record
 
     logging.setLogRecordFactory(scrubbed)

@@ -5,7 +5,6 @@ as a DM thread per contact, outside any Slack request (Twilio webhook, CLI) or i
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterable, Mapping
 
 from slack_sdk import WebClient
@@ -13,6 +12,7 @@ from slack_sdk import WebClient
 from bot.render import threads as render
 from bot.render.common import Reply
 from bot.slack_client import SlackDirectory
+from bot.workspaces import Workspaces, workspaces_from_env
 from core.db import Database
 from core.services.texting import InboundResult, MessageView, Thread, conversation
 from core.services.threads import (
@@ -29,14 +29,33 @@ log = logging.getLogger("spokebot.notify")
 
 
 class SlackTexterNotifier:
-    """Posts replies into the contact's DM thread, starting the thread when needed."""
+    """Posts replies into the contact's DM thread, starting the thread when needed.
+
+    Inside a Slack request it is given that request's client; outside one (Twilio webhook,
+    CLI) it is given the workspaces and uses the token of the contact's organization."""
 
     def __init__(
-        self, db: Database, client: WebClient, directory: SlackDirectory | None = None
+        self,
+        db: Database,
+        client: WebClient | None = None,
+        directory: SlackDirectory | None = None,
+        *,
+        workspaces: Workspaces | None = None,
     ) -> None:
+        assert client is not None or workspaces is not None
         self.db = db
         self.client = client
+        self.workspaces = workspaces
         self.directory = directory or SlackDirectory()
+
+    def client_for(self, contact_id: int) -> WebClient:
+        if self.client is not None:
+            return self.client
+        assert self.workspaces is not None
+        where = contact_campaign(self.db, contact_id)
+        if where is None:
+            raise LookupError(f"contact {contact_id} has no campaign")
+        return self.workspaces.client_for_organization(where.organization_id)
 
     # core.services.threads.TexterNotifier
     def notify_inbound(self, result: InboundResult) -> None:
@@ -57,7 +76,10 @@ class SlackTexterNotifier:
     ) -> None:
         thread = conversation(self.db, contact_id, user_id)
         latest = _latest_inbound(thread, message_id)
-        ref = self.ensure_thread(thread, user_id, exclude=latest.id if latest else None)
+        client = self.client_for(contact_id)
+        ref = self.ensure_thread(
+            thread, user_id, exclude=latest.id if latest else None, client=client
+        )
         first = thread.first_name or thread.cell
         if latest is None:
             return
@@ -66,24 +88,33 @@ class SlackTexterNotifier:
             if opted_out
             else render.inbound(first, latest.text)
         )
-        self.post(ref, message)
+        self.post(ref, message, client=client)
 
-    def ensure_thread(self, thread: Thread, user_id: int, exclude: int | None) -> ThreadRef:
+    def ensure_thread(
+        self,
+        thread: Thread,
+        user_id: int,
+        exclude: int | None,
+        client: WebClient | None = None,
+    ) -> ThreadRef:
         existing = thread_for(self.db, thread.contact_id, user_id)
         if existing is not None:
             return existing
+        client = client or self.client_for(thread.contact_id)
         slack_user = slack_user_of(self.db, user_id)
         if not slack_user:
             raise LookupError(f"user {user_id} has no Slack account")
-        channel = self.directory.dm_channel(self.client, slack_user)
+        channel = self.directory.dm_channel(client, slack_user)
         where = contact_campaign(self.db, thread.contact_id)
         title = where.campaign_title if where else ""
         root = render.thread_root(thread, title, exclude_message_id=exclude)
-        posted = self.client.chat_postMessage(channel=channel, **root.as_kwargs())
+        posted = client.chat_postMessage(channel=channel, **root.as_kwargs())
         return save_thread(self.db, thread.contact_id, user_id, channel, str(posted["ts"]))
 
-    def post(self, ref: ThreadRef, message: Reply) -> None:
-        self.client.chat_postMessage(
+    def post(self, ref: ThreadRef, message: Reply, client: WebClient | None = None) -> None:
+        client = client or self.client
+        assert client is not None  # outside a request, post_inbound passes the org's client
+        client.chat_postMessage(
             channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
         )
 
@@ -100,12 +131,10 @@ def _latest_inbound(thread: Thread, message_id: int | None) -> MessageView | Non
 def notifier_from_env(
     db: Database, environ: Mapping[str, str] | None = None
 ) -> TexterNotifier | None:
-    """For processes outside the Slack app (the CLI): a notifier when SLACK_BOT_TOKEN is set
+    """For processes outside the Slack app (the CLI): a notifier when SLACK_BOT_TOKEN, or
+    SLACK_CLIENT_ID and SLACK_CLIENT_SECRET (each organization's installed token), are set
     (SLACK_API_URL for another Web API base), else None (replies are only stored)."""
-    env = os.environ if environ is None else environ
-    token = env.get("SLACK_BOT_TOKEN", "").strip()
-    if not token:
+    workspaces = workspaces_from_env(db, environ)
+    if workspaces is None:
         return None
-    api_url = env.get("SLACK_API_URL", "").strip()
-    kwargs = {"base_url": api_url if api_url.endswith("/") else api_url + "/"} if api_url else {}
-    return SlackTexterNotifier(db, WebClient(token=token, **kwargs))
+    return SlackTexterNotifier(db, workspaces=workspaces)

@@ -7,10 +7,9 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import create_app
+from bot.app import create_app, workspaces_of
 from bot.scheduled.cli import start_scheduler
 from bot.settings import Settings
-from bot.slack_client import make_web_client
 from bot.startup import check_slack_token, report_stored_settings
 from bot.web import create_wsgi_app
 from core.db import Database
@@ -30,7 +29,8 @@ def open_database(settings: Settings) -> Database:
 
 def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True) -> None:
     check_database(settings.database_url)  # refused or unreachable: said before waiting on Slack
-    if check_slack:
+    # With Add to Slack there is no one token to check: each workspace's is checked in use.
+    if check_slack and not settings.oauth:
         check_slack_token(settings.bot_token, settings.api_url, settings.startup_wait_seconds)
     db = open_database(settings)
     report_stored_settings(db)
@@ -39,10 +39,14 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     server = None if settings.socket_mode else _listen(create_wsgi_app(app, db), host, settings)
     # Reminders, stale releases and the digest run in-process too; job leases in the database
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
-    start_scheduler(db, make_web_client(settings))
+    # Each organization's messages go out with its own workspace's token.
+    start_scheduler(db, workspaces_of(app))
     if server is not None:
         log.info(
-            "spokebot: listening on %s:%s (POST /slack/events, GET /healthz)", host, settings.port
+            "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s)",
+            host,
+            settings.port,
+            ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else "",
         )
         server.run()
         return

@@ -21,17 +21,27 @@ class Settings:
     api_url: str | None = None  # base URL of Slack's Web API; None: Slack's own
     port: int = DEFAULT_PORT
     startup_wait_seconds: int = 60  # how long an unreachable Slack is retried at start
+    # "Add to Slack" (many workspaces, a token each from OAuth) instead of one bot token.
+    client_id: str | None = None
+    client_secret: str | None = field(default=None, repr=False)
+    redirect_uri: str | None = None  # None: the one registered with the app
+    install_allowed_teams: tuple[str, ...] = ()  # empty: any workspace may install
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.app_token)
+
+    @property
+    def oauth(self) -> bool:
+        """Many workspaces: each installs through /slack/install and gets its own token."""
+        return bool(self.client_id and self.client_secret)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, command: str = "serve") -> Settings:
         """ConfigurationError naming every missing or invalid setting at once (core/config.py
         declares them all, the organization settings' environment fallbacks included)."""
         env = os.environ if environ is None else environ
-        problems = check_environment(command, env)
+        problems = check_environment(command, env) + mode_problems(env)
         if problems:
             raise ConfigurationError(cannot_start(problems))
 
@@ -49,7 +59,31 @@ class Settings:
             api_url=api_url,
             port=environment_value("PORT", env),
             startup_wait_seconds=environment_value("SLACK_STARTUP_WAIT_SECONDS", env),
+            client_id=get("SLACK_CLIENT_ID") or None,
+            client_secret=get("SLACK_CLIENT_SECRET") or None,
+            redirect_uri=get("SLACK_REDIRECT_URI") or None,
+            install_allowed_teams=tuple(
+                environment_value("SPOKEBOT_INSTALL_ALLOWED_TEAMS", env) or ()
+            ),
         )
+
+
+def mode_problems(env: Mapping[str, str]) -> list[str]:
+    """One workspace (SLACK_BOT_TOKEN) or Add to Slack (SLACK_CLIENT_ID/SECRET), not both."""
+    if not (env.get("SLACK_CLIENT_ID", "").strip() or env.get("SLACK_CLIENT_SECRET", "").strip()):
+        return []
+    problems = []
+    if env.get("SLACK_BOT_TOKEN", "").strip():
+        problems.append(
+            "set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "(Add to Slack), not both"
+        )
+    if env.get("SLACK_APP_TOKEN", "").strip():
+        problems.append(
+            "SLACK_APP_TOKEN (Socket Mode) can't be used with SLACK_CLIENT_ID: "
+            "the install page needs HTTP"
+        )
+    return problems
 
 
 def cannot_start(problems: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -24,14 +25,15 @@ MAX_CACHED = 10_000
 T = TypeVar("T")
 
 
-def make_web_client(settings: Settings) -> WebClient:
+def make_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
     """429s wait for Retry-After; 5xx and dropped connections are retried a few times.
-    Bolt copies these handlers into the client it gives each listener."""
+    Bolt copies these handlers (and SLACK_API_URL) into the client it gives each listener.
+    The token: `token` when given, else the bot token (none at all with Add to Slack)."""
     kwargs: dict[str, object] = {}
     if settings.api_url:
         kwargs["base_url"] = settings.api_url
     return WebClient(
-        token=settings.bot_token,
+        token=token if token is not None else (settings.bot_token or None),
         retry_handlers=[
             RateLimitErrorRetryHandler(max_retry_count=2),
             ServerErrorRetryHandler(max_retry_count=2),
@@ -92,9 +94,17 @@ class SlackDirectory:
         return name or None
 
     def dm_channel(self, client: WebClient, slack_user_id: str) -> str:
-        cached = self.dm_channels.get(slack_user_id)
+        # A DM channel belongs to a workspace's bot: with many workspaces (whose users can
+        # share ids in an Enterprise Grid) the key names the token's workspace too.
+        key = f"{_token_key(client.token)}:{slack_user_id}"
+        cached = self.dm_channels.get(key)
         if cached is not None:
             return cached
         channel = client.conversations_open(users=slack_user_id)["channel"]["id"]
-        self.dm_channels.put(slack_user_id, channel)
+        self.dm_channels.put(key, channel)
         return channel
+
+
+def _token_key(token: str | None) -> str:
+    """A short stand-in for a token, so caches never hold the token itself."""
+    return hashlib.sha256((token or "").encode()).hexdigest()[:16]

@@ -124,11 +124,12 @@ def public_base_url_from_env() -> str | None:
 
 
 def add_twilio_routes(router: Router, db: Database, app: App) -> None:
-    """Mount both webhooks; a new reply reaches its texter's DM thread through the app's
-    Web API client (the same bot token)."""
+    """Mount both webhooks; a new reply reaches its texter's DM thread with the token of the
+    campaign's organization (the one bot token, or its workspace's installation)."""
+    from bot.app import workspaces_of
     from bot.notify import SlackTexterNotifier
 
-    notifier = SlackTexterNotifier(db, app.client)
+    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(app))
     base = public_base_url_from_env()
     router.add("POST", INBOUND_PATH, inbound_app(db, notifier.notify_inbound, base))
     router.add("POST", STATUS_PATH, status_app(db, base))

@@ -73,6 +73,13 @@ def create_wsgi_app(app: App, db: Database) -> Router:
     # it verifies with the secret the app was built with (Bolt keeps it on the app).
     guard = SlackRequestGuard(app, app._signing_secret)
     router.add("POST", SLACK_EVENTS_PATH, guard)
+    if app.oauth_flow is not None:
+        # Add to Slack: Bolt's WSGI adapter serves its OAuth flow's two pages.
+        from slack_bolt.adapter.wsgi import SlackRequestHandler
+
+        oauth_pages = SlackRequestHandler(app, path=SLACK_EVENTS_PATH)
+        router.add("GET", app.oauth_flow.install_path, oauth_pages)
+        router.add("GET", app.oauth_flow.redirect_uri_path, oauth_pages)
     router.add("GET", HEALTH_PATH, health_app(db))
     add_twilio_routes(router, db, app)  # POST /sms/twilio and /sms/twilio/status
     return router

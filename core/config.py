@@ -168,6 +168,27 @@ def _http_mode(env: Mapping[str, str], command: str) -> bool:
     return command == "serve" and not env.get("SLACK_APP_TOKEN", "").strip()
 
 
+def _add_to_slack(env: Mapping[str, str]) -> bool:
+    return bool(
+        env.get("SLACK_CLIENT_ID", "").strip() or env.get("SLACK_CLIENT_SECRET", "").strip()
+    )
+
+
+def _one_workspace(env: Mapping[str, str], command: str) -> bool:
+    return _serving(env, command) and not _add_to_slack(env)
+
+
+def _many_workspaces(env: Mapping[str, str], command: str) -> bool:
+    return _serving(env, command) and _add_to_slack(env)
+
+
+def _parse_team_ids(text: str) -> list[str]:
+    teams = [part.strip() for part in text.split(",") if part.strip()]
+    if not teams or not all(t.isascii() and t.isalnum() for t in teams):
+        raise ValueError("expected Slack team ids separated by commas (like T012AB3C4)")
+    return teams
+
+
 def _twilio(env: Mapping[str, str], command: str) -> bool:
     return command == "serve" and env.get("MESSAGE_SERVICE", "").strip().lower() == "twilio"
 
@@ -179,12 +200,23 @@ DECLARED: tuple[Setting, ...] = (
     Setting("DATABASE_URL", Kind(DATABASE_URL_FORMS, parse_database_url), "the database",
             DEFAULT_DATABASE_URL, "`sqlite:///spokebot.db`", secret=True),
     Setting("SLACK_BOT_TOKEN", _prefixed("xoxb-", "the bot token"),
-            "the `xoxb-` token from **OAuth & Permissions**", secret=True,
-            required_by=_serving, required_text="serve, scheduler"),
+            "the `xoxb-` token from **OAuth & Permissions** (one workspace)", secret=True,
+            required_by=_one_workspace, required_text="serve, scheduler with one workspace"),
     Setting("SLACK_SIGNING_SECRET", TEXT, "from **Basic Information**", secret=True,
             required_by=_http_mode, required_text="serve in HTTP mode"),
     Setting("SLACK_APP_TOKEN", _prefixed("xapp-", "an app-level token"),
             "an `xapp-` token with `connections:write`: run in Socket Mode", secret=True),
+    # Add to Slack: many workspaces, a token each (then no SLACK_BOT_TOKEN).
+    Setting("SLACK_CLIENT_ID", TEXT, "from **Basic Information**: many workspaces (Add to Slack)",
+            required_by=_many_workspaces, required_text="Add to Slack"),
+    Setting("SLACK_CLIENT_SECRET", TEXT, "from **Basic Information**, with `SLACK_CLIENT_ID`",
+            secret=True, required_by=_many_workspaces, required_text="Add to Slack"),
+    Setting("SLACK_REDIRECT_URI", HTTP_URL,
+            "with Add to Slack, the redirect URL when the app registers more than one",
+            default_text="the app's own"),
+    Setting("SPOKEBOT_INSTALL_ALLOWED_TEAMS", Kind("Slack team ids separated by commas",
+            _parse_team_ids), "with Add to Slack, the only workspaces that may install",
+            default_text="any workspace"),
     Setting("SLACK_API_URL", HTTP_URL, "another base URL for Slack's Web API (tests)",
             default_text="Slack's own"),
     Setting("SLACK_STARTUP_WAIT_SECONDS", _whole_number(0, 3600),

@@ -45,6 +45,7 @@ class Call:
     method: str  # Web API method ("chat.postMessage") or "response" for a response_url post
     params: dict[str, Any]
     path: str = ""
+    token: str = ""  # the bearer token the call was made with ("" for none)
 
     def blocks(self) -> list[dict[str, Any]]:
         blocks = self.params.get("blocks") or (self.params.get("view") or {}).get("blocks") or []
@@ -92,6 +93,12 @@ class FakeSlack:
     delays: dict[str, float] = field(default_factory=dict)
     rate_limited: dict[str, int] = field(default_factory=dict)  # 429s to answer first
     names: dict[str, str] = field(default_factory=dict)
+    # Add to Slack: oauth.v2.access answers per code (each usable once) and per refresh token,
+    # the team each token belongs to (auth.test), and tokens Slack refuses ("token_revoked").
+    oauth_codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refresh_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
+    token_teams: dict[str, str] = field(default_factory=dict)
+    token_errors: dict[str, str] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: ThreadingHTTPServer | None = None
     _ts: int = 0
@@ -119,6 +126,9 @@ class FakeSlack:
                         params.update(json.loads(raw))
                     else:
                         params.update({k: v[0] for k, v in parse_qs(raw).items()})
+                auth = self.headers.get("Authorization") or ""
+                token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
+                token = token or str(params.get("token") or "")
                 if url.path.startswith("/response/"):
                     fake._record(Call("response", params, url.path))
                     self._send(200, b"ok", "text/plain")
@@ -126,7 +136,7 @@ class FakeSlack:
                 method = url.path.rsplit("/", 1)[-1]
                 time.sleep(fake.delays.get(method, 0))
                 if fake._take_rate_limit(method):
-                    fake._record(Call(method, {**params, "_status": 429}, url.path))
+                    fake._record(Call(method, {**params, "_status": 429}, url.path, token))
                     body = b'{"ok": false, "error": "ratelimited"}'
                     self.send_response(429)
                     self.send_header("Retry-After", "0")
@@ -135,8 +145,8 @@ class FakeSlack:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                answer = fake._answer(method, params)
-                fake._record(Call(method, params, url.path))
+                answer = fake._answer(method, params, token)
+                fake._record(Call(method, params, url.path, token))
                 self._send(200, json.dumps(answer).encode(), "application/json")
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -168,16 +178,60 @@ class FakeSlack:
     def api_url(self) -> str:
         return self.url + "/api/"
 
-    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+    def grant(
+        self,
+        code: str,
+        *,
+        team: str,
+        token: str,
+        user: str,
+        team_name: str = "",
+        enterprise_install: bool = False,
+        refresh_token: str | None = None,
+        expires_in: int | None = None,
+    ) -> str:
+        """Make `code` answer oauth.v2.access like Slack after `user` installs into `team`."""
+        answer: dict[str, Any] = {
+            "ok": True,
+            "app_id": APP_ID,
+            "authed_user": {"id": user},
+            "scope": "commands,chat:write,im:write,users:read,im:history,files:read",
+            "token_type": "bot",
+            "access_token": token,
+            "bot_user_id": BOT_USER,
+            "team": {"id": team, "name": team_name or f"Team {team}"},
+            "enterprise": {"id": "E1", "name": "Grid"} if enterprise_install else None,
+            "is_enterprise_install": enterprise_install,
+        }
+        if refresh_token is not None:
+            answer["refresh_token"] = refresh_token
+            answer["expires_in"] = expires_in if expires_in is not None else 43200
+        self.oauth_codes[code] = answer
+        self.token_teams[token] = team
+        return code
+
+    def _oauth_access(self, params: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            if params.get("grant_type") == "refresh_token":
+                answer = self.refresh_tokens.pop(str(params.get("refresh_token")), None)
+                return answer or {"ok": False, "error": "invalid_refresh_token"}
+            answer = self.oauth_codes.pop(str(params.get("code")), None)  # once only
+            return answer or {"ok": False, "error": "invalid_code"}
+
+    def _answer(self, method: str, params: dict[str, Any], token: str = "") -> dict[str, Any]:
+        if token in self.token_errors:
+            return {"ok": False, "error": self.token_errors[token]}
         if method in self.failures:
             return {"ok": False, "error": self.failures[method]}
+        if method == "oauth.v2.access":
+            return self._oauth_access(params)
         if method == "auth.test":
             return {
                 "ok": True,
                 "url": "https://example.slack.com/",
                 "team": "Test",
                 "user": "spokebot",
-                "team_id": TEAM,
+                "team_id": self.token_teams.get(token, TEAM),
                 "user_id": BOT_USER,
                 "bot_id": "B0SPOKEBOT",
             }
@@ -251,6 +305,7 @@ class Response:
     body: str
     seconds: float
     response_url: str
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 class SlackHarness:
@@ -262,16 +317,25 @@ class SlackHarness:
         fake: FakeSlack,
         secret: str = SIGNING_SECRET,
         message_service: MessageService | None = None,
+        *,
+        client_id: str | None = None,
+        client_secret: str | None = None,
+        allowed_teams: tuple[str, ...] = (),
     ) -> None:
+        """With client_id and client_secret: Add to Slack (no bot token), else one bot token."""
         self.db = db
         self.fake = fake
         self.secret = secret
         settings = Settings(
-            bot_token=BOT_TOKEN,
+            bot_token="" if client_id else BOT_TOKEN,
             signing_secret=secret,
             database_url="(given)",
             api_url=fake.api_url,
+            client_id=client_id,
+            client_secret=client_secret,
+            install_allowed_teams=allowed_teams,
         )
+        self.settings = settings
         self.app = create_app(settings, db, message_service=message_service)
         self.server = waitress.create_server(
             create_wsgi_app(self.app, db), host="127.0.0.1", port=0, threads=8
@@ -337,17 +401,19 @@ class SlackHarness:
         )
         return self._open(request, response_url)
 
-    def get(self, path: str) -> Response:
-        return self._open(urllib.request.Request(self.url + path), "")
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Response:
+        return self._open(urllib.request.Request(self.url + path, headers=headers or {}), "")
 
     def _open(self, request: urllib.request.Request, response_url: str) -> Response:
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=30) as answer:
                 status, body = answer.status, answer.read().decode()
+                headers = dict(answer.headers.items())
         except urllib.error.HTTPError as error:
             status, body = error.code, error.read().decode()
-        return Response(status, body, time.monotonic() - started, response_url)
+            headers = dict(error.headers.items())
+        return Response(status, body, time.monotonic() - started, response_url, headers)
 
     # --- Slack requests -----------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -39,6 +40,7 @@ from core.models import Assignment, CampaignContact
 from core.roles import Role
 from core.services.batches import can_request_more
 from core.services.campaigns import get_campaign
+from core.services.installations import organizations_with_installations
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
 from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackHarness
 
@@ -881,6 +883,80 @@ def test_secrets_never_appear_in_logs_or_responses(
         assert_no_secret(json.dumps(call.params, default=str), f"a {call.method} call to Slack")
 
 
+# Add to Slack: the client secret, every workspace's bot token and refresh token.
+DISTINCT_CLIENT_SECRET = "SECRET-client-7e3b9d2a61"
+OAUTH_TOKENS = [
+    "xoxe.xoxb-1-SECRET-TEAM2-TOKEN-8812",
+    "xoxe-1-SECRET-TEAM2-REFRESH-5530",
+    "xoxe.xoxb-1-SECRET-TEAM2-ROTATED-2291",
+    "xoxe-1-SECRET-TEAM2-REFRESH2-7710",
+    "xoxb-3-SECRET-TEAM3-TOKEN-4407",
+]
+
+
+def test_oauth_secrets_never_appear_in_logs_or_pages(
+    db: Database,
+    fake_slack: FakeSlack,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Installs (one with a rotating token that is then refreshed), a refused install, a bad
+    code, commands from both workspaces and an uninstall, every logger at DEBUG: no token,
+    refresh token or client secret in any log record or page."""
+    from tests.test_slack_oauth import CLIENT_ID, install
+
+    monkeypatch.setenv("SLACK_CLIENT_SECRET", DISTINCT_CLIENT_SECRET)
+    caplog.set_level(logging.DEBUG)
+    for name in ("", "slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    first, refresh, rotated, refresh2, other = OAUTH_TOKENS
+    slack = SlackHarness(
+        db,
+        fake_slack,
+        secret=DISTINCT_SIGNING_SECRET,
+        client_id=CLIENT_ID,
+        client_secret=DISTINCT_CLIENT_SECRET,
+        allowed_teams=("T2", "T3"),
+    )
+    bodies: list[str] = []
+    try:
+        fake_slack.grant(
+            "c2", team="T2", token=first, user="UOWN2", refresh_token=refresh, expires_in=60
+        )
+        fake_slack.grant("c3", team="T3", token=other, user="UOWN3")
+        fake_slack.grant("c4", team="T4", token="xoxb-4-SECRET-REFUSED-0042", user="UX")
+        fake_slack.refresh_tokens[refresh] = {
+            "ok": True,
+            "token_type": "bot",
+            "access_token": rotated,
+            "refresh_token": refresh2,
+            "expires_in": 43200,
+        }
+        fake_slack.token_teams[rotated] = "T2"
+        for code in ("c2", "c3", "c4", "no-such-code"):
+            bodies.append(install(slack, code).body)
+        bodies.append(slack.get("/slack/install").body)
+        for team, user in (("T2", "UOWN2"), ("T3", "UOWN3")):
+            answer = slack.command("/campaign", "list", user=user, team=team)
+            bodies.append(answer.body)
+            slack.fake.response_to(answer.response_url)
+        assert any(c.token == rotated for c in fake_slack.calls)  # the refresh happened
+        bodies.append(slack.event({"type": "app_uninstalled"}, event_id="EvGone", team="T3").body)
+    finally:
+        slack.close()
+        slack.app.listener_runner.listener_executor.shutdown(wait=True)
+    secrets = [DISTINCT_CLIENT_SECRET, DISTINCT_SIGNING_SECRET, *OAUTH_TOKENS]
+    secrets.append("xoxb-4-SECRET-REFUSED-0042")
+    assert len(caplog.records) > 50 and any(r.name.startswith("slack_sdk") for r in caplog.records)
+    texts = [(r.getMessage(), f"a log record of {r.name}") for r in caplog.records]
+    texts.append((caplog.text, "the formatted log"))
+    texts += [(body, "an HTTP response") for body in bodies]
+    for text, where in texts:
+        for secret in secrets:
+            assert secret not in text, f"{secret[:14]}... found in {where}"
+            assert secret[-10:] not in text, f"the end of {secret[:14]}... found in {where}"
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -1013,3 +1089,98 @@ def test_app_token_never_appears_in_socket_mode_output(
     output = run_server(env, lambda: time.sleep(1.0), tried_to_connect)
     assert "Socket Mode" in output
     assert_no_secret(output, "Socket Mode output")
+
+
+def test_oauth_serve_installs_two_workspaces_and_logs_no_secret(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """`spokebot serve` as a process in Add to Slack mode, every logger at DEBUG: two
+    workspaces install from its install page, each command is answered with its own token,
+    and its output holds no token, refresh token or client secret."""
+    database_url = f"sqlite:///{tmp_path / 'oauth.db'}"
+    upgrade(Database.from_url(database_url).engine)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "PORT": str(port),
+        "SLACK_CLIENT_ID": "1111.2222",
+        "SLACK_CLIENT_SECRET": DISTINCT_CLIENT_SECRET,
+        "SLACK_SIGNING_SECRET": DISTINCT_SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "PYTHONUNBUFFERED": "1",
+    }
+    for name in ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SPOKEBOT_INSTALL_ALLOWED_TEAMS"):
+        env.pop(name, None)
+    tokens = {"T2": OAUTH_TOKENS[0], "T3": OAUTH_TOKENS[4]}
+    bodies: list[str] = []
+
+    def get(path: str, headers: dict[str, str] | None = None) -> tuple[int, str, str]:
+        request = urllib.request.Request(base + path, headers=headers or {})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                cookie = answer.headers.get("Set-Cookie") or ""
+                return answer.status, answer.read().decode(), cookie
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(), ""
+
+    def healthy() -> bool:
+        try:
+            return get("/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def work() -> None:
+        for team, token in tokens.items():
+            fake_slack.grant(f"code-{team}", team=team, token=token, user=f"UOWN{team}")
+            status, page, cookie = get("/slack/install")
+            assert status == 200 and "Add to Slack" in page
+            state = re.search(r"state=([0-9a-f-]+)", page)
+            assert state
+            status, done, _ = get(
+                f"/slack/oauth_redirect?code=code-{team}&state={state.group(1)}",
+                headers={"Cookie": cookie.split(";")[0]},
+            )
+            assert status == 200, done
+            bodies.extend([page, done])
+        for n, team in enumerate(tokens):
+            command = {
+                "team_id": team,
+                "user_id": f"UOWN{team}",
+                "command": "/campaign",
+                "text": "list",
+                "channel_id": "C1",
+                "response_url": f"{fake_slack.url}/response/{team}",
+            }
+            body = urlencode(command).encode()
+            timestamp = str(int(time.time()))
+            request = urllib.request.Request(
+                base + "/slack/events",
+                data=body,
+                headers={
+                    "Content-Type": FORM,
+                    "X-Slack-Request-Timestamp": timestamp,
+                    "X-Slack-Signature": signature(DISTINCT_SIGNING_SECRET, timestamp, body),
+                },
+            )
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                bodies.append(answer.read().decode())
+            fake_slack.wait_for(lambda c: c.method == "response", count=n + 1)
+
+    output = run_server(env, work, healthy)
+    assert "GET /slack/install" in output  # started in Add to Slack mode
+    checks = {c.token for c in fake_slack.of("auth.test") if c.token}
+    assert set(tokens.values()) <= checks  # each workspace's requests used its own token
+    db = Database.from_url(database_url)
+    try:
+        orgs = organizations_with_installations(db)
+        assert [(o.team_id, o.installation is not None) for o in orgs] == [
+            ("T2", True),
+            ("T3", True),
+        ]
+    finally:
+        db.dispose()
+    for text in [output, *bodies]:
+        for secret in (DISTINCT_CLIENT_SECRET, DISTINCT_SIGNING_SECRET, *tokens.values()):
+            assert secret not in text and secret[-10:] not in text

@@ -148,7 +148,7 @@ def test_huge_inputs_stay_within_block_kit_limits() -> None:
     _within_limits(reminder)
     assert "100 campaigns more" in reminder["blocks"][-1]["elements"][0]["text"]
     notice = StaleReleaseNotice(
-        1, "U1", tuple(ReleasedInCampaign(n, "<b>" * 2000, 3, 4) for n in range(80))
+        1, "U1", tuple(ReleasedInCampaign(n, "<b>" * 2000, 3, 4) for n in range(80)), 1
     )
     _within_limits(render.stale_release_notice(notice))
     digest = OrgDigest(
@@ -179,7 +179,7 @@ def test_titles_are_escaped_and_progress_is_drawn() -> None:
 def test_stale_notice_dm_and_digest_post(fake_web_api: FakeSlack) -> None:
     notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
     notifier.send_stale_release_notice(
-        "U2", StaleReleaseNotice(2, "U2", (ReleasedInCampaign(7, "GOTV", 2, 1),))
+        "U2", StaleReleaseNotice(2, "U2", (ReleasedInCampaign(7, "GOTV", 2, 1),), 1)
     )
     notifier.post_digest("C9", OrgDigest(1, "Org", date(2026, 3, 10), ()))
     notice, digest = fake_web_api.named("chat.postMessage")

@@ -61,6 +61,9 @@ class RecordingNotifier:
         with self._lock:
             self.digests.append((channel, digest))
 
+    def check_workspace(self, organization_id: int) -> None:
+        pass  # one workspace, always there
+
 
 def add_inbound(db: Database, contact_id: int, at: datetime, text: str = "Yes!") -> int:
     """Store a reply the way the texting loop does: an inbound row and needsResponse."""

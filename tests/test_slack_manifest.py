@@ -28,6 +28,8 @@ SCOPE_FOR_METHOD = {
 SCOPE_FOR_EVENT = {
     "app_home_opened": None,
     "message.im": "im:history",
+    "app_uninstalled": None,  # Add to Slack: forget the workspace's tokens
+    "tokens_revoked": None,
 }
 
 
@@ -72,6 +74,16 @@ def test_scopes_are_the_smallest_set_covering_the_calls() -> None:
     if any("url_private" in path.read_text() for path in (ROOT / "bot").rglob("*.py")):
         needed.add("files:read")  # downloading files admins share (CSV imports)
     assert set(MANIFEST["oauth_config"]["scopes"]["bot"]) == needed
+
+
+def test_install_asks_for_the_manifests_scopes_and_redirect() -> None:
+    """Add to Slack requests bot.scopes.BOT_SCOPES; the manifest must register the same."""
+    from bot.scopes import BOT_SCOPES, REDIRECT_PATH
+
+    assert list(MANIFEST["oauth_config"]["scopes"]["bot"]) == list(BOT_SCOPES)
+    assert "user" not in MANIFEST["oauth_config"]["scopes"]  # no user tokens are kept
+    redirects = MANIFEST["oauth_config"]["redirect_urls"]
+    assert redirects == [f"https://YOUR-HOST{REDIRECT_PATH}"]
 
 
 @pytest.mark.parametrize("name", ["/sendfirsttexts", "/doneforday", "/campaign"])

@@ -121,3 +121,56 @@ def test_rate_limited_web_api_calls_are_retried(slack: SlackHarness) -> None:
     publishes = slack.fake.wait_for(lambda c: c.method == "views.publish", count=2)
     assert publishes[0].params["_status"] == 429
     assert "_status" not in publishes[1].params
+
+
+OAUTH_ENV = {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs", "SLACK_SIGNING_SECRET": "s"}
+
+
+def test_oauth_mode_needs_no_bot_token() -> None:
+    settings = Settings.from_env(
+        {
+            **OAUTH_ENV,
+            "SLACK_CLIENT_SECRET": "client-secret-0xyz",
+            "SPOKEBOT_INSTALL_ALLOWED_TEAMS": " T1, T2 ,,",
+        }
+    )
+    assert settings.oauth and not settings.bot_token
+    assert settings.install_allowed_teams == ("T1", "T2")
+    assert "client-secret-0xyz" not in repr(settings)
+    assert not Settings.from_env(GOOD_ENV).oauth  # a bot token alone: one workspace, as before
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SLACK_CLIENT_ID": "1.2", "SLACK_SIGNING_SECRET": "s"}, "SLACK_CLIENT_SECRET is not set"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "cs"},
+            "SLACK_SIGNING_SECRET is not set",
+        ),
+        ({**OAUTH_ENV, "SLACK_BOT_TOKEN": "xoxb-1"}, "not both"),
+        ({**OAUTH_ENV, "SLACK_APP_TOKEN": "xapp-1"}, "install page needs HTTP"),
+        (
+            {**OAUTH_ENV, "SPOKEBOT_INSTALL_ALLOWED_TEAMS": "T1;T2"},
+            "SPOKEBOT_INSTALL_ALLOWED_TEAMS",
+        ),
+    ],
+)
+def test_oauth_settings_are_checked(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.from_env(env)
+
+
+def test_serve_with_half_the_oauth_settings_exits_2(monkeypatch) -> None:
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN", "PORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("SLACK_CLIENT_ID", "1.2")
+    monkeypatch.delenv("SLACK_CLIENT_SECRET", raising=False)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert "SLACK_CLIENT_SECRET" in result.output and "SLACK_BOT_TOKEN" not in result.output
+
+
+def test_single_workspace_mode_serves_no_install_pages(slack: SlackHarness) -> None:
+    assert slack.get("/slack/install").status == 404
+    assert slack.get("/slack/oauth_redirect?code=x&state=y").status == 404

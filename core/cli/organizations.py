@@ -5,8 +5,10 @@ from __future__ import annotations
 import click
 
 from core.cli.common import emit_json, open_database
+from core.errors import NotFound
 from core.org_settings import SETTINGS
 from core.roles import Role
+from core.services.installations import OrganizationInstall, organizations_with_installations
 from core.services.organizations import (
     add_member,
     create_organization,
@@ -51,15 +53,46 @@ def org_unset(organization_id: int, key: str) -> None:
     )
 
 
+def _installed(found: OrganizationInstall) -> str:
+    install = found.installation
+    if install is None:
+        return "not installed"
+    when = install.installed_at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"installed {when} by {install.installer_slack_user_id}"
+
+
+@org.command("list")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def org_list(as_json: bool) -> None:
+    """Every organization: its Slack team and whether (and when) it installed the app."""
+    found = organizations_with_installations(open_database())
+    if as_json:
+        emit_json([org.as_dict() for org in found])
+        return
+    if not found:
+        click.echo("no organizations yet: `spokebot org create` or install the app (Add to Slack)")
+        return
+    for org in found:
+        click.echo(f"{org.organization_id}\t{org.name}\t{org.team_id or '-'}\t{_installed(org)}")
+    click.echo("(installed: through Add to Slack; with a single SLACK_BOT_TOKEN none is recorded)")
+
+
 @org.command("show")
 @click.argument("organization_id", type=int)
 @click.option("--json", "as_json", is_flag=True, help="machine-readable output")
 def org_show(organization_id: int, as_json: bool) -> None:
-    """Show every setting with its effective value."""
-    values = organization_settings(open_database(), organization_id)
+    """Show the organization's Slack installation and every setting with its effective value."""
+    db = open_database()
+    values = organization_settings(db, organization_id)
+    found = organizations_with_installations(db, organization_id)
+    if not found:
+        raise NotFound(f"no organization with id {organization_id}")
     if as_json:
-        emit_json(values)
+        # Settings keys are upper case; "installation" can't clash with one.
+        emit_json({**values, "installation": found[0].as_dict()})
         return
+    org = found[0]
+    click.echo(f"# {org.name}: Slack team {org.team_id or '(none)'}, {_installed(org)}")
     for key, value in values.items():
         click.echo(f"{key} = {value!r}    # {SETTINGS[key].description}")
 

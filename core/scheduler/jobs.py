@@ -6,21 +6,26 @@ many processes tick at once only one ever sends it. Sending happens after that c
 send raises, the claim is put back, so the next tick finds it due and sends it again. The one
 gap is a process killed between commit and send: that reminder is dropped (at most once,
 never twice) and comes back after REMINDER_REPEAT_MINUTES or with the next reply.
+
+Each organization goes through its own Slack workspace. One that can't be reached at all (not
+installed, uninstalled, token revoked, account_inactive) is set aside for the rest of the
+tick, logged once with its team id, and its claims are put back; the others go on.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
 from core.db import Database
 from core.errors import SpokebotError
 from core.scheduler.lease import try_acquire
-from core.scheduler.notifier import Notifier
+from core.scheduler.notifier import Notifier, WorkspaceUnavailable
 from core.services.digest import build_digest, claim_digest, digests_due, undo_digest
+from core.services.installations import team_of_organization
 from core.services.reminders import claim_reminder, due_reminders, undo_reminder
 from core.services.stale import release_stale
 
@@ -41,18 +46,46 @@ class TickResult:
 
 @dataclass
 class _Deliveries:
-    """Sends one tick's messages: one recipient's failure is logged and never stops the rest."""
+    """Sends one tick's messages: one recipient's failure is logged and never stops the rest;
+    an organization whose workspace is unreachable is set aside (and logged) once."""
 
+    db: Database
+    notifier: Notifier
+    job: str
     sent: int = 0
     failed: int = 0
-
     retry_at: datetime | None = None  # when the undone claim is tried again
+    unavailable: dict[int, str] = field(default_factory=dict)  # organization -> reason
+    _checked: set[int] = field(default_factory=set)
+
+    def reachable(self, organization_id: int) -> bool:
+        """False when the organization's workspace is known to be out of reach this tick;
+        checked (once per tick) before anything is claimed for it."""
+        if organization_id in self.unavailable:
+            return False
+        if organization_id not in self._checked:
+            self._checked.add(organization_id)
+            try:
+                self.notifier.check_workspace(organization_id)
+            except WorkspaceUnavailable as error:
+                self._set_aside(organization_id, error)
+                return False
+        return True
 
     def send(
-        self, send: Callable[[], None], what: str, undo: Callable[[], None] | None = None
+        self,
+        organization_id: int,
+        send: Callable[[], None],
+        what: str,
+        undo: Callable[[], None] | None = None,
     ) -> None:
         try:
             send()
+        except WorkspaceUnavailable as error:
+            if undo is not None:
+                undo()  # sent once the workspace is back
+            self._set_aside(organization_id, error)
+            self.failed += 1
         except Exception as error:
             retry = f"; next retry {_at(self.retry_at)}" if undo else "; not retried"
             log.warning("%s failed (%s)%s", what, describe_failure(error), retry)
@@ -61,6 +94,20 @@ class _Deliveries:
             self.failed += 1
         else:
             self.sent += 1
+
+    def _set_aside(self, organization_id: int, error: WorkspaceUnavailable) -> None:
+        if organization_id in self.unavailable:
+            return
+        self.unavailable[organization_id] = error.reason
+        team = error.team_id or team_of_organization(self.db, organization_id) or "(none)"
+        log.warning(
+            "%s: Slack workspace %s of organization %s unavailable (%s); skipping it this "
+            "tick, it resumes once the app is installed again",
+            self.job,
+            team,
+            organization_id,
+            error.reason,
+        )
 
     def result(self) -> TickResult:
         return TickResult(ran=True, sent=self.sent, failed=self.failed)
@@ -103,28 +150,24 @@ def run_reply_reminders(
 ) -> TickResult:
     if not try_acquire(db, REMINDERS_JOB, holder, now, lease_for):
         return TickResult(ran=False)
-    sent = failed = 0
+    deliveries = _Deliveries(db, notifier, REMINDERS_JOB, retry_at=next_tick(now, lease_for))
     for due in due_reminders(db, now, environ):
+        org_id = due.summary.organization_id
+        if not deliveries.reachable(org_id):
+            continue  # nothing claimed: reminded once its workspace is back
         claimed = claim_reminder(db, due, now)
         if claimed is None:
             continue  # another process claimed it since we looked
         summary = claimed.summary
-        try:
-            notifier.send_reply_reminder(summary.slack_user_id, summary)
-        except Exception as error:  # one texter's failure must not stop the rest
-            log.warning(
-                "%s: reply reminder to user %s of organization %s failed (%s); next retry %s",
-                REMINDERS_JOB,
-                summary.user_id,
-                summary.organization_id,
-                describe_failure(error),
-                _at(next_tick(now, lease_for)),
-            )
-            undo_reminder(db, claimed)
-            failed += 1
-        else:
-            sent += 1
-    return TickResult(ran=True, sent=sent, failed=failed)
+        # One texter's failure must not stop the rest.
+        deliveries.send(
+            org_id,
+            partial(notifier.send_reply_reminder, summary.slack_user_id, summary),
+            f"{REMINDERS_JOB}: reply reminder to user {summary.user_id} of organization "
+            f"{summary.organization_id}",
+            undo=partial(undo_reminder, db, claimed),
+        )
+    return deliveries.result()
 
 
 def run_stale_releases(
@@ -137,10 +180,12 @@ def run_stale_releases(
 ) -> TickResult:
     if not try_acquire(db, STALE_JOB, holder, now, lease_for):
         return TickResult(ran=False)
-    deliveries = _Deliveries()
-    for notice in release_stale(db, now, environ):
+    deliveries = _Deliveries(db, notifier, STALE_JOB)
+    # An organization whose texters can't be told keeps its contacts until they can.
+    for notice in release_stale(db, now, environ, include=deliveries.reachable):
         # The release has happened either way; the notice is a courtesy and is not retried.
         deliveries.send(
+            notice.organization_id,
             partial(notifier.send_stale_release_notice, notice.slack_user_id, notice),
             f"{STALE_JOB}: release notice to user {notice.user_id} about campaign "
             + ", ".join(str(c.campaign_id) for c in notice.campaigns),
@@ -159,8 +204,11 @@ def run_digest(
     if not try_acquire(db, DIGEST_JOB, holder, now, lease_for):
         return TickResult(ran=False)
     # The day's claim is undone on failure; the hourly check retries it.
-    deliveries = _Deliveries(retry_at=now.replace(minute=0, second=0, microsecond=0) + HOUR)
+    retry_at = now.replace(minute=0, second=0, microsecond=0) + HOUR
+    deliveries = _Deliveries(db, notifier, DIGEST_JOB, retry_at=retry_at)
     for due in digests_due(db, now, environ):
+        if not deliveries.reachable(due.organization_id):
+            continue  # the log says why; posted once its workspace is back
         claim = claim_digest(db, due)
         if claim is None:
             continue
@@ -168,6 +216,7 @@ def run_digest(
         if not digest.campaigns:
             continue  # nothing in progress: the day counts as done, nothing to post
         deliveries.send(
+            due.organization_id,
             partial(notifier.post_digest, due.channel, digest),
             f"{DIGEST_JOB}: digest for organization {due.organization_id} to DIGEST_CHANNEL "
             f"{due.channel}",

@@ -6,7 +6,7 @@ texts held unsent for STALE_INITIALS_RELEASE_HOURS become claimable by the next 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -37,6 +37,7 @@ class StaleReleaseNotice:
     user_id: int
     slack_user_id: str
     campaigns: tuple[ReleasedInCampaign, ...]
+    organization_id: int  # whose workspace the notice goes through
 
     @property
     def replies(self) -> int:
@@ -48,9 +49,14 @@ class StaleReleaseNotice:
 
 
 def release_stale(
-    db: Database, now: datetime, environ: Mapping[str, str] | None = None
+    db: Database,
+    now: datetime,
+    environ: Mapping[str, str] | None = None,
+    include: Callable[[int], bool] | None = None,
 ) -> list[StaleReleaseNotice]:
-    """Release stale replies and unsent first texts in every organization that turned it on."""
+    """Release stale replies and unsent first texts in every organization that turned it on
+    (and that `include`, given an organization id, accepts: one whose texters can't be told
+    keeps its contacts until they can)."""
     released: dict[tuple[int, int], list[int]] = {}  # (assignment, campaign) -> [replies, initials]
     with db.uow(read_only=True) as uow:
         orgs = uow.session.execute(select(Organization.id, Organization.settings)).all()
@@ -58,6 +64,10 @@ def release_stale(
         # 0 is treated as off too: releasing every reply the moment it lands is never meant.
         reply_minutes = effective_setting(settings, "STALE_REPLY_RELEASE_MINUTES", environ)
         initial_hours = effective_setting(settings, "STALE_INITIALS_RELEASE_HOURS", environ)
+        if not (reply_minutes or initial_hours):
+            continue
+        if include is not None and not include(org_id):
+            continue
         if reply_minutes:
             cutoff = now - timedelta(minutes=reply_minutes)
             for key, count in _release(db, org_id, _stale_reply(cutoff)).items():
@@ -142,27 +152,31 @@ def _notices(db: Database, released: dict[tuple[int, int], list[int]]) -> list[S
         return []
     with db.uow(read_only=True) as uow:
         rows = _assignment_rows(uow.session, [a for a, _ in released])
-    per_user: dict[int, tuple[str, list[ReleasedInCampaign]]] = {}
+    # One notice per texter and organization: each goes through its workspace's token.
+    per_user: dict[tuple[int, int], tuple[str, list[ReleasedInCampaign]]] = {}
     for (assignment_id, campaign_id), (replies, initials) in released.items():
-        user_id, slack_id, title = rows[assignment_id]
-        entry = per_user.setdefault(user_id, (slack_id, []))
+        user_id, slack_id, title, org_id = rows[assignment_id]
+        entry = per_user.setdefault((user_id, org_id), (slack_id, []))
         entry[1].append(ReleasedInCampaign(campaign_id, title, replies, initials))
     return [
         StaleReleaseNotice(
-            user_id, slack_id, tuple(sorted(items, key=lambda c: (c.title, c.campaign_id)))
+            user_id,
+            slack_id,
+            tuple(sorted(items, key=lambda c: (c.title, c.campaign_id))),
+            org_id,
         )
-        for user_id, (slack_id, items) in sorted(per_user.items())
+        for (user_id, org_id), (slack_id, items) in sorted(per_user.items())
     ]
 
 
-def _assignment_rows(session: Session, ids: list[int]) -> dict[int, tuple[int, str, str]]:
+def _assignment_rows(session: Session, ids: list[int]) -> dict[int, tuple[int, str, str, int]]:
     rows = session.execute(
-        select(Assignment.id, User.id, User.slack_user_id, Campaign.title)
+        select(Assignment.id, User.id, User.slack_user_id, Campaign.title, Campaign.organization_id)
         .join(User, User.id == Assignment.user_id)
         .join(Campaign, Campaign.id == Assignment.campaign_id)
         .where(Assignment.id.in_(ids))
     ).all()
-    return {row[0]: (row[1], row[2], row[3]) for row in rows}
+    return {row[0]: (row[1], row[2], row[3], row[4]) for row in rows}
 
 
 __all__ = ["ReleasedInCampaign", "StaleReleaseNotice", "release_stale"]
