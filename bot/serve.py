@@ -15,6 +15,7 @@ from bot.startup import check_slack_token, report_stored_settings
 from bot.web import create_wsgi_app
 from core.db import Database
 from core.errors import ConfigurationError
+from core.messaging import message_service_from_env
 from core.open_db import check_database
 from core.open_db import open_database as open_checked_database
 
@@ -39,7 +40,8 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     server = None if settings.socket_mode else _listen(create_wsgi_app(app, db), host, settings)
     # Reminders, stale releases and the digest run in-process too; job leases in the database
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
-    start_scheduler(db, make_web_client(settings))
+    # The outbox's reconciliation of lost send outcomes runs here too (idempotent).
+    start_scheduler(db, make_web_client(settings), message_service_from_env())
     if server is not None:
         log.info(
             "spokebot: listening on %s:%s (POST /slack/events, GET /healthz)", host, settings.port

@@ -19,6 +19,7 @@ from bot.settings import Settings
 from bot.startup import check_slack_token, report_stored_settings
 from core.cli.common import errors_in_one_line
 from core.db import Database
+from core.messaging import MessageService, message_service_from_env
 from core.open_db import check_database, open_database
 from core.scheduler.runner import build_scheduler
 
@@ -29,16 +30,24 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def start_scheduler(db: Database, client: WebClient) -> BackgroundScheduler:
-    """Start the scheduled jobs on background threads (also what `spokebot serve` calls)."""
-    scheduler = build_scheduler(db, SlackNotifier(client))
+def start_scheduler(
+    db: Database, client: WebClient, message_service: MessageService | None = None
+) -> BackgroundScheduler:
+    """Start the scheduled jobs on background threads (also what `spokebot serve` calls);
+    with a message service, texts whose outcome was lost are reconciled every 30 s too."""
+    scheduler = build_scheduler(db, SlackNotifier(client), message_service=message_service)
     scheduler.start()
     log.info("scheduler started: reply reminders, stale releases, admin digest")
     return scheduler
 
 
-def run_until_stopped(db: Database, client: WebClient, stop: threading.Event) -> None:
-    scheduler = start_scheduler(db, client)
+def run_until_stopped(
+    db: Database,
+    client: WebClient,
+    stop: threading.Event,
+    message_service: MessageService | None = None,
+) -> None:
+    scheduler = start_scheduler(db, client, message_service)
     try:
         stop.wait()
     finally:
@@ -56,6 +65,7 @@ def scheduler_command() -> None:
     with errors_in_one_line():
         # Every setting is checked before anything is opened: one line each, exit 2.
         settings = Settings.from_env(command="scheduler")
+        service = message_service_from_env()  # texts with a lost outcome are reconciled here
         configure_logging()
         check_database(settings.database_url)  # said before waiting on Slack
         check_slack_token(settings.bot_token, settings.api_url, settings.startup_wait_seconds)
@@ -66,6 +76,6 @@ def scheduler_command() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        run_until_stopped(db, client, stop)
+        run_until_stopped(db, client, stop, service)
     finally:
         db.dispose()

@@ -1,8 +1,9 @@
 """The texting loop: the send card, first texts, replies both ways, closing and opting out.
 
-Each function is one unit of work. Sends happen inside the transaction that holds the
-contact's row lock (FOR UPDATE on PostgreSQL, the write lock on SQLite), so a double click
-or a retried request sends once: the second one finds the contact already messaged.
+Each function is one unit of work. A send is claimed in the transaction that holds the
+contact's row lock (FOR UPDATE on PostgreSQL, the write lock on SQLite) and committed before
+the provider is called (core.services.outbox), so a double click, a retried request or a
+restart sends once: the second one finds the contact already messaged or its text pending.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.messaging.base import MessageService, SendStatus, send_safely
+from core.messaging.base import MessageService
 from core.models import Assignment, Campaign, CampaignContact, Message, User
 from core.roles import Role
 from core.script_render import render_script
 from core.services.contact_import import normalise_cell
 from core.services.opt_outs import is_cell_opted_out, is_stop_keyword, opt_out_cell
 from core.services.organizations import member_role
-from core.statuses import Direction, MessageStatus, status_after_inbound, status_after_outbound
+from core.services.outbox import SendResult, claim_send, deliver, refuse_pending
+from core.statuses import Direction, MessageStatus, status_after_inbound
 from core.texting_hours import is_textable_now, next_window_start
 
 __all__ = [
@@ -84,17 +86,6 @@ class SendCard:
     timezone: str
     remaining: int  # unsent first texts the texter holds, this one included
     hours_note: str | None = None  # outside texting hours: the sentence saying until when
-
-
-@dataclass(frozen=True)
-class SendResult:
-    contact_id: int
-    message_id: int
-    sent: bool  # False: the provider failed; the contact is still the texter's to retry
-    message_status: str
-    contact_status: str
-    text: str
-    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -263,43 +254,6 @@ def _refuse_archived(campaign: Campaign) -> None:
         raise Conflict("This campaign is archived, so no more texts can be sent in it.")
 
 
-def _outbound(
-    session: Session,
-    contact: CampaignContact,
-    user_id: int,
-    text: str,
-    service: MessageService,
-    now: datetime,
-) -> SendResult:
-    """Send, store the message, and move the contact's status unless the provider failed
-    (then the contact stays as it was, with its texter, for a retry)."""
-    outcome = send_safely(service, contact.cell, text)
-    message = Message(
-        campaign_contact_id=contact.id,
-        user_id=user_id,
-        direction=Direction.OUTBOUND.value,
-        text=text,
-        status=outcome.status.value,
-        service_id=outcome.service_id,
-        error=outcome.error,
-        created_at=now,
-    )
-    session.add(message)
-    if outcome.status != SendStatus.FAILED:
-        contact.message_status = status_after_outbound(MessageStatus(contact.message_status))
-        contact.updated_at = now
-    session.flush()
-    return SendResult(
-        contact_id=contact.id,
-        message_id=message.id,
-        sent=not outcome.failed,
-        message_status=outcome.status.value,
-        contact_status=contact.message_status,
-        text=text,
-        error=outcome.error,
-    )
-
-
 def _checked_text(text: str, what: str) -> str:
     body = text.strip()
     if not body:
@@ -414,6 +368,7 @@ def send_first_text(
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
         _refuse_archived(campaign)
         _refuse_opted_out(session, contact, campaign)
+        refuse_pending(session, contact.id, _display_name(contact))
         if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
             raise Conflict(f"{_display_name(contact)} has already been sent their first text.")
         _check_texting_hours(campaign, contact, now)
@@ -426,9 +381,9 @@ def send_first_text(
             text = _checked_text(
                 render_script(campaign.script, contact_fields(contact), texter), "first text"
             )
-        result = _outbound(session, contact, acting_user_id, text, message_service, now)
+        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
         uow.commit()
-        return result
+    return deliver(db, message_service, claim)
 
 
 def send_reply(
@@ -449,12 +404,13 @@ def send_reply(
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
         _refuse_archived(campaign)
         _refuse_opted_out(session, contact, campaign)
+        refuse_pending(session, contact.id, _display_name(contact))
         if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
             raise Conflict(f"Send {_display_name(contact)} their first text before replying.")
         _check_texting_hours(campaign, contact, now)
-        result = _outbound(session, contact, acting_user_id, body, message_service, now)
+        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, body, now)
         uow.commit()
-        return result
+    return deliver(db, message_service, claim)
 
 
 # ---------------------------------------------------------------------------- inbound
