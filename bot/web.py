@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
+from bot.inbox import Inbox
 from bot.request_guard import SlackRequestGuard
 from bot.twilio_routes import add_twilio_routes
 from core.db import Database
@@ -26,6 +27,7 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], WSGIApplication] = {}
+        self.inbox: Inbox | None = None  # the durable inbox behind /slack/events
 
     def add(self, method: str, path: str, app: WSGIApplication) -> None:
         self._routes[(method.upper(), path)] = app
@@ -67,11 +69,15 @@ def health_app(db: Database) -> WSGIApplication:
     return wsgi
 
 
-def create_wsgi_app(app: App, db: Database) -> Router:
+def create_wsgi_app(app: App, db: Database, inbox: Inbox | None = None) -> Router:
+    """The routes; Slack events needing work after the ack go through the durable inbox,
+    whose workers start here (`router.inbox.stop(...)` drains them)."""
     router = Router()
+    router.inbox = inbox or Inbox(db, app.spokebot_deps, app.client)  # type: ignore[attr-defined]
+    router.inbox.start()
     # The guard answers 401/400/413/415 for what Slack never sends, instead of Bolt's 500s;
     # it verifies with the secret the app was built with (Bolt keeps it on the app).
-    guard = SlackRequestGuard(app, app._signing_secret)
+    guard = SlackRequestGuard(app, app._signing_secret, inbox=router.inbox.accept)
     router.add("POST", SLACK_EVENTS_PATH, guard)
     router.add("GET", HEALTH_PATH, health_app(db))
     add_twilio_routes(router, db, app)  # POST /sms/twilio and /sms/twilio/status

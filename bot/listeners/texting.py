@@ -271,14 +271,18 @@ def dm_message(turn: Turn) -> None:
     if ref is None:
         return  # a thread that isn't a conversation
     event_id = turn.body.get("event_id")
-    if event_id and not claim_event(turn.db, event_id):
+    if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
         return  # Slack redelivered it: answered once already
     text = _sms_text(event.get("text") or "")
     identity = turn.identity()
     notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
     try:
         service = turn.deps.message_service
-        result = send_reply(turn.db, ref.contact_id, identity.user_id, text, service)
+        # The event id keys the text: an inbox retry after a crash never texts it twice.
+        key = f"slack:{event_id}" if event_id else None
+        result = send_reply(
+            turn.db, ref.contact_id, identity.user_id, text, service, idempotency_key=key
+        )
     except SpokebotError as refusal:
         notifier.post(ref, thread_render.refused(refusal.message))
         return

@@ -98,6 +98,7 @@ def claim_send(
     user_id: int,
     text: str,
     now: datetime,
+    idempotency_key: str | None = None,
 ) -> Claim:
     """Step 1, inside the caller's transaction holding the contact's lock."""
     before = contact.message_status
@@ -107,7 +108,7 @@ def claim_send(
         direction=Direction.OUTBOUND.value,
         text=text,
         status=SENDING,
-        idempotency_key=uuid.uuid4().hex,
+        idempotency_key=(idempotency_key or uuid.uuid4().hex)[:64],
         contact_status_before=before,
         created_at=now,
     )
@@ -117,6 +118,25 @@ def claim_send(
     remember_texted(session, contact.cell, contact.id, organization_id, now)
     session.flush()
     return Claim(message.id, contact.id, contact.cell, text)
+
+
+def sent_with_key(session: Session, key: str) -> SendResult | None:
+    """The text already claimed with this idempotency key, as a send's result."""
+    message = session.scalar(select(Message).where(Message.idempotency_key == key[:64]))
+    if message is None:
+        return None
+    contact = session.get(CampaignContact, message.campaign_contact_id)
+    assert contact is not None
+    return SendResult(
+        contact_id=contact.id,
+        message_id=message.id,
+        sent=message.status not in (*PENDING, SendStatus.FAILED.value),
+        message_status=message.status,
+        contact_status=contact.message_status,
+        text=message.text,
+        error=message.error,
+        pending=message.status in PENDING,
+    )
 
 
 def remember_texted(

@@ -25,7 +25,13 @@ from core.script_render import render_script
 from core.services.inbound import InboundResult, receive_inbound
 from core.services.opt_outs import is_cell_opted_out, opt_out_cell
 from core.services.organizations import member_role
-from core.services.outbox import SendResult, claim_send, deliver, refuse_pending
+from core.services.outbox import (
+    SendResult,
+    claim_send,
+    deliver,
+    refuse_pending,
+    sent_with_key,
+)
 from core.statuses import Direction, MessageStatus
 from core.texting_hours import is_textable_now, next_window_start
 
@@ -378,13 +384,17 @@ def send_reply(
     text: str,
     message_service: MessageService,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> SendResult:
-    """The texter answers a conversation; the contact becomes `convo`."""
+    """The texter answers a conversation; the contact becomes `convo`. The same
+    `idempotency_key` again (a retried request) returns the first send's result."""
     body = _checked_text(text, "reply")
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session
         contact = _load_contact(session, contact_id, lock=True)
+        if idempotency_key and (earlier := sent_with_key(session, idempotency_key)):
+            return earlier
         campaign = _campaign(session, contact)
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
         _refuse_archived(campaign)
@@ -393,7 +403,9 @@ def send_reply(
         if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
             raise Conflict(f"Send {_display_name(contact)} their first text before replying.")
         _check_texting_hours(campaign, contact, now)
-        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, body, now)
+        claim = claim_send(
+            session, contact, campaign.organization_id, acting_user_id, body, now, idempotency_key
+        )
         uow.commit()
     return deliver(db, message_service, claim)
 
