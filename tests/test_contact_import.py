@@ -158,3 +158,30 @@ def test_nul_characters_skip_the_row_instead_of_failing_the_import(db: Database)
         (3, "contains a NUL character", "in column note"),
     ]
     assert _count(db, campaign) == 1
+
+
+def test_letters_in_a_phone_number_are_refused(db: Database) -> None:
+    """Issue 17 (8): letters were read as keypad digits (`191adc0ee16` -> +19123203316)."""
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    text = "cell\n191adc0ee16\n1-800-FLOWERS\n2025550101\n(202) 555-0102 x12\n"
+    report = import_contacts(db, campaign, io.StringIO(text))
+    assert report.imported == 1
+    assert [(s.line, s.reason) for s in report.skipped] == [
+        (2, "letters in a phone number"),
+        (3, "letters in a phone number"),
+        (5, "letters in a phone number"),
+    ]
+    assert _count(db, campaign) == 1
+
+
+def test_no_random_hex_string_is_a_number() -> None:
+    import random
+
+    from core.services.contact_import import normalise_cell
+
+    rng = random.Random(17)
+    strings = [f"{rng.getrandbits(44):011x}" for _ in range(20_000)]
+    with_letters = [s for s in strings if any(c.isalpha() for c in s)]
+    assert len(with_letters) > 19_000
+    assert [s for s in with_letters if normalise_cell(s, "US")] == []

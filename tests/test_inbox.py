@@ -113,3 +113,24 @@ def test_a_retried_thread_answer_never_texts_twice(texting_slack: SlackHarness, 
     wait_until(lambda: inbox_statuses(texting_slack.db) == {"done": 1}, timeout=15)
     assert replies_per_contact(texting_slack.db) == {convo.contact_ids[0]: 1}
     assert len(sms.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SERVE_CONNECTION_LIMIT", "lots"),
+        ("SERVE_CHANNEL_TIMEOUT_SECONDS", "0"),
+        ("SHUTDOWN_DRAIN_SECONDS", "-1"),
+        ("INBOX_WORKERS", "1000"),
+    ],
+)
+def test_bad_serve_limits_are_named_before_starting(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "secret")
+    monkeypatch.delenv("SLACK_APP_TOKEN", raising=False)
+    monkeypatch.setenv(name, value)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 2
+    assert name in result.output and len(result.output.strip().splitlines()) == 1

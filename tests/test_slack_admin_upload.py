@@ -147,3 +147,31 @@ def test_files_shared_in_channels_are_ignored(slack: SlackHarness, files: FileSe
     dm_answer(slack)
     assert files.authorizations == []
     assert not [c for c in slack.fake.of("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
+
+
+def test_the_token_goes_only_to_slacks_file_hosts(
+    slack: SlackHarness, files: FileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17 (8): the bot token was sent to whatever host url_private named."""
+    world = team(slack, contacts=0)
+    shared = files.add("contacts.csv", GOOD_AND_BAD)
+    # The same server, named by another host than Slack's (or this process's Slack API).
+    shared["url_private"] = shared["url_private"].replace("127.0.0.1", "localhost")
+    answer = share_file(slack, f"import {world.campaign_id}", [shared], event_id="EvEvil")
+    assert answer.status == 200
+    assert "doesn't point to Slack's file servers" in dm_answer(slack).text()
+    assert files.authorizations == []  # nothing was fetched, no token sent
+    assert contacts_in(slack, world.campaign_id) == 0
+    assert any("refused to send the bot token to localhost" in r.message for r in caplog.records)
+
+
+def test_slack_file_hosts_are_the_only_others_allowed() -> None:
+    from bot.listeners.admin_upload import token_may_go_to
+
+    assert token_may_go_to("https://files.slack.com/files-pri/T1-F1/a.csv")
+    assert token_may_go_to("https://acme.enterprise.slack.com/files-pri/T1-F1/a.csv")
+    assert not token_may_go_to("http://files.slack.com/a.csv")  # never in clear text
+    assert not token_may_go_to("https://files.slack.com.evil.example/a.csv")
+    assert not token_may_go_to("https://evilslack.com/a.csv")
+    assert not token_may_go_to("https://127.0.0.1/a.csv")
+    assert token_may_go_to("http://127.0.0.1:9/a.csv", {"127.0.0.1"})  # SLACK_API_URL's host

@@ -8,10 +8,13 @@ to the texting listeners.
 from __future__ import annotations
 
 import io
+import logging
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Collection
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import App
 
@@ -28,6 +31,35 @@ IMPORT_COMMENT = re.compile(r"\s*import\s+(\S+)\s*", re.IGNORECASE)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # about a million contact rows
 DOWNLOAD_TIMEOUT_SECONDS = 60
 CSV_MIMETYPES = {"text/csv", "application/csv", "text/comma-separated-values"}
+
+log = logging.getLogger("spokebot.upload")
+
+
+def token_may_go_to(url: str, also_allowed: Collection[str] = ()) -> bool:
+    """The bot token goes only to Slack's file hosts (files.slack.com and the workspace's own
+    *.slack.com domains, over HTTPS) or to the Web API host this process was configured
+    with (SLACK_API_URL): never to whatever host a file's url_private names."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host and host in also_allowed:
+        return True
+    return parts.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com"))
+
+
+class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib copies the Authorization header onto redirects: follow only Slack's."""
+
+    def __init__(self, also_allowed: Collection[str]) -> None:
+        self.also_allowed = also_allowed
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        if not token_may_go_to(newurl, self.also_allowed):
+            log.warning("refused a file redirect to %s", urlsplit(newurl).hostname)
+            raise InvalidInput(
+                "Slack's file link pointed somewhere that isn't Slack; nothing was downloaded "
+                "or imported. Please share the file again."
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 def register(app: App, deps: Deps) -> None:
@@ -76,7 +108,10 @@ def import_shared_file(turn: Turn, event: dict[str, Any]) -> Reply:
     title = admin_lookup.campaign_title(
         turn.db, identity.user_id, identity.organization_id, campaign_id, admin_gate.MANAGE
     )
-    text = download_text(str(shared.get("url_private") or ""), turn.client.token or "")
+    api_host = (urlsplit(turn.client.base_url).hostname or "").lower()
+    text = download_text(
+        str(shared.get("url_private") or ""), turn.client.token or "", also_allowed={api_host}
+    )
     report = admin_gate.import_contacts(
         turn.db, identity.user_id, identity.organization_id, campaign_id, io.StringIO(text)
     )
@@ -104,13 +139,22 @@ def check_file(shared: dict[str, Any]) -> None:
         )
 
 
-def download_text(url: str, bot_token: str) -> str:
+def download_text(url: str, bot_token: str, also_allowed: Collection[str] = ()) -> str:
     """The file's text, fetched with the bot token (Slack's url_private needs it)."""
     if not url:
         raise InvalidInput("Slack didn't say where the file is; please share it again.")
+    if not token_may_go_to(url, also_allowed):
+        log.warning(
+            "refused to send the bot token to %s (a file's url_private)", urlsplit(url).hostname
+        )
+        raise InvalidInput(
+            "That file's link doesn't point to Slack's file servers, so I won't download it; "
+            "nothing was imported. Share the CSV file itself in this DM."
+        )
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {bot_token}"})
+    opener = urllib.request.build_opener(_SlackOnlyRedirects(also_allowed))
     try:
-        with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as answer:
+        with opener.open(request, timeout=DOWNLOAD_TIMEOUT_SECONDS) as answer:
             is_html = answer.headers.get_content_type() == "text/html"
             data = answer.read(MAX_UPLOAD_BYTES + 1)
     except (urllib.error.URLError, TimeoutError) as error:
