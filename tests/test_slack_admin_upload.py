@@ -175,3 +175,31 @@ def test_slack_file_hosts_are_the_only_others_allowed() -> None:
     assert not token_may_go_to("https://evilslack.com/a.csv")
     assert not token_may_go_to("https://127.0.0.1/a.csv")
     assert token_may_go_to("http://127.0.0.1:9/a.csv", {"127.0.0.1"})  # SLACK_API_URL's host
+
+
+def test_one_import_per_organization_at_a_time_and_texters_keep_going(
+    slack: SlackHarness, files: FileServer
+) -> None:
+    """Issue 17 (6): uploads held the workers that answer texters; two at once both ran."""
+    world = team(slack, contacts=5)
+    files.delay = 2.0  # the first upload is still downloading when the second comes
+    first = files.add("first.csv", GOOD_AND_BAD)
+    second = files.add("second.csv", b"cell\n2025550199\n")
+    assert share_file(slack, f"import {world.campaign_id}", [first], event_id="EvA").status == 200
+    assert share_file(slack, f"import {world.campaign_id}", [second], event_id="EvB").status == 200
+    refused = dm_answer(slack)
+    assert "An import is already running for this organization" in refused.text()
+    # A texter asking for texts meanwhile is answered at once.
+    texter = next(iter(world.texters))
+    answer = slack.command("/sendfirsttexts", user=texter)
+    assert answer.status == 200
+    reply = slack.fake.response_to(answer.response_url)[0]
+    assert reply.text() and not any(
+        "Import into" in c.text() for c in slack.fake.of("chat.postMessage")
+    )
+    report = dm_answer(slack, count=2)
+    assert "Import into GOTV" in report.text() and "imported 2" in report.text()
+    # Once it is done, the next upload goes through.
+    files.delay = 0.0
+    assert share_file(slack, f"import {world.campaign_id}", [second], event_id="EvC").status == 200
+    assert "imported 1" in dm_answer(slack, count=3).text()
