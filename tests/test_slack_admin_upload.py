@@ -12,6 +12,7 @@ from core.models import CampaignContact
 from tests.factories import make_texter
 from tests.slack_admin_support import ADMIN, FileServer, share_file, team
 from tests.slack_harness import BOT_TOKEN, Call, SlackHarness
+from tests.slack_texting_support import wait_until
 
 GOOD_AND_BAD = (
     b"firstName,lastName,cell,zip,team\n"
@@ -186,6 +187,7 @@ def test_one_import_per_organization_at_a_time_and_texters_keep_going(
     first = files.add("first.csv", GOOD_AND_BAD)
     second = files.add("second.csv", b"cell\n2025550199\n")
     assert share_file(slack, f"import {world.campaign_id}", [first], event_id="EvA").status == 200
+    wait_until(lambda: files.authorizations)  # the first import is downloading
     assert share_file(slack, f"import {world.campaign_id}", [second], event_id="EvB").status == 200
     refused = dm_answer(slack)
     assert "An import is already running for this organization" in refused.text()
