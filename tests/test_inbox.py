@@ -134,3 +134,25 @@ def test_bad_serve_limits_are_named_before_starting(
     result = CliRunner().invoke(cli, ["serve"])
     assert result.exit_code == 2
     assert name in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_a_reply_nobody_was_told_of_is_notified_by_the_scheduler(db: Database, fake_slack) -> None:
+    """The notifications' outbox: a reply stored, its Slack post lost (kill -9, Slack down)."""
+    from slack_sdk import WebClient
+
+    from bot.scheduled.cli import renotify_replies
+    from core.services.inbound import receive_inbound
+
+    convo = conversations(db, 1)
+    with db.uow(read_only=True) as uow:
+        from core.models import CampaignContact
+
+        cell = uow.session.get(CampaignContact, convo.contact_ids[0]).cell
+    long_ago = datetime.now(UTC) - timedelta(minutes=5)
+    receive_inbound(db, cell, "Are you still there?", service_id="SMlost", now=long_ago)
+    client = WebClient(token="xoxb-test", base_url=fake_slack.api_url)
+    renotify_replies(db, client)
+    [posted] = [c for c in fake_slack.of("chat.postMessage") if "Are you still there?" in c.text()]
+    assert posted.params.get("thread_ts") == convo.thread_ts[0]
+    renotify_replies(db, client)  # told once: not again
+    assert len([c for c in fake_slack.of("chat.postMessage") if "still there" in c.text()]) == 1

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import UTC, datetime, timedelta
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.scheduled.notifier import SlackNotifier, make_client
@@ -21,7 +23,9 @@ from core.cli.common import errors_in_one_line
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 from core.open_db import check_database, open_database
-from core.scheduler.runner import build_scheduler
+from core.scheduler.lease import try_acquire
+from core.scheduler.runner import build_scheduler, default_holder
+from core.services.inbound import mark_notified, unnotified_replies
 
 log = logging.getLogger("spokebot.scheduler")
 
@@ -36,9 +40,40 @@ def start_scheduler(
     """Start the scheduled jobs on background threads (also what `spokebot serve` calls);
     with a message service, texts whose outcome was lost are reconciled every 30 s too."""
     scheduler = build_scheduler(db, SlackNotifier(client), message_service=message_service)
+    scheduler.add_job(
+        renotify_replies,
+        IntervalTrigger(seconds=RENOTIFY_EVERY.total_seconds(), timezone=UTC),
+        args=[db, client],
+        id="renotify-replies",
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     log.info("scheduler started: reply reminders, stale releases, admin digest")
     return scheduler
+
+
+RENOTIFY_EVERY = timedelta(seconds=30)
+RENOTIFY_AFTER = timedelta(seconds=30)  # the webhook's own notification had its chance
+
+
+def renotify_replies(db: Database, client: WebClient) -> None:
+    """Tell texters of replies whose notification never went out (one process per tick)."""
+    from bot.notify import SlackTexterNotifier
+
+    holder, now = default_holder(), datetime.now(UTC)
+    try:
+        if not try_acquire(db, "renotify-replies", holder, now, RENOTIFY_EVERY / 2):
+            return
+        notifier = SlackTexterNotifier(db, client)
+        for result in unnotified_replies(db, now - RENOTIFY_AFTER):
+            try:
+                notifier.notify_inbound(result)
+            except Exception as error:  # Slack still down: the next tick tries again
+                log.warning("re-notifying reply %s failed (%s)", result.message_id, error)
+                return
+            mark_notified(db, result.message_id)
+    except Exception as error:
+        log.error("re-notifying replies failed (%s); next tick retries", type(error).__name__)
 
 
 def run_until_stopped(

@@ -199,6 +199,31 @@ def mark_notified(db: Database, message_id: int, now: datetime | None = None) ->
         uow.commit()
 
 
+def unnotified_replies(db: Database, older_than: datetime, limit: int = 100) -> list[InboundResult]:
+    """Replies stored but never notified (a crash or Slack down in between), oldest first:
+    the notifications' outbox, retried until Slack accepts them."""
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        messages = session.scalars(
+            select(Message)
+            .where(
+                Message.direction == Direction.INBOUND.value,
+                Message.notified_at.is_(None),
+                Message.created_at <= older_than,
+            )
+            .order_by(Message.id)
+            .limit(limit)
+        ).all()
+        results = []
+        for message in messages:
+            contact = session.get(CampaignContact, message.campaign_contact_id)
+            assert contact is not None
+            results.append(
+                _inbound_result(session, contact, message, is_stop_keyword(message.text), True)
+            )
+        return results
+
+
 def unmatched_texts(db: Database, limit: int = UNMATCHED_SHOWN) -> list[UnmatchedText]:
     """The newest texts from numbers nobody texted, for admins."""
     with db.uow(read_only=True) as uow:
