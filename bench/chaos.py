@@ -271,7 +271,7 @@ def chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock)
                 with lock:
                     events.append(event_id)
             if rng.random() < 0.3:  # the contact writes back, sometimes STOP
-                word = "STOP" if rng.random() < 0.15 else f"reply {n}"
+                word = "STOP" if rng.random() < 0.05 else f"reply {n}"
                 form = {"From": cell, "Body": word, "MessageSid": f"SMchaos{n:024d}"}
                 if deliver(lambda serve, form=form: post_twilio(serve, form)) and word == "STOP":
                     with lock:
@@ -291,14 +291,20 @@ def chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock)
             faults.append(f"{how} serve {index} (restarted)")
     for worker in workers:
         worker.join()
-    # Let the inbox and the outbox settle: leases end, the reconciler asks Twilio.
-    settle_by = time.monotonic() + 120
+    # Let everything settle: inbox leases end, the scheduler re-notifies replies whose post
+    # was lost (every 30 s) and reconciles texts whose outcome was lost.
+    settle_by = time.monotonic() + 150
     while time.monotonic() < settle_by:
         with db.uow(read_only=True) as uow:
             open_items = uow.session.scalar(
                 select(func.count()).where(SlackInbox.status.in_(("pending", "running")))
             )
-        if not open_items:
+            unshown = uow.session.scalar(
+                select(func.count()).where(
+                    Message.direction == "inbound", Message.notified_at.is_(None)
+                )
+            )
+        if not open_items and not unshown:
             break
         time.sleep(1)
     cluster.stop()
@@ -347,7 +353,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--texters", type=int, default=12)
-    parser.add_argument("--per-texter", type=int, default=20)
+    parser.add_argument("--per-texter", type=int, default=50)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     raise SystemExit(run(parser.parse_args()))
