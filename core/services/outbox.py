@@ -64,6 +64,7 @@ class Claim:
     contact_id: int
     cell: str
     text: str
+    contact_status: str  # as the claim left it
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def claim_send(
     contact.updated_at = now
     remember_texted(session, contact.cell, contact.id, organization_id, now)
     session.flush()
-    return Claim(message.id, contact.id, contact.cell, text)
+    return Claim(message.id, contact.id, contact.cell, text, contact.message_status)
 
 
 def sent_with_key(session: Session, key: str) -> SendResult | None:
@@ -166,7 +167,7 @@ def deliver(db: Database, service: MessageService, claim: Claim) -> SendResult:
             claim.message_id,
             False,
             SENDING,
-            status_after_outbound(MessageStatus.NEEDS_MESSAGE).value,
+            claim.contact_status,
             claim.text,
             outcome.error,
             pending=True,
