@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from bot.settings import Settings
 from bot.slack_client import make_web_client
 from bot.startup import check_slack_token, report_stored_settings
 from bot.web import create_wsgi_app
+from core.config import environment_value
 from core.db import Database
 from core.errors import ConfigurationError
 from core.messaging import message_service_from_env
@@ -42,28 +42,20 @@ class ServeLimits:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServeLimits:
-        env = os.environ if environ is None else environ
+        """From the declared settings (core.config); a bad value is one line naming it."""
         names = {
-            "SERVE_CONNECTION_LIMIT": ("connection_limit", int, 1, 100_000),
-            "SERVE_CHANNEL_TIMEOUT_SECONDS": ("channel_timeout", int, 1, 3600),
-            "SHUTDOWN_DRAIN_SECONDS": ("drain_seconds", float, 0, 600),
-            "INBOX_WORKERS": ("inbox_workers", int, 1, 256),
-            "INBOX_LEASE_SECONDS": ("inbox_lease_seconds", float, 1, 3600),
+            "connection_limit": "SERVE_CONNECTION_LIMIT",
+            "channel_timeout": "SERVE_CHANNEL_TIMEOUT_SECONDS",
+            "drain_seconds": "SHUTDOWN_DRAIN_SECONDS",
+            "inbox_workers": "INBOX_WORKERS",
+            "inbox_lease_seconds": "INBOX_LEASE_SECONDS",
         }
         values: dict[str, Any] = {}
-        for name, (attribute, kind, low, high) in names.items():
-            text = env.get(name, "").strip()
-            if not text:
-                continue
+        for attribute, name in names.items():
             try:
-                value = kind(text)
-            except ValueError:
-                value = None
-            if value is None or not low <= value <= high:
-                raise ConfigurationError(
-                    f"cannot start: {name} must be a number from {low} to {high}, not {text!r}"
-                )
-            values[attribute] = value
+                values[attribute] = environment_value(name, environ)
+            except ValueError as error:
+                raise ConfigurationError(f"cannot start: {name} is invalid: {error}") from None
         return cls(**values)
 
 
