@@ -181,3 +181,43 @@ def test_a_failed_notification_is_retried_on_redelivery(db: Database) -> None:
     for _ in range(3):
         inbound_sms(db, URL, form, _sign(form), auth_token=TOKEN, on_inbound=slack_down)
     assert len(calls) == 2 and len(set(calls)) == 1
+
+
+def test_the_migration_fills_texted_numbers_from_what_was_sent(db: Database) -> None:
+    """Deployments upgrading to 0009: replies keep going where the last text went."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from core.migrate import _alembic_config
+    from core.models_durable import TextedNumber
+
+    config = _alembic_config()
+
+    def migrate(to: str) -> None:
+        with db.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            (command.downgrade if to == "0007" else command.upgrade)(config, to)
+
+    migrate("0007")
+    try:
+        org = make_org(db)
+        older, newer = make_campaign(db, org, title="Old"), make_campaign(db, org, title="New")
+        [first] = add_contacts(db, older, 1)
+        [second] = add_contacts(db, newer, 1)
+        [untexted] = add_contacts(db, make_campaign(db, org, title="Never"), 1)
+        with db.engine.begin() as connection:
+            insert = text(
+                "INSERT INTO message (campaign_contact_id, direction, text, status, created_at) "
+                "VALUES (:c, :d, 'x', 'delivered', CURRENT_TIMESTAMP)"
+            )
+            sent = ((first, "outbound"), (second, "outbound"), (first, "inbound"))
+            for contact_id, direction in sent:
+                connection.execute(insert, {"c": contact_id, "d": direction})
+    finally:
+        migrate("head")  # the database stays at head for the tests after this one
+    with db.uow(read_only=True) as uow:
+        [row] = uow.session.scalars(select(TextedNumber)).all()
+        assert (row.cell, row.campaign_contact_id, row.organization_id) == (CELL, second, org)
+        [reply] = uow.session.scalars(select(Message).where(Message.direction == "inbound"))
+        assert reply.notified_at is not None  # told before the upgrade: not told again
+    assert untexted != second
