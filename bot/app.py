@@ -117,6 +117,7 @@ def create_app(
     deps = Deps(db, directory or SlackDirectory(), message_service or message_service_from_env())
     for group in LISTENER_GROUPS:
         group.register(app, deps)
+    app.spokebot_deps = deps  # type: ignore[attr-defined]  # the durable inbox's workers use them
 
     @app.error
     def on_error(

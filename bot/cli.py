@@ -24,11 +24,12 @@ def serve_command(host: str) -> None:
     Needs SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET; reads DATABASE_URL, PORT, SLACK_APP_TOKEN,
     SLACK_API_URL, MESSAGE_SERVICE (fake or twilio, with TWILIO_*) and PUBLIC_BASE_URL.
     """
-    from bot.serve import serve
+    from bot.serve import ServeLimits, serve
     from bot.settings import Settings
 
     # Every setting is checked before anything is opened: one line each, exit 2.
     settings = Settings.from_env(command="serve")
+    ServeLimits.from_env()  # connection limit, timeouts, drain time
     message_service_from_env()  # a bad MESSAGE_SERVICE / TWILIO_* is named before starting
     configure_logging()
     serve(settings, host=host)

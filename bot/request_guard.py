@@ -90,8 +90,11 @@ class SlackRequestGuard:
         *,
         max_body_bytes: int = MAX_BODY_BYTES,
         clock: Callable[[], float] = time.time,
+        inbox: Callable[[dict[str, Any], str], bool] | None = None,
     ) -> None:
         self.app = app
+        # bot.inbox: records work to do after the ack before acking (True: recorded).
+        self.inbox = inbox
         self._secret = signing_secret.encode()
         self.max_body_bytes = max_body_bytes
         self._clock = clock
@@ -111,6 +114,14 @@ class SlackRequestGuard:
             # No body text, headers or secrets in the log: the reason is one of ours.
             log.warning("refused a Slack request: %s %s", refused.status, refused.reason)
             return _answer(start_response, refused.status, {"error": refused.reason})
+        if self.inbox is not None:
+            try:
+                recorded = self.inbox(parsed, raw.decode("utf-8"))
+            except Exception as error:  # not recorded: no 200, so Slack delivers it again
+                log.warning("could not record a Slack request (%s): 503", type(error).__name__)
+                return _answer(start_response, 503, {"error": "try again"})
+            if recorded:
+                return _answer(start_response, 200, {})
         request = ParsedBoltRequest(
             raw_body=raw.decode("utf-8"),
             parsed=parsed,

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from slack_bolt import App
 
+from bot.app import workspaces_of
+from bot.inbox import Inbox
 from bot.request_guard import SlackRequestGuard
 from bot.twilio_routes import add_twilio_routes
 from core.db import Database
@@ -26,6 +28,7 @@ class Router:
 
     def __init__(self) -> None:
         self._routes: dict[tuple[str, str], WSGIApplication] = {}
+        self.inbox: Inbox | None = None  # the durable inbox behind /slack/events
 
     def add(self, method: str, path: str, app: WSGIApplication) -> None:
         self._routes[(method.upper(), path)] = app
@@ -67,11 +70,16 @@ def health_app(db: Database) -> WSGIApplication:
     return wsgi
 
 
-def create_wsgi_app(app: App, db: Database) -> Router:
+def create_wsgi_app(app: App, db: Database, inbox: Inbox | None = None) -> Router:
+    """The routes; Slack events needing work after the ack go through the durable inbox,
+    whose workers start here (`router.inbox.stop(...)` drains them)."""
     router = Router()
+    deps = app.spokebot_deps  # type: ignore[attr-defined]
+    router.inbox = inbox or Inbox(db, deps, workspaces_of(app))
+    router.inbox.start()
     # The guard answers 401/400/413/415 for what Slack never sends, instead of Bolt's 500s;
     # it verifies with the secret the app was built with (Bolt keeps it on the app).
-    guard = SlackRequestGuard(app, app._signing_secret)
+    guard = SlackRequestGuard(app, app._signing_secret, inbox=router.inbox.accept)
     router.add("POST", SLACK_EVENTS_PATH, guard)
     if app.oauth_flow is not None:
         # Add to Slack: Bolt's WSGI adapter serves its OAuth flow's two pages.

@@ -54,6 +54,10 @@ class Workspaces(Protocol):
         """The organization's client; WorkspaceUnavailable when it has no usable token."""
         ...
 
+    def client_for_team(self, team_id: str, organization_id: int | None = None) -> WebClient:
+        """The Slack team's client; WorkspaceUnavailable when it has no usable token."""
+        ...
+
 
 class SingleWorkspace:
     """One bot token from the environment serves every organization (today's default)."""
@@ -62,6 +66,9 @@ class SingleWorkspace:
         self.client = client
 
     def client_for_organization(self, organization_id: int) -> WebClient:
+        return self.client
+
+    def client_for_team(self, team_id: str, organization_id: int | None = None) -> WebClient:
         return self.client
 
 

@@ -59,6 +59,22 @@ def _whole_number(low: int, high: int | None = None, *, empty: str | None = None
     return Kind(expects, parse)
 
 
+def _seconds(low: float, high: float) -> Kind:
+    """A number of seconds in range, fractions allowed."""
+    expects = f"a number of seconds from {low:g} to {high:g}"
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text.strip())
+        except ValueError:
+            raise ValueError(f"expected {expects}") from None
+        if not low <= value <= high:  # NaN fails this too
+            raise ValueError(f"expected {expects}")
+        return value
+
+    return Kind(expects, parse)
+
+
 def _parse_bool(text: str) -> bool:
     lowered = text.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -222,6 +238,17 @@ DECLARED: tuple[Setting, ...] = (
     Setting("SLACK_STARTUP_WAIT_SECONDS", _whole_number(0, 3600),
             "how long start-up keeps retrying an unreachable Slack before giving up", 60, "60"),
     Setting("PORT", _whole_number(1, 65535), "HTTP port", 3000, "3000"),
+    Setting("SERVE_CONNECTION_LIMIT", _whole_number(1, 100_000),
+            "open connections waitress accepts (its own default, 100, let 100 slow clients "
+            "lock everyone out)", 1000, "1000"),
+    Setting("SERVE_CHANNEL_TIMEOUT_SECONDS", _whole_number(1, 3600),
+            "an idle connection is closed after this", 30, "30"),
+    Setting("SHUTDOWN_DRAIN_SECONDS", _seconds(0, 600),
+            "on SIGTERM, how long work in flight may finish", 20.0, "20"),
+    Setting("INBOX_WORKERS", _whole_number(1, 256),
+            "threads working the durable inbox (thread answers, Home openings)", 8, "8"),
+    Setting("INBOX_LEASE_SECONDS", _seconds(1, 3600),
+            "an inbox item a dead process held is retried after this", 60.0, "60"),
     # Texting.
     Setting("MESSAGE_SERVICE", Kind("fake or twilio", _parse_message_service),
             "where texts go (`fake`: nowhere, every text counts as delivered)", "fake", "`fake`"),
@@ -236,6 +263,9 @@ DECLARED: tuple[Setting, ...] = (
     Setting("TWILIO_API_BASE_URL", HTTP_URL, "another base URL for Twilio's API (tests)",
             default_text="Twilio's own"),
     Setting("PUBLIC_BASE_URL", HTTP_URL, "the public origin Twilio calls, behind a proxy"),
+    Setting("TWILIO_TIMEOUT_SECONDS", _seconds(0.1, 120),
+            "how long a send waits for Twilio's answer; a later answer is reconciled, never "
+            "resent", 10.0, "10"),
     # Assignment (organization settings).
     Setting("DYNAMICASSIGNMENT_BATCHES", Kind("a comma-separated list of batch strategy names",
             _parse_strategy_list),

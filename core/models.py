@@ -185,6 +185,13 @@ class Message(Base):
     service_id: Mapped[str | None] = mapped_column(String(64), index=True)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The outbox (core.services.outbox): an outbound text is committed as `sending` with a
+    # unique key before the provider is called; its status before the send is restored if
+    # the text provably did not go out.
+    idempotency_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    contact_status_before: Mapped[str | None] = mapped_column(String(20))
+    # Inbound: when the texter was told in Slack (None: a redelivery must notify again).
+    notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class OptOut(Base):

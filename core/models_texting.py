@@ -6,7 +6,7 @@ from sqlalchemy import Index, text
 
 from core.models import Base, Message
 
-__all__ = ["INBOUND_SERVICE_ID_INDEX", "Base"]
+__all__ = ["INBOUND_SERVICE_ID_INDEX", "OUTBOX_PENDING_INDEX", "Base"]
 
 _INBOUND_WITH_ID = text("direction = 'inbound' AND service_id IS NOT NULL")
 
@@ -19,4 +19,14 @@ INBOUND_SERVICE_ID_INDEX = Index(
     unique=True,
     postgresql_where=_INBOUND_WITH_ID,
     sqlite_where=_INBOUND_WITH_ID,
+)
+
+_OUTCOME_PENDING = text("status IN ('sending', 'unknown')")
+
+# The outbox's reconciler reads only texts whose outcome isn't known yet.
+OUTBOX_PENDING_INDEX = Index(
+    "ix_message_outbox_pending",
+    Message.created_at,
+    postgresql_where=_OUTCOME_PENDING,
+    sqlite_where=_OUTCOME_PENDING,
 )

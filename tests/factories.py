@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert
 
 from core.db import Database
-from core.models import Assignment, CampaignContact
+from core.models import Assignment, Campaign, CampaignContact
 from core.roles import Role
 from core.services.campaigns import CampaignSpec, TextingHours, create_campaign
 from core.services.organizations import add_member, create_organization
@@ -102,6 +103,14 @@ def add_contacts(
         ids = list(
             uow.session.scalars(insert(CampaignContact).returning(CampaignContact.id), list(rows))
         )
+        if status != MessageStatus.NEEDS_MESSAGE:
+            # Contacts made as already texted: their numbers were texted (as a send records).
+            from core.services.outbox import remember_texted
+
+            org_id = uow.session.get(Campaign, campaign_id).organization_id
+            for contact_id, i in zip(ids, range(count), strict=True):
+                cell = f"{prefix}{start + i:04d}"
+                remember_texted(uow.session, cell, contact_id, org_id, datetime.now(UTC))
         uow.commit()
     return ids
 

@@ -161,6 +161,7 @@ class FileServer:
 
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     authorizations: list[str] = field(default_factory=list)
+    delay: float = 0.0  # seconds before serving a file (a slow download)
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> FileServer:
@@ -172,6 +173,7 @@ class FileServer:
 
             def do_GET(self) -> None:
                 server.authorizations.append(self.headers.get("Authorization") or "")
+                time.sleep(server.delay)
                 found = server.files.get(self.path)
                 if found is None:
                     self.send_response(404)

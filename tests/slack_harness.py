@@ -337,9 +337,8 @@ class SlackHarness:
         )
         self.settings = settings
         self.app = create_app(settings, db, message_service=message_service)
-        self.server = waitress.create_server(
-            create_wsgi_app(self.app, db), host="127.0.0.1", port=0, threads=8
-        )
+        self.wsgi = create_wsgi_app(self.app, db)
+        self.server = waitress.create_server(self.wsgi, host="127.0.0.1", port=0, threads=8)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
@@ -361,6 +360,8 @@ class SlackHarness:
     def close(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=10)
+        if self.wsgi.inbox is not None:  # in-flight inbox work finishes before the database goes
+            self.wsgi.inbox.stop(drain_seconds=10)
 
     # --- HTTP ---------------------------------------------------------------------------------
 

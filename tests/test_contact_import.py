@@ -158,3 +158,85 @@ def test_nul_characters_skip_the_row_instead_of_failing_the_import(db: Database)
         (3, "contains a NUL character", "in column note"),
     ]
     assert _count(db, campaign) == 1
+
+
+def test_letters_in_a_phone_number_are_refused(db: Database) -> None:
+    """Issue 17 (8): letters were read as keypad digits (`191adc0ee16` -> +19123203316)."""
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    text = "cell\n191adc0ee16\n1-800-FLOWERS\n2025550101\n(202) 555-0102 x12\n"
+    report = import_contacts(db, campaign, io.StringIO(text))
+    assert report.imported == 1
+    assert [(s.line, s.reason) for s in report.skipped] == [
+        (2, "letters in a phone number"),
+        (3, "letters in a phone number"),
+        (5, "letters in a phone number"),
+    ]
+    assert _count(db, campaign) == 1
+
+
+def test_no_random_hex_string_is_a_number() -> None:
+    import random
+
+    from core.services.contact_import import normalise_cell
+
+    rng = random.Random(17)
+    strings = [f"{rng.getrandbits(44):011x}" for _ in range(20_000)]
+    with_letters = [s for s in strings if any(c.isalpha() for c in s)]
+    assert len(with_letters) > 19_000
+    assert [s for s in with_letters if normalise_cell(s, "US")] == []
+
+
+def _rows(count: int) -> str:
+    return "cell\n" + "".join(f"+1202{2000000 + i:07d}\n" for i in range(count))
+
+
+def test_a_big_sqlite_import_never_holds_the_write_lock_long(
+    db: Database, engine_name: str, database_url: str
+) -> None:
+    """Issue 17 (7): a 1M-row import in one transaction made every texter's click wait 30 s
+    and fail. A writer with a 0.3 s busy timeout gets in while the import runs."""
+    if engine_name != "sqlite":
+        pytest.skip("PostgreSQL's readers and writers don't block each other (MVCC)")
+    import sqlite3
+
+    from core.services.contact_import import SQLITE_CHUNK
+
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0.3)
+    written: list[int] = []
+
+    def texter_writes(_: int) -> None:
+        written.append(1)
+        if len(written) % (SQLITE_CHUNK // 2) == 0:  # mid-chunk, many times over
+            other.execute("UPDATE organization SET name = name WHERE id = ?", (org,))
+            other.commit()
+
+    report = import_contacts(
+        db, campaign, io.StringIO(_rows(SQLITE_CHUNK * 2 + 10)), progress=texter_writes
+    )
+    other.close()
+    assert report.imported == SQLITE_CHUNK * 2 + 10 == _count(db, campaign)
+
+
+def test_an_import_that_fails_partway_is_undone(db: Database) -> None:
+    org = make_org(db)
+    campaign = make_campaign(db, org, started=False)
+    from core.services.contact_import import SQLITE_CHUNK
+
+    class BreaksHalfway(io.StringIO):
+        def __init__(self, text: str, after: int) -> None:
+            super().__init__(text)
+            self.lines, self.after = 0, after
+
+        def __next__(self) -> str:
+            self.lines += 1
+            if self.lines > self.after:
+                raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+            return super().__next__()
+
+    source = BreaksHalfway(_rows(SQLITE_CHUNK * 2), after=SQLITE_CHUNK + 100)
+    with pytest.raises(UnicodeDecodeError):
+        import_contacts(db, campaign, source)
+    assert _count(db, campaign) == 0

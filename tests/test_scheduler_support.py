@@ -66,7 +66,8 @@ class RecordingNotifier:
 
 
 def add_inbound(db: Database, contact_id: int, at: datetime, text: str = "Yes!") -> int:
-    """Store a reply the way the texting loop does: an inbound row and needsResponse."""
+    """Store a reply the way the texting loop does: an inbound row (its texter told) and
+    needsResponse."""
     with db.uow() as uow:
         message = Message(
             campaign_contact_id=contact_id,
@@ -74,6 +75,7 @@ def add_inbound(db: Database, contact_id: int, at: datetime, text: str = "Yes!")
             text=text,
             status="received",
             created_at=at,
+            notified_at=at,  # the texter was told when it arrived
         )
         uow.session.add(message)
         uow.session.execute(

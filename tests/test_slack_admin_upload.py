@@ -12,6 +12,7 @@ from core.models import CampaignContact
 from tests.factories import make_texter
 from tests.slack_admin_support import ADMIN, FileServer, share_file, team
 from tests.slack_harness import BOT_TOKEN, Call, SlackHarness
+from tests.slack_texting_support import wait_until
 
 GOOD_AND_BAD = (
     b"firstName,lastName,cell,zip,team\n"
@@ -147,3 +148,60 @@ def test_files_shared_in_channels_are_ignored(slack: SlackHarness, files: FileSe
     dm_answer(slack)
     assert files.authorizations == []
     assert not [c for c in slack.fake.of("chat.postMessage") if c.params["channel"] == "C0GENERAL"]
+
+
+def test_the_token_goes_only_to_slacks_file_hosts(
+    slack: SlackHarness, files: FileServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 17 (8): the bot token was sent to whatever host url_private named."""
+    world = team(slack, contacts=0)
+    shared = files.add("contacts.csv", GOOD_AND_BAD)
+    # The same server, named by another host than Slack's (or this process's Slack API).
+    shared["url_private"] = shared["url_private"].replace("127.0.0.1", "localhost")
+    answer = share_file(slack, f"import {world.campaign_id}", [shared], event_id="EvEvil")
+    assert answer.status == 200
+    assert "doesn't point to Slack's file servers" in dm_answer(slack).text()
+    assert files.authorizations == []  # nothing was fetched, no token sent
+    assert contacts_in(slack, world.campaign_id) == 0
+    assert any("refused to send the bot token to localhost" in r.message for r in caplog.records)
+
+
+def test_slack_file_hosts_are_the_only_others_allowed() -> None:
+    from bot.listeners.admin_upload import token_may_go_to
+
+    assert token_may_go_to("https://files.slack.com/files-pri/T1-F1/a.csv")
+    assert token_may_go_to("https://acme.enterprise.slack.com/files-pri/T1-F1/a.csv")
+    assert not token_may_go_to("http://files.slack.com/a.csv")  # never in clear text
+    assert not token_may_go_to("https://files.slack.com.evil.example/a.csv")
+    assert not token_may_go_to("https://evilslack.com/a.csv")
+    assert not token_may_go_to("https://127.0.0.1/a.csv")
+    assert token_may_go_to("http://127.0.0.1:9/a.csv", {"127.0.0.1"})  # SLACK_API_URL's host
+
+
+def test_one_import_per_organization_at_a_time_and_texters_keep_going(
+    slack: SlackHarness, files: FileServer
+) -> None:
+    """Issue 17 (6): uploads held the workers that answer texters; two at once both ran."""
+    world = team(slack, contacts=5)
+    files.delay = 2.0  # the first upload is still downloading when the second comes
+    first = files.add("first.csv", GOOD_AND_BAD)
+    second = files.add("second.csv", b"cell\n2025550199\n")
+    assert share_file(slack, f"import {world.campaign_id}", [first], event_id="EvA").status == 200
+    wait_until(lambda: files.authorizations)  # the first import is downloading
+    assert share_file(slack, f"import {world.campaign_id}", [second], event_id="EvB").status == 200
+    refused = dm_answer(slack)
+    assert "An import is already running for this organization" in refused.text()
+    # A texter asking for texts meanwhile is answered at once.
+    texter = next(iter(world.texters))
+    answer = slack.command("/sendfirsttexts", user=texter)
+    assert answer.status == 200
+    reply = slack.fake.response_to(answer.response_url)[0]
+    assert reply.text() and not any(
+        "Import into" in c.text() for c in slack.fake.of("chat.postMessage")
+    )
+    report = dm_answer(slack, count=2)
+    assert "Import into GOTV" in report.text() and "imported 2" in report.text()
+    # Once it is done, the next upload goes through.
+    files.delay = 0.0
+    assert share_file(slack, f"import {world.campaign_id}", [second], event_id="EvC").status == 200
+    assert "imported 1" in dm_answer(slack, count=3).text()

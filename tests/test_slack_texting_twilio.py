@@ -84,6 +84,16 @@ def webhook(
     )
 
 
+def _texted(db: Database, cell: str, contact_id: int, org_id: int) -> None:
+    from datetime import UTC, datetime
+
+    from core.services.outbox import remember_texted
+
+    with db.uow() as uow:
+        remember_texted(uow.session, cell, contact_id, org_id, datetime.now(UTC))
+        uow.commit()
+
+
 def message_count(db: Database) -> int:
     with db.uow(read_only=True) as uow:
         return uow.session.scalar(select(func.count()).select_from(Message)) or 0
@@ -158,6 +168,7 @@ def test_badly_signed_webhooks_are_403_and_store_nothing(
 def test_public_base_url_is_what_the_signature_covers(twilio_slack: SlackHarness) -> None:
     t = world(twilio_slack, None, contacts=1, batch_size=1)  # type: ignore[arg-type]
     cell = contact(t.db, t.contact_ids[0]).cell
+    _texted(t.db, cell, t.contact_ids[0], t.org_id)  # a reply answers a text we sent
     params = {"From": cell, "Body": "hi", "MessageSid": "SM" + "5" * 32}
     # Signed for the local address the server listens on: not the URL Twilio called.
     assert webhook(twilio_slack, "/sms/twilio", params).status == 403

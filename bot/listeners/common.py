@@ -46,6 +46,8 @@ class Turn:
     client: WebClient
     respond: Respond | None
     _identity: Identity | None = None
+    # Taken from the durable inbox (bot.inbox): it already keeps each event to one run.
+    from_inbox: bool = False
 
     @property
     def team_id(self) -> str:

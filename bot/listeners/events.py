@@ -21,7 +21,7 @@ def home_opened(turn: Turn) -> None:
         return
     # A redelivery (X-Slack-Retry-Num) carries the same event_id: act once.
     event_id = turn.body.get("event_id")
-    if event_id and not claim_event(turn.db, event_id):
+    if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
         return
     try:
         turn.publish_home()

@@ -158,6 +158,12 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         name = _name_of(turn, contact_id, identity.user_id)
         show_next(turn, campaign_id, contact_id, _sent_notice(name, result))
         return
+    if result.pending:
+        # The provider's answer was lost: no Send or Retry for this contact until the outbox
+        # has asked the provider whether it went out (never twice to a voter).
+        name = _name_of(turn, contact_id, identity.user_id)
+        show_next(turn, campaign_id, contact_id, pending_notice(name, result.error))
+        return
     # The provider failed: the contact stays with the texter, with a Retry button.
     card = _card_for(turn, campaign_id, contact_id)
     why = f"⚠️ The text was *not sent*: {result.error or 'the message service failed'}."
@@ -165,6 +171,14 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         show_next(turn, campaign_id, contact_id, why)
         return
     _present(turn, cards.send_card(card, why + " Try again?", retry=True))
+
+
+def pending_notice(name: str, error: str | None) -> str:
+    why = f" ({error})" if error else ""
+    return (
+        f"⏳ Checking whether this went out to {name}: the message service didn't answer{why}. "
+        "It won't be sent again unless it didn't go out; you'll see it here if it needs sending."
+    )
 
 
 def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
@@ -257,14 +271,18 @@ def dm_message(turn: Turn) -> None:
     if ref is None:
         return  # a thread that isn't a conversation
     event_id = turn.body.get("event_id")
-    if event_id and not claim_event(turn.db, event_id):
+    if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
         return  # Slack redelivered it: answered once already
     text = _sms_text(event.get("text") or "")
     identity = turn.identity()
     notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
     try:
         service = turn.deps.message_service
-        result = send_reply(turn.db, ref.contact_id, identity.user_id, text, service)
+        # The event id keys the text: an inbox retry after a crash never texts it twice.
+        key = f"slack:{event_id}" if event_id else None
+        result = send_reply(
+            turn.db, ref.contact_id, identity.user_id, text, service, idempotency_key=key
+        )
     except SpokebotError as refusal:
         notifier.post(ref, thread_render.refused(refusal.message))
         return
@@ -272,6 +290,8 @@ def dm_message(turn: Turn) -> None:
     first = thread.first_name or thread.cell
     if result.sent:
         notifier.post(ref, thread_render.reply_sent(first))
+    elif result.pending:
+        notifier.post(ref, thread_render.refused(pending_notice(first, result.error)))
     else:
         notifier.post(ref, thread_render.reply_failed(first, result.error))
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import UTC, datetime, timedelta
 
 import click
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.scheduled.notifier import SlackNotifier
 from bot.settings import Settings
@@ -19,8 +21,12 @@ from bot.startup import check_slack_token, report_stored_settings
 from bot.workspaces import Workspaces, workspaces_for
 from core.cli.common import errors_in_one_line
 from core.db import Database
+from core.messaging import MessageService, message_service_from_env
 from core.open_db import check_database, open_database
-from core.scheduler.runner import build_scheduler
+from core.scheduler.lease import try_acquire
+from core.scheduler.notifier import WorkspaceUnavailable
+from core.scheduler.runner import build_scheduler, default_holder
+from core.services.inbound import mark_notified, unnotified_replies
 
 log = logging.getLogger("spokebot.scheduler")
 
@@ -29,16 +35,58 @@ def configure_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def start_scheduler(db: Database, workspaces: Workspaces) -> BackgroundScheduler:
-    """Start the scheduled jobs on background threads (also what `spokebot serve` calls)."""
-    scheduler = build_scheduler(db, SlackNotifier(workspaces))
+def start_scheduler(
+    db: Database, workspaces: Workspaces, message_service: MessageService | None = None
+) -> BackgroundScheduler:
+    """Start the scheduled jobs on background threads (also what `spokebot serve` calls);
+    with a message service, texts whose outcome was lost are reconciled every 30 s too."""
+    scheduler = build_scheduler(db, SlackNotifier(workspaces), message_service=message_service)
+    scheduler.add_job(
+        renotify_replies,
+        IntervalTrigger(seconds=RENOTIFY_EVERY.total_seconds(), timezone=UTC),
+        args=[db, workspaces],
+        id="renotify-replies",
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     log.info("scheduler started: reply reminders, stale releases, admin digest")
     return scheduler
 
 
-def run_until_stopped(db: Database, workspaces: Workspaces, stop: threading.Event) -> None:
-    scheduler = start_scheduler(db, workspaces)
+RENOTIFY_EVERY = timedelta(seconds=30)
+RENOTIFY_AFTER = timedelta(seconds=30)  # the webhook's own notification had its chance
+
+
+def renotify_replies(db: Database, workspaces: Workspaces) -> None:
+    """Tell texters of replies whose notification never went out (one process per tick)."""
+    from bot.notify import SlackTexterNotifier
+
+    holder, now = default_holder(), datetime.now(UTC)
+    try:
+        if not try_acquire(db, "renotify-replies", holder, now, RENOTIFY_EVERY / 2):
+            return
+        notifier = SlackTexterNotifier(db, workspaces=workspaces)
+        for result in unnotified_replies(db, now - RENOTIFY_AFTER):
+            try:
+                notifier.notify_inbound(result)
+            except WorkspaceUnavailable as error:  # that workspace only; the others go on
+                log.warning("re-notifying reply %s skipped (%s)", result.message_id, error)
+                continue
+            except Exception as error:  # Slack still down: the next tick tries again
+                log.warning("re-notifying reply %s failed (%s)", result.message_id, error)
+                return
+            mark_notified(db, result.message_id)
+    except Exception as error:
+        log.error("re-notifying replies failed (%s); next tick retries", type(error).__name__)
+
+
+def run_until_stopped(
+    db: Database,
+    workspaces: Workspaces,
+    stop: threading.Event,
+    message_service: MessageService | None = None,
+) -> None:
+    scheduler = start_scheduler(db, workspaces, message_service)
     try:
         stop.wait()
     finally:
@@ -57,6 +105,7 @@ def scheduler_command() -> None:
     with errors_in_one_line():
         # Every setting is checked before anything is opened: one line each, exit 2.
         settings = Settings.from_env(command="scheduler")
+        service = message_service_from_env()  # texts with a lost outcome are reconciled here
         configure_logging()
         check_database(settings.database_url)  # said before waiting on Slack
         if not settings.oauth:  # with Add to Slack, each workspace's token is checked in use
@@ -69,6 +118,6 @@ def scheduler_command() -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     try:
-        run_until_stopped(db, workspaces, stop)
+        run_until_stopped(db, workspaces, stop, service)
     finally:
         db.dispose()

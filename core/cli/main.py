@@ -6,6 +6,7 @@ import click
 
 from core.cli.campaigns import campaign
 from core.cli.common import SpokebotGroup, open_database
+from core.cli.inbox import inbox
 from core.cli.organizations import org, user
 from core.cli.sms import sms
 from core.open_db import upgrade_schema
@@ -38,3 +39,4 @@ cli.add_command(org)
 cli.add_command(user)
 cli.add_command(campaign)
 cli.add_command(sms)
+cli.add_command(inbox)

@@ -11,7 +11,12 @@ from core.cli.common import open_database
 from core.db import Database
 from core.errors import InvalidInput
 from core.services.contact_import import normalise_cell
-from core.services.texting import InboundResult, receive_inbound
+from core.services.inbound import (
+    InboundResult,
+    mark_notified,
+    receive_inbound,
+    unmatched_texts,
+)
 from core.services.threads import TexterNotifier
 
 # The Slack layer plugs in its notifier here (bot/cli.py); core only knows the port. The
@@ -49,12 +54,13 @@ def simulate_reply(cell: str, text: str, campaign_id: int | None, region: str) -
     if result.opted_out:
         click.echo(f"{number} is now opted out in every active campaign of the organization")
     notifier = notifier_factory(db) if notifier_factory is not None else None
-    click.echo(_tell_texter(notifier, result))
+    click.echo(_tell_texter(db, notifier, result))
 
 
-def _tell_texter(notifier: TexterNotifier | None, result: InboundResult) -> str:
-    """Tells the texter in Slack when it can; says which happened and, if not, why."""
-    if result.duplicate:
+def _tell_texter(db: Database, notifier: TexterNotifier | None, result: InboundResult) -> str:
+    """Tells the texter in Slack when it can; says which happened and, if not, why. A reply
+    received before whose texter was never told is told now."""
+    if result.duplicate and result.notified:
         return "this reply was already received: the texter is not told again"
     if result.user_id is None:
         return (
@@ -71,6 +77,7 @@ def _tell_texter(notifier: TexterNotifier | None, result: InboundResult) -> str:
         notifier.notify_inbound(result)
     except Exception as error:  # stored either way: say why Slack wasn't told
         return f"{texter} not told in Slack: {_why(error)}; the reply waits on their Home tab"
+    mark_notified(db, result.message_id)
     return f"{texter} notified in Slack"
 
 
@@ -82,3 +89,14 @@ def _why(error: Exception) -> str:
     text = str(getattr(error, "reason", None) or error)
     reason = text.splitlines()[0] if text else ""
     return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+
+
+@sms.command("unmatched")
+@click.option("--limit", default=50, show_default=True, help="how many, newest first")
+def unmatched(limit: int) -> None:
+    """Texts from numbers this service never texted (kept, routed to nobody)."""
+    texts = unmatched_texts(open_database(), limit)
+    if not texts:
+        click.echo("no unmatched texts")
+    for item in texts:
+        click.echo(f"{item.received_at:%Y-%m-%d %H:%M} {item.cell} {item.text!r}")

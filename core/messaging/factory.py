@@ -27,12 +27,25 @@ def message_service_from_env(environ: Mapping[str, str] | None = None) -> Messag
         raise ConfigurationError(
             "MESSAGE_SERVICE=twilio needs these environment variables: " + ", ".join(missing)
         )
-    from core.messaging.twilio_service import TwilioMessageService  # the SDK loads only here
+    from core.messaging.twilio_service import (  # the SDK loads only here
+        TWILIO_TIMEOUT_SECONDS,
+        TwilioMessageService,
+    )
 
+    timeout = env.get("TWILIO_TIMEOUT_SECONDS", "").strip()
+    try:
+        seconds = float(timeout) if timeout else TWILIO_TIMEOUT_SECONDS
+    except ValueError:
+        seconds = -1.0
+    if not 0 < seconds <= 120:
+        raise ConfigurationError(
+            f"TWILIO_TIMEOUT_SECONDS={timeout!r} is not a number of seconds between 0 and 120."
+        )
     return TwilioMessageService(
         env["TWILIO_ACCOUNT_SID"].strip(),
         env["TWILIO_AUTH_TOKEN"].strip(),
         env["TWILIO_MESSAGING_SERVICE_SID"].strip(),
         api_base_url=env.get("TWILIO_API_BASE_URL", "").strip() or None,
         status_callback_url=env.get("TWILIO_STATUS_CALLBACK_URL", "").strip() or None,
+        timeout=seconds,
     )

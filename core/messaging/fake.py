@@ -8,7 +8,9 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from core.messaging.base import SendOutcome, SendStatus
 
@@ -18,6 +20,7 @@ class FakeSent:
     to_cell: str
     body: str
     service_id: str
+    sent_at: datetime = field(default_factory=lambda: datetime.now(UTC), compare=False)
 
 
 class FakeMessageService:
@@ -40,3 +43,12 @@ class FakeMessageService:
             service_id = f"SMfake{n:06d}{digest}"
             self.sent.append(FakeSent(to_cell, body, service_id))
         return SendOutcome(SendStatus.DELIVERED, service_id)
+
+    def find_sent(self, to_cell: str, body: str, since: datetime) -> Sequence[SendOutcome]:
+        """Its own record (this process's memory: after a restart it has none)."""
+        with self._lock:
+            return [
+                SendOutcome(SendStatus.DELIVERED, s.service_id)
+                for s in self.sent
+                if s.to_cell == to_cell and s.body == body and s.sent_at >= since
+            ]

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import requests
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -15,8 +18,10 @@ from core.messaging.base import SendOutcome, SendStatus
 
 _log = logging.getLogger(__name__)
 
-# A texter is waiting on the click; better a failed send they can retry than a hung card.
+# A texter is waiting on the click. A request Twilio doesn't answer in time has an unknown
+# outcome (the outbox reconciles it); it is never sent again blindly.
 TWILIO_TIMEOUT_SECONDS = 10.0
+RECONCILE_PAGE = 50  # the newest messages to the number that the reconciler reads
 
 # Twilio's message statuses, as our three outcomes.
 _STATUS = {
@@ -56,11 +61,12 @@ class TwilioMessageService:
         *,
         api_base_url: str | None = None,
         status_callback_url: str | None = None,
+        timeout: float = TWILIO_TIMEOUT_SECONDS,
     ) -> None:
         http_client = (
-            RebasedHttpClient(api_base_url)
+            RebasedHttpClient(api_base_url, timeout)
             if api_base_url
-            else TwilioHttpClient(timeout=TWILIO_TIMEOUT_SECONDS)
+            else TwilioHttpClient(timeout=timeout)
         )
         self._client = Client(account_sid, auth_token, http_client=http_client)
         self.messaging_service_sid = messaging_service_sid
@@ -81,13 +87,52 @@ class TwilioMessageService:
         except TwilioRestException as exc:
             _log.warning("Twilio refused a message: %s %s", exc.status, exc.code)
             detail = f"error {exc.code}: {exc.msg}" if exc.code else f"HTTP {exc.status}"
-            return SendOutcome(SendStatus.FAILED, None, f"Twilio refused the message ({detail}).")
+            # A 5xx may come after Twilio accepted the message: only a 4xx is a sure "no".
+            status = SendStatus.UNKNOWN if exc.status >= 500 else SendStatus.FAILED
+            return SendOutcome(status, None, f"Twilio refused the message ({detail}).")
         except (TwilioException, OSError, ValueError) as exc:
             # requests' exceptions are OSErrors; a garbled answer is a ValueError.
             _log.warning("Twilio could not be reached: %r", exc)
-            return SendOutcome(SendStatus.FAILED, None, f"Twilio could not be reached: {exc}")
+            if never_reached(exc):
+                return SendOutcome(SendStatus.FAILED, None, f"Twilio could not be reached: {exc}")
+            return SendOutcome(SendStatus.UNKNOWN, None, f"Twilio didn't answer: {exc}")
         status = _STATUS.get(str(message.status or "").lower(), SendStatus.QUEUED)
         error = None
         if status == SendStatus.FAILED:
             error = f"Twilio error {message.error_code}: {message.error_message}"
         return SendOutcome(status, message.sid, error)
+
+    def find_sent(self, to_cell: str, body: str, since: datetime) -> Sequence[SendOutcome]:
+        """Twilio's record of messages to this number (the newest page), created since
+        `since` with this body, oldest first. Raises when Twilio can't be asked."""
+        found = []
+        for message in self._client.messages.list(to=to_cell, limit=RECONCILE_PAGE):
+            created = message.date_created
+            if message.body != body or (created is not None and created < since):
+                continue
+            status = _STATUS.get(str(message.status or "").lower(), SendStatus.QUEUED)
+            found.append((created or since, SendOutcome(status, message.sid)))
+        return [outcome for _, outcome in sorted(found, key=lambda pair: pair[0])]
+
+
+def never_reached(exc: BaseException) -> bool:
+    """True when the request provably never reached Twilio (no connection was made), so the
+    message was not created; anything else (a read timeout, a dropped answer) is unknown."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if not isinstance(exc, requests.exceptions.ConnectionError) or isinstance(
+        exc, requests.exceptions.ReadTimeout
+    ):
+        return False
+    seen: list[BaseException] = [exc]
+    while seen:
+        current = seen.pop()
+        if type(current).__name__ in ("NewConnectionError", "ConnectionRefusedError"):
+            return True
+        seen.extend(a for a in getattr(current, "args", ()) if isinstance(a, BaseException))
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, BaseException):
+            seen.append(reason)
+        if current.__cause__ is not None:
+            seen.append(current.__cause__)
+    return False

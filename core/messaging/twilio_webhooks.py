@@ -17,13 +17,29 @@ from twilio.request_validator import RequestValidator
 
 from core.db import Database
 from core.errors import NotFound, SpokebotError
-from core.services.texting import InboundResult, receive_inbound, record_delivery_status
+from core.services.inbound import InboundResult, mark_notified, receive_inbound
+from core.services.texting import record_delivery_status
 
 _log = logging.getLogger(__name__)
 
 TWIML_CONTENT_TYPE = "text/xml"
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 FORBIDDEN = (403, "Invalid Twilio signature")
+MAX_SID = 64  # Twilio's ids are 34 characters; the column holds 64
+MAX_FIELD = 20_000  # a body is at most 1,600 characters (10 segments); room for any encoding
+
+
+def malformed(form_params: Mapping[str, str]) -> str | None:
+    """What makes a webhook one Twilio never sends (answered 400, nothing stored)."""
+    for name, value in form_params.items():
+        if "\x00" in name or "\x00" in value:
+            return f"NUL character in {name[:40]!r}"
+        if len(value) > MAX_FIELD:
+            return f"{name[:40]!r} is too long"
+    for name in ("MessageSid", "SmsSid", "From"):
+        if len(form_params.get(name) or "") > MAX_SID:
+            return f"{name} is longer than {MAX_SID} characters"
+    return None
 
 
 def signature_is_valid(
@@ -51,10 +67,14 @@ def inbound_sms(
     on_inbound: Callable[[InboundResult], None] | None = None,
 ) -> tuple[int, str]:
     """A contact's text. Stored through receive_inbound; `on_inbound` (the Slack layer's
-    notification) runs once per new message, never for Twilio's retries."""
+    notification) runs until it has succeeded once: a Twilio retry of a reply whose
+    notification never went out (a crash, Slack down) notifies; one already told doesn't."""
     if not signature_is_valid(full_url, form_params, signature_header, auth_token):
         _log.warning("inbound SMS webhook with an invalid signature refused")
         return FORBIDDEN
+    if (problem := malformed(form_params)) is not None:
+        _log.warning("inbound SMS webhook refused: %s", problem)
+        return 400, problem
     cell = (form_params.get("From") or "").strip()
     if not cell:
         return 400, "Missing From"
@@ -62,17 +82,19 @@ def inbound_sms(
     try:
         result = receive_inbound(db, cell, form_params.get("Body") or "", service_id=service_id)
     except NotFound:
-        # A text from a number no live campaign knows: nothing to route. 200 so Twilio
+        # A text from a number nobody texted: kept as unmatched for admins. 200 so Twilio
         # doesn't retry a message that will never find a home.
-        _log.info("inbound SMS %s from an unknown number dropped", service_id)
+        _log.info("inbound SMS %s from a number never texted kept as unmatched", service_id)
         return 200, EMPTY_TWIML
     except SpokebotError as exc:
         return 400, exc.message
-    if on_inbound is not None and not result.duplicate:
+    if on_inbound is not None and not result.notified:
         try:
             on_inbound(result)
         except Exception:  # the reply is stored; a failed notification must not make Twilio retry
             _log.exception("notifying the texter of inbound message %s failed", result.message_id)
+            return 200, EMPTY_TWIML
+        mark_notified(db, result.message_id)
     return 200, EMPTY_TWIML
 
 
@@ -88,6 +110,9 @@ def status_callback(
     if not signature_is_valid(full_url, form_params, signature_header, auth_token):
         _log.warning("status callback with an invalid signature refused")
         return FORBIDDEN
+    if (problem := malformed(form_params)) is not None:
+        _log.warning("status callback refused: %s", problem)
+        return 400, problem
     service_id = form_params.get("MessageSid") or form_params.get("SmsSid") or ""
     status = form_params.get("MessageStatus") or form_params.get("SmsStatus") or ""
     error = None

@@ -14,6 +14,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.db import Database
+from core.messaging.base import MessageService
 from core.models import utcnow
 from core.org_settings import effective_setting
 from core.scheduler.jobs import (
@@ -28,6 +29,7 @@ from core.scheduler.jobs import (
     run_stale_releases,
 )
 from core.scheduler.notifier import Notifier
+from core.services.outbox import ReconcileReport, reconcile_outbox
 
 log = logging.getLogger("spokebot.scheduler")
 
@@ -36,6 +38,8 @@ Clock = Callable[[], datetime]
 # claim already keeps the digest single, and the hour's check must not be blocked by the
 # check the same process ran at start-up a few minutes earlier.
 DIGEST_LEASE = timedelta(minutes=5)
+OUTBOX_JOB = "outbox-reconcile"
+OUTBOX_EVERY = timedelta(seconds=30)  # texts with a lost outcome wait at most this long
 
 
 def default_holder() -> str:
@@ -78,6 +82,14 @@ class Ticks:
     def digest(self) -> TickResult | None:
         return self._guarded(DIGEST_JOB, run_digest, DIGEST_LEASE)
 
+    def outbox(self, service: MessageService) -> ReconcileReport | None:
+        """Settle texts whose provider answer was lost (idempotent: no lease needed)."""
+        try:
+            return reconcile_outbox(self.db, service, self.clock())
+        except Exception as error:  # the next run retries
+            log.error("outbox reconciliation failed (%s); next run retries", type(error).__name__)
+            return None
+
     def _guarded(
         self, name: str, job: Callable[..., TickResult], lease_for: timedelta
     ) -> TickResult | None:
@@ -105,6 +117,7 @@ def build_scheduler(
     *,
     holder: str | None = None,
     environ: Mapping[str, str] | None = None,
+    message_service: MessageService | None = None,
 ) -> BackgroundScheduler:
     """A not-yet-started scheduler: reminders and stale releases every REMINDER_INTERVAL_MINUTES
     (environment, default 15), the digest check at the top of every hour; all run once at start."""
@@ -120,4 +133,9 @@ def build_scheduler(
     scheduler.add_job(ticks.stale_releases, every, id=STALE_JOB, next_run_time=first)
     hourly = CronTrigger(minute=0, timezone=UTC)
     scheduler.add_job(ticks.digest, hourly, id=DIGEST_JOB, next_run_time=first)
+    if message_service is not None:
+        outbox = IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds(), timezone=UTC)
+        scheduler.add_job(
+            ticks.outbox, outbox, args=[message_service], id=OUTBOX_JOB, next_run_time=first
+        )
     return scheduler

@@ -1,8 +1,9 @@
 """The texting loop: the send card, first texts, replies both ways, closing and opting out.
 
-Each function is one unit of work. Sends happen inside the transaction that holds the
-contact's row lock (FOR UPDATE on PostgreSQL, the write lock on SQLite), so a double click
-or a retried request sends once: the second one finds the contact already messaged.
+Each function is one unit of work. A send is claimed in the transaction that holds the
+contact's row lock (FOR UPDATE on PostgreSQL, the write lock on SQLite) and committed before
+the provider is called (core.services.outbox), so a double click, a retried request or a
+restart sends once: the second one finds the contact already messaged or its text pending.
 """
 
 from __future__ import annotations
@@ -13,19 +14,25 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from core.messaging.base import MessageService, SendStatus, send_safely
+from core.messaging.base import MessageService
 from core.models import Assignment, Campaign, CampaignContact, Message, User
 from core.roles import Role
 from core.script_render import render_script
-from core.services.contact_import import normalise_cell
-from core.services.opt_outs import is_cell_opted_out, is_stop_keyword, opt_out_cell
+from core.services.inbound import InboundResult, receive_inbound
+from core.services.opt_outs import is_cell_opted_out, opt_out_cell
 from core.services.organizations import member_role
-from core.statuses import Direction, MessageStatus, status_after_inbound, status_after_outbound
+from core.services.outbox import (
+    SendResult,
+    claim_send,
+    deliver,
+    refuse_pending,
+    sent_with_key,
+)
+from core.statuses import Direction, MessageStatus
 from core.texting_hours import is_textable_now, next_window_start
 
 __all__ = [
@@ -84,31 +91,6 @@ class SendCard:
     timezone: str
     remaining: int  # unsent first texts the texter holds, this one included
     hours_note: str | None = None  # outside texting hours: the sentence saying until when
-
-
-@dataclass(frozen=True)
-class SendResult:
-    contact_id: int
-    message_id: int
-    sent: bool  # False: the provider failed; the contact is still the texter's to retry
-    message_status: str
-    contact_status: str
-    text: str
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class InboundResult:
-    contact_id: int
-    campaign_id: int
-    organization_id: int
-    message_id: int
-    contact_name: str
-    contact_status: str
-    assignment_id: int | None  # None: a released conversation, waiting for whoever takes it
-    user_id: int | None
-    opted_out: bool  # this message was a STOP-style keyword
-    duplicate: bool = False  # the same provider message id was already stored
 
 
 @dataclass(frozen=True)
@@ -263,43 +245,6 @@ def _refuse_archived(campaign: Campaign) -> None:
         raise Conflict("This campaign is archived, so no more texts can be sent in it.")
 
 
-def _outbound(
-    session: Session,
-    contact: CampaignContact,
-    user_id: int,
-    text: str,
-    service: MessageService,
-    now: datetime,
-) -> SendResult:
-    """Send, store the message, and move the contact's status unless the provider failed
-    (then the contact stays as it was, with its texter, for a retry)."""
-    outcome = send_safely(service, contact.cell, text)
-    message = Message(
-        campaign_contact_id=contact.id,
-        user_id=user_id,
-        direction=Direction.OUTBOUND.value,
-        text=text,
-        status=outcome.status.value,
-        service_id=outcome.service_id,
-        error=outcome.error,
-        created_at=now,
-    )
-    session.add(message)
-    if outcome.status != SendStatus.FAILED:
-        contact.message_status = status_after_outbound(MessageStatus(contact.message_status))
-        contact.updated_at = now
-    session.flush()
-    return SendResult(
-        contact_id=contact.id,
-        message_id=message.id,
-        sent=not outcome.failed,
-        message_status=outcome.status.value,
-        contact_status=contact.message_status,
-        text=text,
-        error=outcome.error,
-    )
-
-
 def _checked_text(text: str, what: str) -> str:
     body = text.strip()
     if not body:
@@ -414,6 +359,7 @@ def send_first_text(
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
         _refuse_archived(campaign)
         _refuse_opted_out(session, contact, campaign)
+        refuse_pending(session, contact.id, _display_name(contact))
         if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
             raise Conflict(f"{_display_name(contact)} has already been sent their first text.")
         _check_texting_hours(campaign, contact, now)
@@ -426,9 +372,9 @@ def send_first_text(
             text = _checked_text(
                 render_script(campaign.script, contact_fields(contact), texter), "first text"
             )
-        result = _outbound(session, contact, acting_user_id, text, message_service, now)
+        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
         uow.commit()
-        return result
+    return deliver(db, message_service, claim)
 
 
 def send_reply(
@@ -438,139 +384,30 @@ def send_reply(
     text: str,
     message_service: MessageService,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> SendResult:
-    """The texter answers a conversation; the contact becomes `convo`."""
+    """The texter answers a conversation; the contact becomes `convo`. The same
+    `idempotency_key` again (a retried request) returns the first send's result."""
     body = _checked_text(text, "reply")
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session
         contact = _load_contact(session, contact_id, lock=True)
+        if idempotency_key and (earlier := sent_with_key(session, idempotency_key)):
+            return earlier
         campaign = _campaign(session, contact)
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
         _refuse_archived(campaign)
         _refuse_opted_out(session, contact, campaign)
+        refuse_pending(session, contact.id, _display_name(contact))
         if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
             raise Conflict(f"Send {_display_name(contact)} their first text before replying.")
         _check_texting_hours(campaign, contact, now)
-        result = _outbound(session, contact, acting_user_id, body, message_service, now)
-        uow.commit()
-        return result
-
-
-# ---------------------------------------------------------------------------- inbound
-
-
-def _contact_for_cell(
-    session: Session, cell: str, campaign_id: int | None
-) -> CampaignContact | None:
-    """The most recently texted contact with this cell in a non-archived campaign."""
-    latest = (
-        select(Message.id)
-        .where(Message.campaign_contact_id == CampaignContact.id)
-        .order_by(Message.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    query = (
-        select(CampaignContact)
-        .join(Campaign, Campaign.id == CampaignContact.campaign_id)
-        .where(CampaignContact.cell == cell, Campaign.is_archived.is_(False))
-        # Contacts never texted come last: a reply answers a text we sent.
-        .order_by(latest.is_(None), latest.desc(), CampaignContact.id.desc())
-        .limit(1)
-    )
-    if campaign_id is not None:
-        query = query.where(CampaignContact.campaign_id == campaign_id)
-    return session.scalar(query)
-
-
-def _inbound_result(
-    session: Session, contact: CampaignContact, message: Message, opted_out: bool, duplicate: bool
-) -> InboundResult:
-    campaign = _campaign(session, contact)
-    assignment = session.get(Assignment, contact.assignment_id) if contact.assignment_id else None
-    return InboundResult(
-        contact_id=contact.id,
-        campaign_id=contact.campaign_id,
-        organization_id=campaign.organization_id,
-        message_id=message.id,
-        contact_name=_display_name(contact),
-        contact_status=contact.message_status,
-        assignment_id=assignment.id if assignment else None,
-        user_id=assignment.user_id if assignment else None,
-        opted_out=opted_out,
-        duplicate=duplicate,
-    )
-
-
-def _already_received(session: Session, service_id: str) -> InboundResult | None:
-    message = session.scalar(
-        select(Message).where(
-            Message.service_id == service_id, Message.direction == Direction.INBOUND.value
+        claim = claim_send(
+            session, contact, campaign.organization_id, acting_user_id, body, now, idempotency_key
         )
-    )
-    if message is None:
-        return None
-    contact = session.get(CampaignContact, message.campaign_contact_id)
-    assert contact is not None
-    return _inbound_result(session, contact, message, is_stop_keyword(message.text), True)
-
-
-def receive_inbound(
-    db: Database,
-    cell: str,
-    text: str,
-    service_id: str | None = None,
-    campaign_id: int | None = None,
-    now: datetime | None = None,
-) -> InboundResult:
-    """Store a reply and hand it to whoever owns the contact. A STOP-style keyword opts the
-    number out organization-wide instead of asking for an answer. Delivering the same
-    provider message id again stores nothing and returns the first result (duplicate=True)."""
-    number = normalise_cell(cell.strip(), "US") or cell.strip()
-    if not number:
-        raise InvalidInput("An inbound text needs the sender's number.")
-    now = now or datetime.now(UTC)
-    with db.uow() as uow:
-        session = uow.session
-        if service_id and (earlier := _already_received(session, service_id)):
-            return earlier
-        contact = _contact_for_cell(session, number, campaign_id)
-        if contact is None:
-            where = f" in campaign {campaign_id}" if campaign_id is not None else ""
-            raise NotFound(f"No contact with the number {number} in an active campaign{where}.")
-        message = Message(
-            campaign_contact_id=contact.id,
-            user_id=None,
-            direction=Direction.INBOUND.value,
-            text=text,
-            status=INBOUND_RECEIVED,
-            service_id=service_id or None,
-            created_at=now,
-        )
-        session.add(message)
-        try:
-            session.flush()
-        except IntegrityError:
-            # The same MessageSid delivered twice at once: the other delivery stored it.
-            uow.rollback()
-            earlier = _already_received(session, service_id) if service_id else None
-            if earlier is None:
-                raise
-            return earlier
-        stop = is_stop_keyword(text)
-        if stop:
-            campaign = _campaign(session, contact)
-            opt_out_cell(
-                session, campaign.organization_id, contact.cell, f"keyword: {text.strip()}", now
-            )
-            contact.is_opted_out = True
-        else:
-            contact.message_status = status_after_inbound(MessageStatus(contact.message_status))
-            contact.updated_at = now
-        result = _inbound_result(session, contact, message, stop, False)
         uow.commit()
-        return result
+    return deliver(db, message_service, claim)
 
 
 # ---------------------------------------------------------------------------- threads

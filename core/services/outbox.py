@@ -1,0 +1,276 @@
+"""The outbox for texts: each text reaches the provider at most once, and every outcome is
+settled.
+
+A send is three steps. (1) Under the contact's lock a message is committed in state
+`sending`, with a unique idempotency key, and the contact moves on (so neither a second
+click, a release nor a restart offers it again). (2) The provider is called outside any
+database transaction. (3) Its answer sets the message `queued`/`delivered` or `failed` (a
+failed first text gives the contact back, for a Retry). An answer that never came (a timeout,
+a crash, a database outage between the steps) leaves it `sending`/`unknown`: nobody may send
+to the contact until `reconcile_outbox` has asked the provider whether it went out.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from core.db import Database, as_utc
+from core.errors import Conflict
+from core.messaging.base import MessageService, SendOutcome, SendStatus, send_safely
+from core.models import CampaignContact, Message
+from core.models_durable import TextedNumber
+from core.statuses import Direction, MessageStatus, status_after_outbound
+
+log = logging.getLogger("spokebot.outbox")
+
+SENDING = "sending"
+UNKNOWN = "unknown"
+PENDING = (SENDING, UNKNOWN)
+# A live send waits at most the provider's timeout (10 s); a `sending` message older than
+# this was left by a process that died or lost its database between the steps.
+SETTLE_SENDING_AFTER = timedelta(seconds=60)
+# The provider's record is read before anything is given up: a text it has no record of,
+# this long after the attempt, did not go out, and the contact may be texted again.
+GIVE_UP_AFTER = timedelta(minutes=2)
+CLOCK_SKEW = timedelta(minutes=1)  # our clock against the provider's date_created
+NOT_SENT = "It did not go out (the message service has no record of it); you can send it again."
+
+
+@dataclass(frozen=True)
+class SendResult:
+    contact_id: int
+    message_id: int
+    sent: bool  # False: failed (the contact is still the texter's to retry) or pending
+    message_status: str
+    contact_status: str
+    text: str
+    error: str | None = None
+    pending: bool = False  # the outcome is unknown: being checked with the provider
+
+
+@dataclass(frozen=True)
+class Claim:
+    message_id: int
+    contact_id: int
+    cell: str
+    text: str
+    contact_status: str  # as the claim left it
+
+
+@dataclass(frozen=True)
+class ReconcileReport:
+    sent: int = 0
+    failed: int = 0
+    unknown: int = 0
+
+
+def refuse_pending(session: Session, contact_id: int, name: str) -> None:
+    pending = session.scalar(
+        select(Message.id)
+        .where(
+            Message.campaign_contact_id == contact_id,
+            Message.direction == Direction.OUTBOUND.value,
+            Message.status.in_(PENDING),
+        )
+        .limit(1)
+    )
+    if pending is not None:
+        # A plain Conflict, as for a text already sent: the sentence says what is going on.
+        raise Conflict(
+            f"Checking whether the last text to {name} went out: it won't be sent again "
+            "until the message service has told us."
+        )
+
+
+def claim_send(
+    session: Session,
+    contact: CampaignContact,
+    organization_id: int,
+    user_id: int,
+    text: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+) -> Claim:
+    """Step 1, inside the caller's transaction holding the contact's lock."""
+    before = contact.message_status
+    message = Message(
+        campaign_contact_id=contact.id,
+        user_id=user_id,
+        direction=Direction.OUTBOUND.value,
+        text=text,
+        status=SENDING,
+        idempotency_key=(idempotency_key or uuid.uuid4().hex)[:64],
+        contact_status_before=before,
+        created_at=now,
+    )
+    session.add(message)
+    contact.message_status = status_after_outbound(MessageStatus(before)).value
+    contact.updated_at = now
+    remember_texted(session, contact.cell, contact.id, organization_id, now)
+    session.flush()
+    return Claim(message.id, contact.id, contact.cell, text, contact.message_status)
+
+
+def sent_with_key(session: Session, key: str) -> SendResult | None:
+    """The text already claimed with this idempotency key, as a send's result."""
+    message = session.scalar(select(Message).where(Message.idempotency_key == key[:64]))
+    if message is None:
+        return None
+    contact = session.get(CampaignContact, message.campaign_contact_id)
+    assert contact is not None
+    return SendResult(
+        contact_id=contact.id,
+        message_id=message.id,
+        sent=message.status not in (*PENDING, SendStatus.FAILED.value),
+        message_status=message.status,
+        contact_status=contact.message_status,
+        text=message.text,
+        error=message.error,
+        pending=message.status in PENDING,
+    )
+
+
+def remember_texted(
+    session: Session, cell: str, contact_id: int, organization_id: int, now: datetime
+) -> None:
+    """This number was last texted as this contact: its replies (and STOP) come here."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    values = {"campaign_contact_id": contact_id, "organization_id": organization_id}
+    session.execute(
+        dialect_insert(TextedNumber)
+        .values(cell=cell, texted_at=now, **values)
+        .on_conflict_do_update(index_elements=["cell"], set_={**values, "texted_at": now})
+    )
+
+
+def deliver(db: Database, service: MessageService, claim: Claim) -> SendResult:
+    """Steps 2 and 3: call the provider (no transaction open), then record its answer."""
+    outcome = send_safely(service, claim.cell, claim.text)
+    try:
+        return settle(db, claim.message_id, outcome)
+    except SQLAlchemyError as error:
+        # The database went away after the provider answered: the message stays `sending`
+        # and the reconciler settles it from the provider's record.
+        log.warning("recording the outcome of message %s failed: %r", claim.message_id, error)
+        return SendResult(
+            claim.contact_id,
+            claim.message_id,
+            False,
+            SENDING,
+            claim.contact_status,
+            claim.text,
+            outcome.error,
+            pending=True,
+        )
+
+
+def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
+    """Record a provider's answer on a message still pending (a later answer loses)."""
+    with db.uow() as uow:
+        session = uow.session
+        message = session.get(Message, message_id)
+        assert message is not None
+        query = select(CampaignContact).where(CampaignContact.id == message.campaign_contact_id)
+        if db.is_postgres:
+            query = query.with_for_update()
+        contact = session.scalar(query)
+        assert contact is not None
+        session.refresh(message)
+        if message.status in PENDING:
+            message.error = outcome.error or message.error
+            if outcome.unknown:
+                message.status = UNKNOWN
+            else:
+                message.status = outcome.status.value
+                message.service_id = outcome.service_id
+                if outcome.failed:
+                    _give_back(contact, message)
+        uow.commit()
+        return SendResult(
+            contact_id=contact.id,
+            message_id=message.id,
+            sent=message.status not in (*PENDING, SendStatus.FAILED.value),
+            message_status=message.status,
+            contact_status=contact.message_status,
+            text=message.text,
+            error=message.error,
+            pending=message.status in PENDING,
+        )
+
+
+def _give_back(contact: CampaignContact, message: Message) -> None:
+    """A text that provably didn't go out: the contact is as it was before the send."""
+    before = message.contact_status_before
+    if before and contact.message_status == status_after_outbound(MessageStatus(before)).value:
+        contact.message_status = before
+
+
+def reconcile_outbox(
+    db: Database,
+    service: MessageService,
+    now: datetime | None = None,
+    *,
+    contact_id: int | None = None,
+    limit: int = 200,
+) -> ReconcileReport:
+    """Settle texts whose outcome was lost, from the provider's own record: found there ->
+    sent; not found GIVE_UP_AFTER after the attempt -> failed (may be sent again); the
+    provider can't be asked -> left for the next run. Safe to run in many processes."""
+    now = now or datetime.now(UTC)
+    query = (
+        select(Message.id, Message.status, Message.text, Message.created_at, CampaignContact.cell)
+        .join(CampaignContact, CampaignContact.id == Message.campaign_contact_id)
+        .where(Message.direction == Direction.OUTBOUND.value, Message.status.in_(PENDING))
+        .order_by(Message.created_at)
+        .limit(limit)
+    )
+    if contact_id is not None:
+        query = query.where(Message.campaign_contact_id == contact_id)
+    with db.uow(read_only=True) as uow:
+        pending = uow.session.execute(query).all()
+    sent = failed = unknown = 0
+    for row in pending:
+        attempted = as_utc(row.created_at)
+        if row.status == SENDING and now - attempted < SETTLE_SENDING_AFTER:
+            continue  # a live process may still be waiting for the provider's answer
+        try:
+            found = service.find_sent(row.cell, row.text, attempted - CLOCK_SKEW)
+        except Exception as error:  # the provider can't be asked now: the next run will
+            log.warning("asking the message service about message %s failed: %r", row.id, error)
+            unknown += 1
+            continue
+        match = _unclaimed(db, found)
+        if match is not None:
+            settle(db, row.id, match)
+            sent += 1
+        elif now - attempted >= GIVE_UP_AFTER:
+            settle(db, row.id, SendOutcome(SendStatus.FAILED, None, NOT_SENT))
+            failed += 1
+        else:
+            settle(db, row.id, SendOutcome(SendStatus.UNKNOWN, None, None))
+            unknown += 1
+    if sent or failed:
+        log.info("outbox reconciled: %d went out, %d did not", sent, failed)
+    return ReconcileReport(sent, failed, unknown)
+
+
+def _unclaimed(db: Database, found: Sequence[SendOutcome]) -> SendOutcome | None:
+    """The provider's first matching message that no stored message already is."""
+    ids = [outcome.service_id for outcome in found if outcome.service_id]
+    if not ids:
+        return None
+    with db.uow(read_only=True) as uow:
+        known = set(
+            uow.session.scalars(select(Message.service_id).where(Message.service_id.in_(ids)))
+        )
+    return next((o for o in found if o.service_id and o.service_id not in known), None)
