@@ -153,6 +153,16 @@ ADMIN_SETTING_RELEASE_CONVERSATIONS = "admin_setting_release_conversations"
 ADMIN_SETTING_MAX_TEXTERS = "admin_setting_max_texters"
 ADMIN_SETTING_REQUEST_LABEL = "admin_setting_request_label"
 ADMIN_SETTING_REQUEST_MESSAGE = "admin_setting_request_message"
+# /campaign create and /campaign edit ID: one form (private_metadata "" or "campaign_id").
+ADMIN_CREATE_MODAL = "admin_create_modal"
+ADMIN_EDIT_MODAL = "admin_edit_modal"
+CAMPAIGN_FIELD_TITLE = "campaign_field_title"
+CAMPAIGN_FIELD_DESCRIPTION = "campaign_field_description"
+CAMPAIGN_FIELD_SCRIPT = "campaign_field_script"
+CAMPAIGN_FIELD_BATCH_SIZE = "campaign_field_batch_size"
+CAMPAIGN_FIELD_STRATEGY = "campaign_field_strategy"
+CAMPAIGN_FIELD_TEXTING_HOURS = "campaign_field_texting_hours"
+CAMPAIGN_FIELD_TIMEZONE = "campaign_field_timezone"
 # Shared files in a DM with the bot (contacts by CSV upload).
 EVENT_FILE_SHARE = {"type": "message", "subtype": "file_share"}
 REVIEW_EVERYONE = 0

@@ -17,10 +17,12 @@ from slack_bolt import App
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
-from bot.render import Reply, admin, messages
+from bot.render import Reply, admin, campaign_forms, messages
+from bot.render.common import section
 from core.errors import InvalidInput, SpokebotError
 from core.refusals import plural
 from core.services import admin_gate, admin_lookup
+from core.services.campaign_editing import script_report
 from core.services.csv_decoding import undecodable_problem
 from core.services.slack_support import claim_event
 
@@ -80,7 +82,10 @@ def import_shared_file(turn: Turn, event: dict[str, Any]) -> Reply:
     report = admin_gate.import_contacts(
         turn.db, identity.user_id, identity.organization_id, campaign_id, io.StringIO(text)
     )
-    return admin.import_report(title, report)
+    imported = admin.import_report(title, report)
+    script = script_report(turn.db, campaign_id, identity.organization_id)
+    notes = "\n".join(campaign_forms.script_lines(script))
+    return Reply(imported.text, [*imported.blocks, section(notes).to_dict()])
 
 
 def check_file(shared: dict[str, Any]) -> None:

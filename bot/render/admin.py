@@ -123,6 +123,7 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
     lines.append(
         f"Opted out: {stats.opted_out} · Contacts: {stats.total} · Texters: {stats.texters}"
     )
+    lines.append(f"Texting hours: {escape(campaign.texting_hours)}")
     text = "\n".join(lines)
     blocks = [
         header(f"{campaign.title} ({campaign.status})"),
@@ -295,8 +296,19 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
     """Spoke's Assignment Management section plus the organization's texter settings."""
     strategies = available_strategies()
     primary = [name for name in PRIMARY_STRATEGIES if name in strategies]
+    # A strategy set elsewhere (the CLI, a plugin) is offered too, so it shows and survives.
+    primary += [
+        name
+        for i, name in enumerate(form.strategies)
+        if name not in primary and (i == 0 or name != SECONDARY_STRATEGY)
+    ]
     options = [
-        Option(value=name, label=clip(f"{strategies[name].display_name} ({name})", 75))
+        Option(
+            value=name,
+            label=clip(
+                f"{strategies[name].display_name if name in strategies else name} ({name})", 75
+            ),
+        )
         for name in primary
     ]
     chosen = form.strategies[0] if form.strategies else primary[0]

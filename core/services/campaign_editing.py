@@ -11,6 +11,9 @@ from core.roles import Role
 from core.script_check import check_script, preview
 from core.services.authz import require_role
 from core.services.campaigns import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_TEXTING_HOURS,
+    DEFAULT_TIMEZONE,
     CampaignSpec,
     contact_columns,
     create_campaign,
@@ -99,3 +102,47 @@ def copy_campaign(
         uow.session.flush()
         uow.commit()
         return copy.id
+
+
+@dataclass(frozen=True)
+class CampaignForm:
+    """What the create and edit modals start from."""
+
+    campaign_id: int | None  # None: a new campaign
+    title: str
+    description: str
+    script: str
+    batch_size: int | None
+    strategies: list[str]
+    texting_hours: str  # "9-21", or "any"
+    timezone: str
+
+
+def new_campaign_form(db: Database, actor_user_id: int, organization_id: int) -> CampaignForm:
+    """The create modal's defaults (Spoke's: batch 200, 9 AM-9 PM New York); admins only."""
+    with db.uow(read_only=True) as uow:
+        require_role(uow.session, actor_user_id, organization_id, Role.ADMIN)
+    hours = DEFAULT_TEXTING_HOURS
+    return CampaignForm(
+        None, "", "", "", DEFAULT_BATCH_SIZE, [], f"{hours.start}-{hours.end}", DEFAULT_TIMEZONE
+    )
+
+
+def campaign_form(
+    db: Database, actor_user_id: int, organization_id: int, campaign_id: int
+) -> CampaignForm:
+    """The edit modal's values: the campaign as it is; admins only."""
+    with db.uow(read_only=True) as uow:
+        campaign = get_campaign(uow.session, campaign_id, organization_id)
+        require_role(uow.session, actor_user_id, organization_id, Role.ADMIN)
+        start, end = campaign.texting_hours_start, campaign.texting_hours_end
+        return CampaignForm(
+            campaign.id,
+            campaign.title,
+            campaign.description,
+            campaign.script,
+            campaign.batch_size,
+            list(campaign.batch_strategies or []),
+            "any" if start is None or end is None else f"{start}-{end}",
+            campaign.timezone,
+        )

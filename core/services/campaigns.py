@@ -23,6 +23,7 @@ from strategies.registry import validate_strategy_names
 JOIN_TOKEN_BYTES = 24
 DEFAULT_BATCH_SIZE = 200
 EN_DASH = "\N{EN DASH}"
+DEFAULT_TIMEZONE = "America/New_York"
 
 
 def new_join_token() -> str:
