@@ -88,6 +88,10 @@ RETRY_SEND = "retry_send"
 SKIP_CONTACT = "skip_contact"
 OPT_OUT_CONTACT = "opt_out_contact"
 EDIT_TEXT = "edit_text"
+# When only skipped or not-textable contacts are left (value "campaign_id"): walk the
+# skipped ones again, or give the unsent ones back to the pool.
+CARD_RESTART = "card_restart"
+RELEASE_HELD = "release_held"
 SEND_CARD_BLOCK = "send_card"  # block_id prefix; every render gets a fresh suffix
 # The Edit modal (callback_id) and its input.
 EDIT_TEXT_MODAL = "edit_text_modal"

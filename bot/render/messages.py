@@ -149,7 +149,10 @@ def finished_prompt(
 
 def done_for_now(home_link: str | None) -> Reply:
     where = f"<{home_link}|your Home tab>" if home_link else "the spokebot app's Home tab"
-    return text_reply(f"Done for now. Your campaigns and replies are waiting on {where}.")
+    return text_reply(
+        f"Done for now. Your campaigns and replies are waiting on {where}; any first texts "
+        "you hold stay yours, and `/sendfirsttexts` brings them back."
+    )
 
 
 def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: str) -> Reply:

@@ -42,12 +42,22 @@ def status_in(statuses: frozenset[MessageStatus]) -> ColumnElement[bool]:
 
 def textable_now_filter(campaign: CampaignInfo, now: datetime) -> ColumnElement[bool] | None:
     """Contacts whose local time (their zone, else the campaign's) is within texting hours."""
+    key = _hours_key(campaign, now)
+    return None if key is None else _zone_condition(*key)
+
+
+def _hours_key(campaign: CampaignInfo, now: datetime) -> tuple[frozenset[str], bool] | None:
+    """What the texting-hours filter depends on: the zones inside hours now (fixed within a
+    15-minute slot) and whether the campaign's own zone is; None without texting hours."""
     start, end = campaign.texting_hours_start, campaign.texting_hours_end
     if start is None or end is None:
         return None
-    zones = textable_zones(start, end, now)
+    return textable_zones(start, end, now), is_textable_now(start, end, campaign.timezone, now)
+
+
+def _zone_condition(zones: frozenset[str], campaign_zone_open: bool) -> ColumnElement[bool]:
     own_zone = Contact.timezone.in_(sorted(zones)) if zones else literal_column("1 = 0")
-    if is_textable_now(start, end, campaign.timezone, now):
+    if campaign_zone_open:
         return or_(own_zone, Contact.timezone.is_(None))
     return and_(own_zone, Contact.timezone.is_not(None))
 
@@ -99,9 +109,15 @@ class SqlContactPool:
         self._waiting_replies = waiting_replies
 
     def _zone_filter(self, selection: ContactSelection) -> ColumnElement[bool] | None:
-        if not selection.textable_now_only:
+        key = self._hours(selection)
+        return None if key is None else _zone_condition(*key)
+
+    def _hours(self, selection: ContactSelection) -> tuple[frozenset[str], bool] | None:
+        # A campaign with texting hours never hands out a contact that can't be texted now,
+        # whatever the strategy: such a contact would sit on the texter's card unsendable.
+        if not (selection.textable_now_only or self.campaign.enforces_texting_hours):
             return None
-        return textable_now_filter(self.campaign, self.now)
+        return _hours_key(self.campaign, self.now)
 
     def count_available(self, selection: ContactSelection, up_to: int) -> int:
         up_to = max(up_to, 1)
@@ -159,12 +175,12 @@ class SqlContactPool:
 
     def _claim(self, selection: ContactSelection, count: int, after_id: int | None) -> list[int]:
         dialect = self.session.get_bind().dialect.name
-        zone_filter = self._zone_filter(selection)
+        hours = self._hours(selection)
         from_floor = after_id is not None
         statement = (
             _standing_claim(dialect, selection.statuses, from_floor)
-            if zone_filter is None
-            else _claim_statement(dialect, selection.statuses, zone_filter, from_floor)
+            if hours is None
+            else _hours_claim(dialect, selection.statuses, from_floor, *hours)
         )
         parameters = {
             "claim_campaign": self.campaign.id,
@@ -243,3 +259,17 @@ def _claim_statement(
 def _standing_claim(dialect: str, statuses: frozenset[MessageStatus], from_floor: bool) -> Update:
     """The claim without a texting-hours filter, built once per shape: every request runs it."""
     return _claim_statement(dialect, statuses, None, from_floor)
+
+
+@lru_cache(maxsize=64)
+def _hours_claim(
+    dialect: str,
+    statuses: frozenset[MessageStatus],
+    from_floor: bool,
+    zones: frozenset[str],
+    campaign_zone_open: bool,
+) -> Update:
+    """The claim within texting hours, built once per 15-minute slot and shape."""
+    return _claim_statement(
+        dialect, statuses, _zone_condition(zones, campaign_zone_open), from_floor
+    )
