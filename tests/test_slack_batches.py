@@ -46,7 +46,8 @@ def test_sendfirsttexts_with_one_campaign_assigns_a_batch(slack: SlackHarness) -
     _, campaign_id, user_id, _ = joined(slack)
     reply = command_reply(slack)
     assert reply.params["response_type"] == "ephemeral"
-    assert "You got 3 first texts in *GOTV*. You now hold 3 first texts to send." in reply.text()
+    assert "You got 3 first texts in *GOTV*." in reply.text()
+    assert "You now hold" not in reply.text()  # one fact, said once
     assert held(slack, user_id, campaign_id) == 3
     home = slack.fake.home_for(TEXTER)  # Home refreshed after the change
     assert "3 first texts to send" in home.text()

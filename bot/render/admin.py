@@ -105,7 +105,7 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
     campaign = stats.campaign
     lines = [
         f"*Progress:* `{progress_bar(stats.progress)}` of first texts sent "
-        f"({stats.textable - stats.initials_unsent} of {stats.textable})",
+        f"({stats.sent} of {stats.textable})",
     ]
     if stats.all_initials_sent:
         lines.append("*All first texts have been sent.*")
@@ -120,9 +120,10 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
         f"{STATUS_WORDS[status]}: {stats.by_status.get(status.value, 0)}" for status in STATUS_WORDS
     )
     lines.append(counts)
-    lines.append(
-        f"Opted out: {stats.opted_out} · Contacts: {stats.total} · Texters: {stats.texters}"
-    )
+    opted = f"Opted out: {stats.opted_out}"
+    if stats.opted_out_after_text:
+        opted += f" ({stats.opted_out_after_text} after their first text, counted as sent)"
+    lines.append(f"{opted} · Contacts: {stats.total} · Texters: {stats.texters}")
     lines.append(f"Texting hours: {escape(campaign.texting_hours)}")
     text = "\n".join(lines)
     blocks = [

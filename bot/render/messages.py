@@ -78,7 +78,14 @@ def cannot_post_here() -> Reply:
     )
 
 
-def campaign_card(campaign_id: int, title: str, description: str, *, already_joined: bool) -> Reply:
+def campaign_card(
+    campaign_id: int,
+    title: str,
+    description: str,
+    *,
+    already_joined: bool,
+    texting_hours: str = "",
+) -> Reply:
     intro = (
         f"You're already in *{escape(title)}*."
         if already_joined
@@ -87,6 +94,8 @@ def campaign_card(campaign_id: int, title: str, description: str, *, already_joi
     blocks = [section(intro)]
     if description:
         blocks.append(section(escape(description)))
+    if texting_hours:
+        blocks.append(context(f"Texting hours: {escape(texting_hours)}"))
     blocks += [
         actions(
             button(
@@ -98,7 +107,8 @@ def campaign_card(campaign_id: int, title: str, description: str, *, already_joi
         ),
         context("Or type `/sendfirsttexts` any time."),
     ]
-    return reply(f"You've joined “{title}”", blocks)
+    notification = f"You're already in “{title}”" if already_joined else f"You've joined “{title}”"
+    return reply(notification, blocks)
 
 
 def joined_elsewhere(title: str) -> Reply:
@@ -112,10 +122,9 @@ def batch_result(title: str, result: BatchResult) -> Reply:
     name = escape(title)
     if result.assigned:
         got = plural(result.assigned, "first text")
-        held = plural(result.unsent, "first text")
-        return text_reply(
-            f"You got {got} in *{name}*. You now hold {held} to send.",
-        )
+        if result.unsent == result.assigned:  # one fact, one sentence
+            return text_reply(f"You got {got} in *{name}*.")
+        return text_reply(f"You got {got} in *{name}*. You now hold {result.unsent} to send.")
     refusal = result.refusal
     reason = refusal.message if refusal else "No first texts are available right now."
     if result.unsent:
@@ -168,6 +177,17 @@ def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: s
             )
         )
     return reply(question, blocks)
+
+
+def only_archived(titles: Sequence[str]) -> Reply:
+    """Every campaign the texter joined is archived: name them, say what that means."""
+    names = ", ".join(f"*{escape(t)}*" for t in titles[:5])
+    more = f" and {plural(len(titles) - 5, 'more')}" if len(titles) > 5 else ""
+    verb = "is" if len(titles) == 1 else "are"
+    return text_reply(
+        f"{names}{more} {verb} archived: texting there is over, so there are no first texts "
+        "to send. When a new campaign starts, click *Join* on its link."
+    )
 
 
 def no_campaigns() -> Reply:

@@ -55,3 +55,21 @@ def texter_campaigns(
         )
         for cid, title, description, settings in rows
     ]
+
+
+def archived_campaign_titles(db: Database, organization_id: int, user_id: int) -> list[str]:
+    """Titles of the archived campaigns the texter joined, newest first (to name them when
+    no live campaign is left, instead of "you haven't joined any")."""
+    with db.uow(read_only=True) as uow:
+        return list(
+            uow.session.scalars(
+                select(Campaign.title)
+                .join(Assignment, Assignment.campaign_id == Campaign.id)
+                .where(
+                    Assignment.user_id == user_id,
+                    Campaign.organization_id == organization_id,
+                    Campaign.is_archived.is_(True),
+                )
+                .order_by(Campaign.id.desc())
+            )
+        )
