@@ -17,6 +17,7 @@ from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import (
     TexterCampaign,
     archived_campaign_titles,
+    request_prompt,
     texter_campaigns,
 )
 
@@ -70,7 +71,7 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
             campaign_id,
             result.refusal.reason.value,
         )
-    notice = messages.batch_result(title, result)
+    notice = messages.batch_result(title, result, request_prompt(turn.db, campaign_id))
     # With first texts to send, the first contact's send card carries the answer.
     if present_batch(turn, campaign_id, result, notice, replace=replace):
         return

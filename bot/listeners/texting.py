@@ -27,6 +27,7 @@ from core.services.batches import BatchResult, can_request_more
 from core.services.release import release_own_unsent
 from core.services.send_queue import held_left
 from core.services.slack_support import campaign_title_in_org, claim_event
+from core.services.texter_home import request_prompt
 from core.services.texting import (
     SendCard,
     SendResult,
@@ -94,7 +95,8 @@ def show_next(
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice))
+    request = request_prompt(turn.db, campaign_id)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
     turn.publish_home()
 
 
@@ -204,7 +206,8 @@ def release_held_clicked(turn: Turn) -> None:
         if result.initials
         else "You held no unsent first texts any more."
     )
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice))
+    request = request_prompt(turn.db, campaign_id)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
     turn.publish_home()
 
 

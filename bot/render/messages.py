@@ -20,7 +20,7 @@ from core.refusals import RefusalReason, plural
 from core.services.batches import BatchResult, Eligibility
 from core.services.release import ReleaseResult
 from core.services.slack_support import JoinLink
-from core.services.texter_home import TexterCampaign
+from core.services.texter_home import RequestPrompt, TexterCampaign
 
 # A Request More button is pointless while one of these holds (asking again can't help).
 FINAL_REFUSALS = {
@@ -117,7 +117,7 @@ def joined_elsewhere(title: str) -> Reply:
     )
 
 
-def batch_result(title: str, result: BatchResult) -> Reply:
+def batch_result(title: str, result: BatchResult, prompt: RequestPrompt | None = None) -> Reply:
     """What a texter sees after asking for first texts."""
     name = escape(title)
     if result.assigned:
@@ -129,13 +129,22 @@ def batch_result(title: str, result: BatchResult) -> Reply:
     reason = refusal.message if refusal else "No first texts are available right now."
     if result.unsent:
         return text_reply(f"*{name}*: {reason}")
-    return finished_prompt(result.eligibility.campaign_id, title, result.eligibility, reason)
+    return finished_prompt(
+        result.eligibility.campaign_id, title, result.eligibility, reason, prompt=prompt
+    )
 
 
 def finished_prompt(
-    campaign_id: int, title: str, eligibility: Eligibility, reason: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    reason: str | None = None,
+    *,
+    prompt: RequestPrompt | None = None,
 ) -> Reply:
-    """Spoke's popup after a batch: Request More or Done For Now."""
+    """Spoke's popup after a batch: Request More (the campaign's label and message, when
+    set) or Done For Now."""
+    prompt = prompt or RequestPrompt()
     lines = [f"You have no first texts left to send in *{escape(title)}*."]
     if reason:
         lines.append(reason)
@@ -146,10 +155,10 @@ def finished_prompt(
     refusal = eligibility.refusal
     buttons = []
     if refusal is None or refusal.reason not in FINAL_REFUSALS:
+        if prompt.message and refusal is None:
+            lines.append(escape(prompt.message))
         buttons.append(
-            button(
-                "Request More", ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary"
-            )
+            button(prompt.label, ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary")
         )
     buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
     text = "\n".join(lines)

@@ -29,6 +29,7 @@ from bot.render.messages import finished_prompt
 from core.refusals import plural
 from core.services.batches import Eligibility
 from core.services.send_queue import HeldLeft
+from core.services.texter_home import RequestPrompt
 from core.services.texting import MAX_SMS_LENGTH, SendCard
 from core.services.texting_window import opening_sentence
 
@@ -144,10 +145,14 @@ def nothing_to_send_now(left: HeldLeft, notice: str | None = None) -> Reply:
 
 
 def batch_done(
-    campaign_id: int, title: str, eligibility: Eligibility, notice: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    notice: str | None = None,
+    request: RequestPrompt | None = None,
 ) -> Reply:
     """The card's last state: Request More / Done For Now, after what just happened."""
-    prompt = finished_prompt(campaign_id, title, eligibility)
+    prompt = finished_prompt(campaign_id, title, eligibility, prompt=request)
     if not notice:
         return prompt
     return Reply(f"{notice}\n{prompt.text}", [section(notice).to_dict(), *prompt.blocks])
