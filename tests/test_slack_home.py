@@ -87,8 +87,8 @@ def test_request_label_and_message_on_home_and_the_end_of_batch_prompt(
     assert home.button(ids.REQUEST_MORE)["text"]["text"] == "Give me more voters"
     assert "Thanks! Ready for the next 2?" in home.text()
     # The end-of-batch prompt (after the last Send) uses the same label and message.
-    answer = slack.command(ids.CMD_SEND_FIRST_TEXTS, user=TEXTER)
-    reply = slack.fake.response_to(answer.response_url)[0]
+    slack.command(ids.CMD_SEND_FIRST_TEXTS, user=TEXTER)
+    reply = slack.fake.wait_for(lambda c: c.params.get("channel") == f"D{TEXTER}")[-1]
     for _ in range(2):
         reply = slack.fake.response_to(
             slack.click_button(reply.button(ids.SEND_TEXT), user=TEXTER).response_url

@@ -20,6 +20,7 @@ from bot.notify import SlackTexterNotifier
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
+from bot.render.common import text_reply
 from bot.render.send_card import contact_name
 from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
 from core.refusals import plural
@@ -131,10 +132,31 @@ def present_batch(
         turn.direct_message(message)
         turn.publish_home(notice=notice.text)
         return True
+    if turn.body.get("command"):
+        # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
+        # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
+        _card_in_dm(turn, message, notice.text)
+        if result.assigned:
+            turn.publish_home()
+        return True
     turn.reply(message, replace=replace)
     if result.assigned:
         turn.publish_home()
     return True
+
+
+def _card_in_dm(turn: Turn, message: Reply, notice: str) -> None:
+    """Post the card in the DM; typed elsewhere, say privately what happened and where."""
+    channel = turn.deps.directory.dm_channel(turn.client, turn.slack_user_id)
+    turn.client.chat_postMessage(channel=channel, **message.as_kwargs())
+    if turn.body.get("channel_id") != channel:
+        link = f"https://slack.com/app_redirect?channel={channel}&team={turn.team_id}"
+        turn.reply(
+            text_reply(
+                f"{notice}\nYour send card is in <{link}|your direct messages with me>: it "
+                "stays there, and `/sendfirsttexts` brings it back any time."
+            )
+        )
 
 
 def _card_for(turn: Turn, campaign_id: int, contact_id: int) -> SendCard | None:
