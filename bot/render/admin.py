@@ -474,7 +474,7 @@ def admin_home_blocks(
     blocks: list[Block] = [divider(), header("Campaigns you run")]
     live = list(campaigns)
     if not live:
-        blocks.append(section("No campaigns yet. An operator creates them with the CLI."))
+        blocks.append(section("No campaigns yet. `/campaign create` starts one."))
     for stats in live[:HOME_CAMPAIGNS_SHOWN]:
         value = ids.campaign_value(stats.campaign.id)
         buttons = [
