@@ -204,3 +204,37 @@ def test_stats_and_launch_say_the_texting_hours_and_the_first_text(slack: SlackH
     launched = run(slack, f"launch {world.campaign_id}")
     assert "is launched" in launched.text() and "Hi Contact0" in launched.text()
     assert stored(slack, world.campaign_id).is_started is True
+
+
+def test_an_edited_script_reaches_first_texts_not_yet_sent(slack: SlackHarness) -> None:
+    from core.services.batches import request_batch
+    from core.services.texting import next_contact_to_send
+
+    world = team(slack, contacts=3)
+    texter = world.texters["UT000"]
+    result = request_batch(slack.db, world.campaign_id, texter)
+    values = modal_values(opened_modal(slack, f"edit {world.campaign_id}"))
+    values[ids.CAMPAIGN_FIELD_SCRIPT] = typed("New words for {firstName}")
+    assert (
+        submit(slack, ids.ADMIN_EDIT_MODAL, str(world.campaign_id), values)["response_action"]
+        == "update"
+    )
+    assert result.eligibility.assignment_id is not None
+    card = next_contact_to_send(slack.db, result.eligibility.assignment_id)
+    assert card is not None and card.text == "New words for Contact0"
+
+
+def test_stats_count_texted_then_opted_out_as_sent(slack: SlackHarness) -> None:
+    from core.services.batches import request_batch
+    from core.statuses import MessageStatus
+    from tests.factories import set_status
+
+    world = team(slack, contacts=10)
+    sent = request_batch(slack.db, world.campaign_id, world.texters["UT000"], 4).contact_ids
+    set_status(slack.db, sent, MessageStatus.MESSAGED)
+    with slack.db.uow() as uow:
+        uow.session.get(CampaignContact, sent[0]).is_opted_out = True
+        uow.commit()
+    text = run(slack, f"stats {world.campaign_id}").text()
+    assert "(4 of 10)" in text
+    assert "Opted out: 1 (1 after their first text, counted as sent)" in text
