@@ -16,8 +16,8 @@ from core.services.contact_pool import Contact, SqlContactPool, _unassigned
 from core.texting_hours import next_window_start
 from strategies.base import ContactSelection
 
-# Enough distinct zones to find the soonest opening; the query stops after this many.
-MAX_ZONES_READ = 50
+# The soonest opening is looked for among this many of the contacts left.
+MAX_CONTACTS_READ = 2000
 
 
 def duration_words(seconds: float) -> str:
@@ -52,9 +52,10 @@ def outside_hours_refusal(pool: SqlContactPool, selection: ContactSelection) -> 
     start, end = campaign.texting_hours_start, campaign.texting_hours_end
     assert start is not None and end is not None
     conditions = _unassigned(Contact.campaign_id == campaign.id, selection.statuses, None)
-    zones = pool.session.scalars(
-        select(Contact.timezone).where(*conditions).distinct().limit(MAX_ZONES_READ)
-    ).all()
+    # Bounded: the zones of the first few thousand contacts left, never a scan of a
+    # million-contact campaign on every Home refresh at night.
+    sample = select(Contact.timezone).where(*conditions).limit(MAX_CONTACTS_READ).subquery()
+    zones = pool.session.scalars(select(sample.c.timezone).distinct()).all()
     if not zones:
         return None
     openings = []
