@@ -104,6 +104,36 @@ def test_only_admins_create(slack: SlackHarness) -> None:
     assert "Only an admin" in reply.text()
     assert not [c for c in slack.fake.calls if c.method == "views.open"]
     assert world.campaign_id in campaign_ids(slack)
+    edit = run(slack, f"edit {world.campaign_id}", user="UT000")
+    assert "Only an admin" in edit.text()
+    # A forged submission by a texter saves nothing either.
+    forged = submit(
+        slack,
+        ids.ADMIN_EDIT_MODAL,
+        str(world.campaign_id),
+        {
+            ids.CAMPAIGN_FIELD_TITLE: typed("Hijacked"),
+            ids.CAMPAIGN_FIELD_SCRIPT: typed("Hi"),
+            ids.CAMPAIGN_FIELD_BATCH_SIZE: typed("5"),
+            ids.CAMPAIGN_FIELD_TEXTING_HOURS: typed("any"),
+            ids.CAMPAIGN_FIELD_TIMEZONE: typed("UTC"),
+        },
+        user="UT000",
+    )
+    assert forged["response_action"] == "errors"
+    assert stored(slack, world.campaign_id).title == "GOTV"
+    before = campaign_ids(slack)
+    values = {
+        ids.CAMPAIGN_FIELD_TITLE: typed("Mine"),
+        ids.CAMPAIGN_FIELD_SCRIPT: typed("Hi"),
+        ids.CAMPAIGN_FIELD_BATCH_SIZE: typed("5"),
+        ids.CAMPAIGN_FIELD_TEXTING_HOURS: typed("9-21"),
+        ids.CAMPAIGN_FIELD_TIMEZONE: typed("UTC"),
+    }
+    forged = submit(slack, ids.ADMIN_CREATE_MODAL, "", values, user="UT000")
+    assert "Only an admin" in forged["errors"][ids.CAMPAIGN_FIELD_TITLE]
+    assert campaign_ids(slack) == before
+    assert not [c for c in slack.fake.calls if c.method == "views.open"]
 
 
 def test_edit_checks_the_script_against_the_contacts(slack: SlackHarness) -> None:
