@@ -88,6 +88,10 @@ RETRY_SEND = "retry_send"
 SKIP_CONTACT = "skip_contact"
 OPT_OUT_CONTACT = "opt_out_contact"
 EDIT_TEXT = "edit_text"
+# When only skipped or not-textable contacts are left (value "campaign_id"): walk the
+# skipped ones again, or give the unsent ones back to the pool.
+CARD_RESTART = "card_restart"
+RELEASE_HELD = "release_held"
 SEND_CARD_BLOCK = "send_card"  # block_id prefix; every render gets a fresh suffix
 # The Edit modal (callback_id) and its input.
 EDIT_TEXT_MODAL = "edit_text_modal"
@@ -157,6 +161,16 @@ ADMIN_SETTING_RELEASE_CONVERSATIONS = "admin_setting_release_conversations"
 ADMIN_SETTING_MAX_TEXTERS = "admin_setting_max_texters"
 ADMIN_SETTING_REQUEST_LABEL = "admin_setting_request_label"
 ADMIN_SETTING_REQUEST_MESSAGE = "admin_setting_request_message"
+# /campaign create and /campaign edit ID: one form (private_metadata "" or "campaign_id").
+ADMIN_CREATE_MODAL = "admin_create_modal"
+ADMIN_EDIT_MODAL = "admin_edit_modal"
+CAMPAIGN_FIELD_TITLE = "campaign_field_title"
+CAMPAIGN_FIELD_DESCRIPTION = "campaign_field_description"
+CAMPAIGN_FIELD_SCRIPT = "campaign_field_script"
+CAMPAIGN_FIELD_BATCH_SIZE = "campaign_field_batch_size"
+CAMPAIGN_FIELD_STRATEGY = "campaign_field_strategy"
+CAMPAIGN_FIELD_TEXTING_HOURS = "campaign_field_texting_hours"
+CAMPAIGN_FIELD_TIMEZONE = "campaign_field_timezone"
 # Shared files in a DM with the bot (contacts by CSV upload).
 EVENT_FILE_SHARE = {"type": "message", "subtype": "file_share"}
 REVIEW_EVERYONE = 0

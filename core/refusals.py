@@ -19,6 +19,7 @@ class RefusalReason(enum.StrEnum):
     NOT_VETTED = "not_vetted"
     NO_INITIALS_LEFT = "no_initials_left"
     NO_CONVERSATIONS_LEFT = "no_conversations_left"
+    OUTSIDE_TEXTING_HOURS = "outside_texting_hours"  # contacts are left, none textable now
     STRATEGY_NOT_ENABLED = "strategy_not_enabled"
     NOT_JOINED = "not_joined"
     SUSPENDED = "suspended"

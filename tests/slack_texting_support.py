@@ -109,9 +109,25 @@ def messages_of(db: Database, contact_id: int) -> list[Message]:
 
 
 def first_card(t: Texting) -> Call:
+    """/sendfirsttexts in a channel: the card is posted in the texter's DM with the bot (the
+    channel gets a private pointer to it); a refusal without a card is answered privately."""
+    posted = len(dm_posts(t))
     answer = t.slack.command(ids.CMD_SEND_FIRST_TEXTS, user=TEXTER)
     assert answer.status == 200 and answer.seconds < 3
-    return t.fake.response_to(answer.response_url)[0]
+    reply = t.fake.response_to(answer.response_url)[0]
+    cards = dm_posts(t)
+    if len(cards) > posted:
+        assert "your direct messages with me" in reply.text()
+        return cards[posted]
+    return reply
+
+
+def dm_posts(t: Texting) -> list[Call]:
+    return [
+        c
+        for c in t.fake.of("chat.postMessage")
+        if c.params.get("channel") == f"D{TEXTER}" and not c.params.get("thread_ts")
+    ]
 
 
 def click(t: Texting, card: Call, action_id: str, *, user: str = TEXTER) -> Call:

@@ -8,7 +8,7 @@ from typing import Any
 from bot import ids
 from core.models import Campaign, Organization
 from core.services.organizations import organization_settings
-from tests.factories import make_texter
+from tests.factories import make_campaign, make_texter
 from tests.slack_admin_support import (
     ADMIN,
     checked,
@@ -168,3 +168,33 @@ def test_texter_cannot_open_or_submit(slack: SlackHarness) -> None:
     assert answer["errors"] == {ids.ADMIN_SETTING_DYNAMIC: "Only an admin can do that."}
     assert campaign_row(slack, world.campaign_id) == before
     assert organization_settings(slack.db, world.org_id)["DONE_FOR_THE_DAY_ENABLED"] is True
+
+
+def test_saving_keeps_strategies_the_form_does_not_show(slack: SlackHarness) -> None:
+    # Set with the CLI: only the secondary strategy. The form shows it and keeps it.
+    world = team(slack, strategies=["vetted-takeconversations"])
+    view = open_settings(slack, world.campaign_id)
+    values = modal_values(view)
+    assert values[ids.ADMIN_SETTING_STRATEGY]["selected_option"]["value"] == (
+        "vetted-takeconversations"
+    )
+    answer = submit(slack, ids.ADMIN_SETTINGS_MODAL, str(world.campaign_id), values)
+    assert answer["response_action"] == "update"
+    assert campaign_row(slack, world.campaign_id)["strategies"] == ["vetted-takeconversations"]
+
+    # A list longer than the form: changing the primary keeps the rest.
+    other = make_campaign(
+        slack.db,
+        world.org_id,
+        strategies=["finished-replies", "all-texters", "vetted-takeconversations"],
+    )
+    view = open_settings(slack, other, count=2)
+    values = modal_values(view)
+    assert values[ids.ADMIN_SETTING_TAKE_CONVERSATIONS]["selected_options"]
+    values[ids.ADMIN_SETTING_STRATEGY] = select_option("vetted-texters")
+    submit(slack, ids.ADMIN_SETTINGS_MODAL, str(other), values)
+    assert campaign_row(slack, other)["strategies"] == [
+        "vetted-texters",
+        "vetted-takeconversations",
+        "all-texters",
+    ]

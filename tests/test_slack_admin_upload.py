@@ -61,6 +61,19 @@ def test_import_with_bad_rows_reports_like_the_cli(slack: SlackHarness, files: F
     assert "line 3: missing cell" in text and "line 4: invalid cell number" in text
     assert files.authorizations == [f"Bearer {BOT_TOKEN}"]  # url_private needs the bot token
     assert contacts_in(slack, world.campaign_id) == 2
+    # The script is checked against the imported columns; the first text, as it will read.
+    assert "First text for the first contact:" in text and "Hi Ada, it's" in text
+    assert "⚠️" not in text
+
+
+def test_import_warns_when_the_script_uses_a_column_the_file_lacks(
+    slack: SlackHarness, files: FileServer
+) -> None:
+    world = team(slack, contacts=0, script="Hi {firstName} of ward {ward}")
+    share_file(slack, f"import {world.campaign_id}", [files.add("c.csv", GOOD_AND_BAD)])
+    text = dm_answer(slack).text()
+    assert "imported 2" in text
+    assert "{ward}, which this campaign's contacts don't have" in text and "{team}" in text
 
 
 def test_redelivered_event_imports_once(slack: SlackHarness, files: FileServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import urlsplit
 
 from bot import ids
 from core.models import CampaignContact
@@ -37,16 +38,30 @@ def held(slack: SlackHarness, user_id: int, campaign_id: int) -> int:
 
 
 def command_reply(slack: SlackHarness, text: str = "", command: str = "/sendfirsttexts"):
+    """The answer: the send card when one is posted in the texter's DM (the channel gets a
+    private pointer to it), else the private reply."""
+
+    def cards() -> list:
+        return [c for c in slack.fake.of("chat.postMessage") if c.params["channel"] == "D" + TEXTER]
+
+    before = len(cards())
     answer = slack.command(command, text, user=TEXTER)
     assert answer.status == 200 and answer.seconds < 3
-    return slack.fake.response_to(answer.response_url)[0]
+    reply = slack.fake.response_to(answer.response_url)[0]
+    if len(cards()) > before:
+        assert reply.params["response_type"] == "ephemeral"
+        assert "your direct messages with me" in reply.text()
+        return cards()[before]
+    return reply
 
 
 def test_sendfirsttexts_with_one_campaign_assigns_a_batch(slack: SlackHarness) -> None:
     _, campaign_id, user_id, _ = joined(slack)
     reply = command_reply(slack)
-    assert reply.params["response_type"] == "ephemeral"
-    assert "You got 3 first texts in *GOTV*. You now hold 3 first texts to send." in reply.text()
+    assert reply.method == "chat.postMessage"  # the card stays in the DM with the bot
+    assert reply.params["channel"] == "D" + TEXTER
+    assert "You got 3 first texts in *GOTV*." in reply.text()
+    assert "You now hold" not in reply.text()  # one fact, said once
     assert held(slack, user_id, campaign_id) == 3
     home = slack.fake.home_for(TEXTER)  # Home refreshed after the change
     assert "3 first texts to send" in home.text()
@@ -259,3 +274,15 @@ def test_org_setting_is_respected_for_max_contacts(slack: SlackHarness) -> None:
     set_organization_setting(slack.db, org, "MAX_CONTACTS_PER_TEXTER", "0")
     # The setting applies on join; this texter joined before, so they still get texts.
     assert "You got 3" in command_reply(slack).text()
+
+
+def test_sendfirsttexts_typed_in_the_dm_needs_no_pointer(slack: SlackHarness) -> None:
+    joined(slack)
+    answer = slack.command("/sendfirsttexts", "", user=TEXTER, channel="D" + TEXTER)
+    assert answer.status == 200
+    card = slack.fake.wait_for(
+        lambda c: c.method == "chat.postMessage" and c.params["channel"] == "D" + TEXTER
+    )[0]
+    assert "You got 3 first texts" in card.text()
+    path = urlsplit(answer.response_url).path
+    assert not [c for c in slack.fake.calls if c.method == "response" and c.path == path]

@@ -35,30 +35,66 @@ def open_home(slack: SlackHarness, event_id: str = "Ev1", count: int = 1):
     return slack.fake.home_for(TEXTER, count)
 
 
-def test_home_with_request_more_and_done_for_the_day(slack: SlackHarness) -> None:
+def test_home_before_the_first_batch_offers_send_first_texts(slack: SlackHarness) -> None:
     _, campaign_id, _ = joined(slack)
     home = open_home(slack)
     assert home.params["view"]["type"] == "home"
     text = home.text()
     assert "GOTV" in text and "0 first texts to send" in text and "0 replies waiting" in text
-    assert {b["action_id"] for b in home.buttons()} == {ids.REQUEST_MORE, ids.DONE_FOR_THE_DAY}
+    assert "texting hours any time (no texting hours)" in text
+    assert {b["action_id"] for b in home.buttons()} == {ids.SEND_FIRST_TEXTS, ids.DONE_FOR_THE_DAY}
+    assert home.button(ids.SEND_FIRST_TEXTS)["text"]["text"] == "Send First Texts"
     done = home.button(ids.DONE_FOR_THE_DAY)
     assert "confirm" in done and done["value"] == str(campaign_id)
 
 
-def test_home_request_more_click_updates_home(slack: SlackHarness) -> None:
+def test_home_send_first_texts_click_updates_home(slack: SlackHarness) -> None:
     _, campaign_id, user_id = joined(slack)
     home = open_home(slack)
-    answer = slack.click_button(home.button(ids.REQUEST_MORE), user=TEXTER, in_home=True)
+    answer = slack.click_button(home.button(ids.SEND_FIRST_TEXTS), user=TEXTER, in_home=True)
     assert answer.status == 200
     home = slack.fake.home_for(TEXTER, 2)
     text = home.text()
     assert "You got 3 first texts in *GOTV*" in text  # the outcome, at the top
     assert "3 first texts to send" in text
-    # Holding unsent first texts: no Request More button, the reason instead.
+    # Holding unsent first texts: no Request More, a button that brings the card back.
     assert ids.REQUEST_MORE not in {b["action_id"] for b in home.buttons()}
-    assert "You still have 3 first texts to send" in text
+    back = home.button(ids.SEND_FIRST_TEXTS)
+    assert back["text"]["text"] == "Send First Texts (3)"
     assert can_request_more(slack.db, campaign_id, user_id).unsent == 3
+    cards = slack.fake.wait_for(lambda c: c.params.get("channel") == f"D{TEXTER}")
+    slack.click_button(back, user=TEXTER, in_home=True)
+    again = slack.fake.wait_for(lambda c: c.params.get("channel") == f"D{TEXTER}", count=2)
+    assert len(again) == len(cards) + 1
+    assert "You still have 3 first texts to send" in again[-1].text()
+    assert ids.SEND_TEXT in {b["action_id"] for b in again[-1].buttons()}  # the card is back
+    assert can_request_more(slack.db, campaign_id, user_id).unsent == 3  # nothing doubled
+
+
+def test_request_label_and_message_on_home_and_the_end_of_batch_prompt(
+    slack: SlackHarness,
+) -> None:
+    _, campaign_id, user_id = joined(slack, contacts=10, batch_size=2)
+    with slack.db.uow() as uow:
+        uow.session.get(Campaign, campaign_id).settings = {
+            "request_button_label": "Give me more voters",
+            "request_message": "Thanks! Ready for the next 2?",
+        }
+        uow.commit()
+    result = request_batch(slack.db, campaign_id, user_id)
+    set_status(slack.db, result.contact_ids, MessageStatus.MESSAGED)
+    home = open_home(slack)
+    assert home.button(ids.REQUEST_MORE)["text"]["text"] == "Give me more voters"
+    assert "Thanks! Ready for the next 2?" in home.text()
+    # The end-of-batch prompt (after the last Send) uses the same label and message.
+    slack.command(ids.CMD_SEND_FIRST_TEXTS, user=TEXTER)
+    reply = slack.fake.wait_for(lambda c: c.params.get("channel") == f"D{TEXTER}")[-1]
+    for _ in range(2):
+        reply = slack.fake.response_to(
+            slack.click_button(reply.button(ids.SEND_TEXT), user=TEXTER).response_url
+        )[0]
+    assert reply.button(ids.REQUEST_MORE)["text"]["text"] == "Give me more voters"
+    assert "Thanks! Ready for the next 2?" in reply.text()
 
 
 def test_home_says_why_no_more(slack: SlackHarness) -> None:
@@ -74,7 +110,7 @@ def test_home_without_done_for_the_day(slack: SlackHarness) -> None:
     org, _, _ = joined(slack)
     set_organization_setting(slack.db, org, "DONE_FOR_THE_DAY_ENABLED", "false")
     home = open_home(slack)
-    assert {b["action_id"] for b in home.buttons()} == {ids.REQUEST_MORE}
+    assert {b["action_id"] for b in home.buttons()} == {ids.SEND_FIRST_TEXTS}
 
 
 def test_home_counts_replies_and_hides_archived(slack: SlackHarness) -> None:

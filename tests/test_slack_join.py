@@ -90,7 +90,7 @@ def test_campaign_usage(slack: SlackHarness, text: str, expected: str) -> None:
 
 
 def test_join_sends_private_campaign_card(slack: SlackHarness) -> None:
-    _org, campaign_id = setup_campaign(slack)
+    _org, campaign_id = setup_campaign(slack, texting_hours="9-21")
     join = post_link(slack, campaign_id)
     slack.fake.names["UNEW"] = "Grace"
     answer = slack.click_button(join, user="UNEW")
@@ -99,6 +99,9 @@ def test_join_sends_private_campaign_card(slack: SlackHarness) -> None:
         lambda c: c.method == "chat.postMessage" and c.params["channel"] == "DUNEW"
     )[0]
     assert "You've joined *GOTV*" in card.text()
+    assert card.params["text"] == "You've joined “GOTV”"
+    assert "Get out the vote" in card.text()  # the description the DM promised
+    assert "Texting hours: 9 AM\N{EN DASH}9 PM America/New_York" in card.text()
     send = card.button(ids.SEND_FIRST_TEXTS)
     assert send["value"] == str(campaign_id)
     note = slack.fake.response_to(answer.response_url)[0]
@@ -120,6 +123,7 @@ def test_joining_twice_says_already_joined(slack: SlackHarness) -> None:
     slack.click_button(join, user="UNEW")
     cards = slack.fake.wait_for(lambda c: c.params.get("channel") == "DUNEW", count=2)
     assert "already in *GOTV*" in cards[1].text()
+    assert cards[1].params["text"] == "You're already in “GOTV”"  # the notification too
     assert len(slack.fake.of("conversations.open")) == 1  # the DM channel id is cached
     assert len(slack.fake.of("users.info")) <= 2  # names are cached too (admin + texter)
 
@@ -218,3 +222,18 @@ def test_join_link_from_another_workspace_refused(slack: SlackHarness) -> None:
     answer = slack.click(ids.JOIN, join["value"], user="UOTHER", team="T2")
     reply = slack.fake.response_to(answer.response_url)[0].text()
     assert "another workspace" in reply
+
+
+def test_sendfirsttexts_names_an_archived_campaign(slack: SlackHarness) -> None:
+    _, campaign_id = setup_campaign(slack)
+    join = post_link(slack, campaign_id)
+    slack.click_button(join, user="UNEW")
+    slack.fake.wait_for(lambda c: c.params.get("channel") == "DUNEW")
+    from core.services.admin import set_archived
+    from core.services.identity import identify
+
+    set_archived(slack.db, identify(slack.db, "T1", ADMIN).user_id, campaign_id)
+    answer = slack.command(ids.CMD_SEND_FIRST_TEXTS, user="UNEW")
+    reply = slack.fake.response_to(answer.response_url)[0]
+    assert "*GOTV* is archived" in reply.text()
+    assert "haven't joined" not in reply.text()

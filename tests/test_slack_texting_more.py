@@ -4,6 +4,7 @@ tab, and rendering (missing fields, Block Kit limits)."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -19,7 +20,7 @@ from bot.render.common import (
     MAX_MESSAGE_BLOCKS,
     MAX_SECTION_TEXT,
 )
-from core.models import Campaign
+from core.models import Campaign, CampaignContact
 from core.roles import Role
 from core.services.batches import Eligibility
 from core.services.texting import MessageView, SendCard, Thread
@@ -91,7 +92,7 @@ def _closed_hours() -> str:
     return f"{start}-{start + 1}"
 
 
-def test_send_outside_texting_hours_says_until_when_and_moves_on(
+def test_outside_texting_hours_nothing_is_handed_out_and_no_card_is_a_dead_end(
     texting_slack: SlackHarness, sms
 ) -> None:
     t = world(texting_slack, sms, contacts=2, batch_size=2, texting_hours=_closed_hours())
@@ -100,17 +101,35 @@ def test_send_outside_texting_hours_says_until_when_and_moves_on(
         assert campaign is not None
         campaign.timezone = "UTC"
         uow.commit()
+    # Nobody can be texted now: the request assigns nothing and says when texting opens.
+    answer = first_card(t)
+    assert "Texting hours for GOTV are" in answer.text() and "UTC: you can send from" in (
+        answer.text()
+    )
+    assert re.search(r", in [12] h", answer.text())  # opens in 1-2 hours
+    assert all(contact(t.db, c).assignment_id is None for c in t.contact_ids)
+    assert {b["action_id"] for b in answer.buttons()} == {ids.REQUEST_MORE, ids.DONE_FOR_NOW}
+
+    # Contacts held from before closing: the card says so and offers keep or release.
+    with t.db.uow() as uow:
+        for contact_id in t.contact_ids:
+            uow.session.get(CampaignContact, contact_id).assignment_id = t.assignment_id
+        uow.commit()
     card = first_card(t)
-    assert "outside texting hours" in card.text() and "You can text them from" in card.text()
-    assert ids.SEND_TEXT not in {b["action_id"] for b in card.buttons()}
-    # A Send from a card shown while hours were open: refused, and the card moves on.
-    first = card_contact(card)
+    assert "You still hold 2 first texts in *GOTV*, but none you can send right now." in (
+        card.text()
+    )
+    assert "2 contacts can't be texted now. Texting hours for GOTV are" in card.text()
+    assert [b["action_id"] for b in card.buttons()] == [ids.DONE_FOR_NOW, ids.RELEASE_HELD]
+
+    # A Send from a card shown while hours were open: refused, and the card says what's left.
+    first = t.contact_ids[0]
     answer = texting_slack.click(
         ids.SEND_TEXT, ids.contact_value(t.campaign_id, first), user=TEXTER
     )
     moved = t.fake.response_to(answer.response_url)[0]
     assert "outside texting hours" in moved.text() and "(UTC)" in moved.text()
-    assert card_contact(moved) != first
+    assert "none you can send right now" in moved.text()
     assert sms.sent == []
     assert contact(t.db, first).message_status == MessageStatus.NEEDS_MESSAGE.value
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import threading
 
+from sqlalchemy import select
+
 from bot import ids
+from core.models import CampaignContact
 from core.statuses import MessageStatus
 from tests.slack_harness import SlackHarness
 from tests.slack_texting_support import (
@@ -64,10 +67,51 @@ def test_skip_keeps_the_contact_for_later(texting_slack: SlackHarness, sms) -> N
     other = card_contact(card)
     assert other != skipped
     card = click(t, card, ids.SEND_TEXT)
-    assert card_contact(card) == skipped  # it comes back
+    # Only the skipped one is left: the card says so and offers a way on, never a loop.
+    assert "You still hold 1 first text in *GOTV*" in card.text()
+    assert "You skipped 1 of them." in card.text()
+    assert [b["action_id"] for b in card.buttons()] == [
+        ids.CARD_RESTART,
+        ids.DONE_FOR_NOW,
+        ids.RELEASE_HELD,
+    ]
     assert contact(t.db, skipped).message_status == MessageStatus.NEEDS_MESSAGE.value
+    card = click(t, card, ids.CARD_RESTART)
+    assert card_contact(card) == skipped  # it comes back once asked
     card = click(t, card, ids.SEND_TEXT)
     assert len(sms.sent) == 2
+    assert "no first texts left to send" in card.text()
+
+
+def test_release_the_skipped_ones(texting_slack: SlackHarness, sms) -> None:
+    t = world(texting_slack, sms, contacts=3, batch_size=2)
+    card = first_card(t)
+    held = [card_contact(card)]
+    card = click(t, card, ids.SKIP_CONTACT)
+    held.append(card_contact(card))
+    card = click(t, card, ids.SKIP_CONTACT)
+    assert "You skipped 2 of them." in card.text()
+    release = card.button(ids.RELEASE_HELD)
+    assert release["confirm"]["confirm"]["text"] == "Release them"
+    card = click(t, card, ids.RELEASE_HELD)
+    assert "Released 2 first texts back to the pool." in card.text()
+    assert ids.REQUEST_MORE in {b["action_id"] for b in card.buttons()}
+    assert all(contact(t.db, c).assignment_id is None for c in held)
+    # Done for now keeps them: a new batch, both skipped, then Done for now.
+    card = first_card(t)
+    card = click(t, click(t, card, ids.SKIP_CONTACT), ids.SKIP_CONTACT)
+    done = click(t, card, ids.DONE_FOR_NOW)
+    assert "stay yours" in done.text() and "/sendfirsttexts" in done.text()
+    assert held_by_texter(t) == 2
+
+
+def held_by_texter(t) -> int:
+    with t.db.uow(read_only=True) as uow:
+        return len(
+            uow.session.scalars(
+                select(CampaignContact.id).where(CampaignContact.assignment_id == t.assignment_id)
+            ).all()
+        )
 
 
 def test_opt_out_from_the_card(texting_slack: SlackHarness, sms) -> None:

@@ -57,7 +57,13 @@ def thread_posts(t: Texting, thread_ts: str) -> list[Call]:
 
 
 def roots(t: Texting) -> list[Call]:
-    return [c for c in dm_posts(t) if not c.params.get("thread_ts")]
+    """Conversation roots: DM posts outside a thread, other than the send card."""
+    return [
+        c
+        for c in dm_posts(t)
+        if not c.params.get("thread_ts")
+        and ids.SEND_TEXT not in {b.get("action_id") for b in c.buttons()}
+    ]
 
 
 def in_thread(t: Texting, text: str, count: int = 1) -> list[Call]:

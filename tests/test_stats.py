@@ -100,3 +100,26 @@ def test_texter_overview_lists_joined_live_campaigns(db: Database) -> None:
     [view] = texter_campaigns(db, org, texter)
     assert view.unsent == 3
     assert view.eligibility.refusal.reason == RefusalReason.UNSENT_INITIALS_HELD
+
+
+def test_a_contact_texted_then_opted_out_counts_as_sent(db: Database) -> None:
+    # Issue 14: 5 first texts went out, 2 of those people opted out; 3 more were imported
+    # opted out and never texted. Stats said "3 of 46"; it is 5 of 48.
+    from core.models import CampaignContact
+
+    org = make_org(db)
+    campaign = make_campaign(db, org)
+    add_contacts(db, campaign, 48)
+    add_contacts(db, campaign, 3, opted_out=True, start=48)
+    texter = make_texter(db, org, "UANN", name="Ann")
+    make_assignment(db, campaign, texter)
+    sent = request_batch(db, campaign, texter, requested=5).contact_ids
+    set_status(db, sent, S.MESSAGED)
+    with db.uow() as uow:
+        for contact_id in sent[:2]:
+            uow.session.get(CampaignContact, contact_id).is_opted_out = True
+        uow.commit()
+    stats = campaign_stats(db, campaign)
+    assert (stats.sent, stats.textable, stats.opted_out) == (5, 48, 5)
+    assert stats.opted_out_after_text == 2
+    assert abs(stats.progress - 5 / 48) < 1e-9

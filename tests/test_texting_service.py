@@ -16,6 +16,7 @@ from core.messaging import FakeMessageService, SendOutcome
 from core.models import Campaign, CampaignContact, Message, OptOut
 from core.roles import Role
 from core.services.batches import request_batch
+from core.services.send_queue import held_left
 from core.services.texting import (
     OutsideTextingHours,
     close_conversation,
@@ -124,11 +125,15 @@ def test_next_contact_card_renders_and_walks_with_skip(db: Database) -> None:
     assert card.remaining == 3 and card.can_edit
     skipped = next_contact_to_send(db, world.assignment_id, world.contact_ids[0], MORNING_NY)
     assert skipped is not None and skipped.contact_id == world.contact_ids[1]
-    wrapped = next_contact_to_send(db, world.assignment_id, world.contact_ids[2], MORNING_NY)
-    assert wrapped is not None and wrapped.contact_id == world.contact_ids[0]
+    # Skip moves a contact to the end once: past the last one, only skipped ones are left.
+    assert next_contact_to_send(db, world.assignment_id, world.contact_ids[2], MORNING_NY) is None
+    left = held_left(db, world.assignment_id, world.contact_ids[2], MORNING_NY)
+    assert (left.skipped, left.not_textable, left.total) == (3, 0, 3)
+    again = next_contact_to_send(db, world.assignment_id, None, MORNING_NY)  # a fresh walk
+    assert again is not None and again.contact_id == world.contact_ids[0]
 
 
-def test_next_contact_prefers_textable_and_says_until_when(db: Database) -> None:
+def test_next_contact_is_textable_and_the_rest_says_until_when(db: Database) -> None:
     world = _world(db, contacts=1, texting_hours="9-21", timezone="America/Los_Angeles")
     ny = add_contacts(
         db, world.campaign_id, 1, assignment_id=world.assignment_id, start=50, timezone=None
@@ -136,11 +141,11 @@ def test_next_contact_prefers_textable_and_says_until_when(db: Database) -> None
     card = next_contact_to_send(db, world.assignment_id, now=MORNING_NY)
     assert card is not None and card.contact_id == ny[0] and card.textable_now
     send_first_text(db, ny[0], world.user_id, FakeMessageService(), now=MORNING_NY)
-    card = next_contact_to_send(db, world.assignment_id, now=MORNING_NY)
-    assert card is not None and card.contact_id == world.contact_ids[0]
-    assert not card.textable_now
-    assert card.textable_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
-    assert card.hours_note is not None and "from 9 AM today" in card.hours_note
+    # The one left is outside its own texting hours: no card offers it; it is counted.
+    assert next_contact_to_send(db, world.assignment_id, now=MORNING_NY) is None
+    left = held_left(db, world.assignment_id, None, MORNING_NY)
+    assert (left.skipped, left.not_textable) == (0, 1)
+    assert left.opens_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
 def test_no_card_once_everything_is_sent(db: Database) -> None:

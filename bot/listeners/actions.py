@@ -45,7 +45,11 @@ def join(turn: Turn) -> None:
         )
     result = join_campaign(turn.db, campaign_id, token, turn.slack_user_id, identity.name)
     card = messages.campaign_card(
-        result.campaign_id, result.campaign_title, "", already_joined=result.already_joined
+        result.campaign_id,
+        result.campaign_title,
+        result.description,
+        already_joined=result.already_joined,
+        texting_hours=result.texting_hours,
     )
     try:
         turn.direct_message(card)

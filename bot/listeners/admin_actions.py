@@ -8,6 +8,7 @@ refusals come back inline (response_action "errors") with nothing saved.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -212,7 +213,9 @@ def _settings_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettings
     raw_batch = _text(state, ids.ADMIN_SETTING_BATCH_SIZE).strip()
     strategy = _choice(state, ids.ADMIN_SETTING_STRATEGY)
     strategies = [strategy] if strategy else []
-    if admin.SECONDARY_STRATEGY in _checked(state, ids.ADMIN_SETTING_TAKE_CONVERSATIONS):
+    if strategy != admin.SECONDARY_STRATEGY and admin.SECONDARY_STRATEGY in _checked(
+        state, ids.ADMIN_SETTING_TAKE_CONVERSATIONS
+    ):
         strategies.append(admin.SECONDARY_STRATEGY)
     label = _text(state, ids.ADMIN_SETTING_REQUEST_LABEL).strip()
     change = CampaignSettingsChange(
@@ -277,7 +280,8 @@ def submit_settings(turn: Turn, ack: Ack) -> None:
         actor, org = identity.user_id, identity.organization_id
         title = admin_lookup.campaign_title(turn.db, actor, org, campaign_id, admin_gate.MANAGE)
         # Role first (nothing saved when refused), then the campaign, then the organization.
-        admin_lookup.settings_form(turn.db, actor, org, campaign_id)
+        current = admin_lookup.settings_form(turn.db, actor, org, campaign_id).strategies
+        change = replace(change, strategies=kept_strategies(change.strategies or [], current))
         update_campaign_settings(turn.db, actor, campaign_id, change)
         admin_lookup.set_organization_settings(turn.db, actor, org, organization)
     except SpokebotError as error:
@@ -287,6 +291,16 @@ def submit_settings(turn: Turn, ack: Ack) -> None:
         response_action="update",
         view=admin.done_modal("Settings saved", f"The settings of “{title}” are saved."),
     )
+
+
+def kept_strategies(chosen: list[str], current: list[str]) -> list[str] | None:
+    """The form's primary (and secondary) strategy, then every other strategy the campaign
+    lists that the form doesn't show: saving never drops them."""
+    merged = list(chosen)
+    merged += [
+        name for name in current[1:] if name not in merged and name != admin.SECONDARY_STRATEGY
+    ]
+    return merged or None
 
 
 def _boolean(choice: str) -> str:

@@ -13,13 +13,14 @@ from slack_bolt import App
 from bot import ids
 from bot.listeners.commands import campaign_subcommand
 from bot.listeners.common import Deps, Turn
-from bot.render import Reply, admin
+from bot.render import Reply, admin, campaign_forms
 from bot.render.common import escape, text_reply
 from core.errors import InvalidInput
 from core.refusals import plural
 from core.roles import Role
 from core.services import admin_gate, admin_lookup
 from core.services.admin import assign_manually, set_archived
+from core.services.campaign_editing import script_report
 from core.statuses import MessageStatus
 
 # Slack sends a mention as <@U123|name> (or <@U123>) when the command escapes mentions.
@@ -292,12 +293,8 @@ def campaign_launch(turn: Turn, args: list[str]) -> None:
     campaign_id = only_campaign_id("launch", args)
     identity = turn.identity()
     admin_gate.launch_campaign(turn.db, identity.user_id, identity.organization_id, campaign_id)
-    turn.reply(
-        text_reply(
-            f"Campaign {campaign_id} is launched. Post its join link with "
-            f"`/campaign link {campaign_id}`."
-        )
-    )
+    report = script_report(turn.db, campaign_id, identity.organization_id)
+    turn.reply(campaign_forms.launched(report))
 
 
 @campaign_subcommand("archive", USAGE["archive"], "archive a campaign (admins)")

@@ -24,10 +24,12 @@ from slack_bolt import App
 from bot import ids
 from bot.import_pool import ALREADY_RUNNING, IMPORTS
 from bot.listeners.common import Deps, Turn, ack_now, lazy
-from bot.render import Reply, admin, messages
+from bot.render import Reply, admin, campaign_forms, messages
+from bot.render.common import section
 from core.errors import InvalidInput, SpokebotError
 from core.refusals import plural
 from core.services import admin_gate, admin_lookup
+from core.services.campaign_editing import script_report
 from core.services.csv_decoding import undecodable_problem
 from core.services.slack_support import claim_event
 
@@ -145,7 +147,11 @@ def prepare_import(turn: Turn, event: dict[str, Any]) -> tuple[int, Callable[[],
                 )
             except UnicodeDecodeError:
                 raise not_utf8(raw) from None
-        return admin.import_report(title, report)
+        imported = admin.import_report(title, report)
+        # The script's {fields} checked against the columns just imported.
+        script = script_report(turn.db, campaign_id, identity.organization_id)
+        notes = "\n".join(campaign_forms.script_lines(script))
+        return Reply(imported.text, [*imported.blocks, section(notes).to_dict()])
 
     return identity.organization_id, job
 

@@ -14,7 +14,12 @@ from core.services.batches import request_batch
 from core.services.organizations import organization_settings
 from core.services.release import release_contacts
 from core.services.slack_support import campaign_title_in_org
-from core.services.texter_home import TexterCampaign, texter_campaigns
+from core.services.texter_home import (
+    TexterCampaign,
+    archived_campaign_titles,
+    request_prompt,
+    texter_campaigns,
+)
 
 log = logging.getLogger("spokebot.bot")
 
@@ -41,7 +46,8 @@ def with_campaign(turn: Turn, purpose: str, argument: str, question: str) -> Tex
     identity = turn.identity()
     campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
     if not campaigns:
-        turn.reply(messages.no_campaigns())
+        archived = archived_campaign_titles(turn.db, identity.organization_id, identity.user_id)
+        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
         return None
     chosen = choose_campaign(campaigns, argument)
     if chosen is not None:
@@ -65,7 +71,7 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
             campaign_id,
             result.refusal.reason.value,
         )
-    notice = messages.batch_result(title, result)
+    notice = messages.batch_result(title, result, request_prompt(turn.db, campaign_id))
     # With first texts to send, the first contact's send card carries the answer.
     if present_batch(turn, campaign_id, result, notice, replace=replace):
         return

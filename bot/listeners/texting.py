@@ -20,10 +20,15 @@ from bot.notify import SlackTexterNotifier
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
+from bot.render.common import text_reply
 from bot.render.send_card import contact_name
 from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
+from core.refusals import plural
 from core.services.batches import BatchResult, can_request_more
+from core.services.release import release_own_unsent
+from core.services.send_queue import held_left
 from core.services.slack_support import campaign_title_in_org, claim_event
+from core.services.texter_home import request_prompt
 from core.services.texting import (
     SendCard,
     SendResult,
@@ -46,6 +51,8 @@ def register(app: App, deps: Deps) -> None:
         ids.SKIP_CONTACT: skip_clicked,
         ids.OPT_OUT_CONTACT: opt_out_clicked,
         ids.EDIT_TEXT: edit_clicked,
+        ids.CARD_RESTART: restart_clicked,
+        ids.RELEASE_HELD: release_held_clicked,
         ids.THREAD_CLOSE: thread_close_clicked,
         ids.THREAD_OPT_OUT: thread_opt_out_clicked,
     }
@@ -82,10 +89,15 @@ def show_next(
     if card is not None:
         _present(turn, cards.send_card(card, notice))
         return
+    left = held_left(turn.db, assignment_id, after_contact_id)
+    if left.total:  # only skipped or not-textable contacts remain: say so, offer a way on
+        _present(turn, cards.nothing_to_send_now(left, notice))
+        return
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice))
+    request = request_prompt(turn.db, campaign_id)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
     turn.publish_home()
 
 
@@ -112,17 +124,39 @@ def present_batch(
         return False
     assignment_id = result.eligibility.assignment_id or _assignment(turn, campaign_id)
     card = next_contact_to_send(turn.db, assignment_id)
-    if card is None:
-        return False
-    message = cards.send_card(card, notice.text)
+    if card is not None:
+        message = cards.send_card(card, notice.text)
+    else:  # every first text held is outside texting hours
+        message = cards.nothing_to_send_now(held_left(turn.db, assignment_id, None), notice.text)
     if turn.respond is None:
         turn.direct_message(message)
         turn.publish_home(notice=notice.text)
+        return True
+    if turn.body.get("command"):
+        # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
+        # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
+        _card_in_dm(turn, message, notice.text)
+        if result.assigned:
+            turn.publish_home()
         return True
     turn.reply(message, replace=replace)
     if result.assigned:
         turn.publish_home()
     return True
+
+
+def _card_in_dm(turn: Turn, message: Reply, notice: str) -> None:
+    """Post the card in the DM; typed elsewhere, say privately what happened and where."""
+    channel = turn.deps.directory.dm_channel(turn.client, turn.slack_user_id)
+    turn.client.chat_postMessage(channel=channel, **message.as_kwargs())
+    if turn.body.get("channel_id") != channel:
+        link = f"https://slack.com/app_redirect?channel={channel}&team={turn.team_id}"
+        turn.reply(
+            text_reply(
+                f"{notice}\nYour send card is in <{link}|your direct messages with me>: it "
+                "stays there, and `/sendfirsttexts` brings it back any time."
+            )
+        )
 
 
 def _card_for(turn: Turn, campaign_id: int, contact_id: int) -> SendCard | None:
@@ -189,6 +223,28 @@ def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
 def skip_clicked(turn: Turn) -> None:
     campaign_id, contact_id = ids.parse_contact_value(_value(turn))
     show_next(turn, campaign_id, contact_id, "Skipped; they'll come back after the others.")
+
+
+def restart_clicked(turn: Turn) -> None:
+    """Go through skipped: a fresh walk over what the texter holds."""
+    show_next(turn, ids.parse_campaign_value(_value(turn)), None)
+
+
+def release_held_clicked(turn: Turn) -> None:
+    # Confirmed by the button's dialog. Only unsent first texts go back to the pool.
+    campaign_id = ids.parse_campaign_value(_value(turn))
+    identity = turn.identity()
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    result = release_own_unsent(turn.db, campaign_id, identity.user_id)
+    eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
+    notice = (
+        f"Released {plural(result.initials, 'first text')} back to the pool."
+        if result.initials
+        else "You held no unsent first texts any more."
+    )
+    request = request_prompt(turn.db, campaign_id)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
+    turn.publish_home()
 
 
 def opt_out_clicked(turn: Turn) -> None:

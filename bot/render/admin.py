@@ -105,7 +105,7 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
     campaign = stats.campaign
     lines = [
         f"*Progress:* `{progress_bar(stats.progress)}` of first texts sent "
-        f"({stats.textable - stats.initials_unsent} of {stats.textable})",
+        f"({stats.sent} of {stats.textable})",
     ]
     if stats.all_initials_sent:
         lines.append("*All first texts have been sent.*")
@@ -120,9 +120,11 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
         f"{STATUS_WORDS[status]}: {stats.by_status.get(status.value, 0)}" for status in STATUS_WORDS
     )
     lines.append(counts)
-    lines.append(
-        f"Opted out: {stats.opted_out} · Contacts: {stats.total} · Texters: {stats.texters}"
-    )
+    opted = f"Opted out: {stats.opted_out}"
+    if stats.opted_out_after_text:
+        opted += f" ({stats.opted_out_after_text} after their first text, counted as sent)"
+    lines.append(f"{opted} · Contacts: {stats.total} · Texters: {stats.texters}")
+    lines.append(f"Texting hours: {escape(campaign.texting_hours)}")
     text = "\n".join(lines)
     blocks = [
         header(f"{campaign.title} ({campaign.status})"),
@@ -295,8 +297,19 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
     """Spoke's Assignment Management section plus the organization's texter settings."""
     strategies = available_strategies()
     primary = [name for name in PRIMARY_STRATEGIES if name in strategies]
+    # A strategy set elsewhere (the CLI, a plugin) is offered too, so it shows and survives.
+    primary += [
+        name
+        for i, name in enumerate(form.strategies)
+        if name not in primary and (i == 0 or name != SECONDARY_STRATEGY)
+    ]
     options = [
-        Option(value=name, label=clip(f"{strategies[name].display_name} ({name})", 75))
+        Option(
+            value=name,
+            label=clip(
+                f"{strategies[name].display_name if name in strategies else name} ({name})", 75
+            ),
+        )
         for name in primary
     ]
     chosen = form.strategies[0] if form.strategies else primary[0]
@@ -461,7 +474,7 @@ def admin_home_blocks(
     blocks: list[Block] = [divider(), header("Campaigns you run")]
     live = list(campaigns)
     if not live:
-        blocks.append(section("No campaigns yet. An operator creates them with the CLI."))
+        blocks.append(section("No campaigns yet. `/campaign create` starts one."))
     for stats in live[:HOME_CAMPAIGNS_SHOWN]:
         value = ids.campaign_value(stats.campaign.id)
         buttons = [

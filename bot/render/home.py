@@ -20,7 +20,7 @@ from bot.render.common import (
     section,
 )
 from core.refusals import plural
-from core.services.texter_home import TexterCampaign
+from core.services.texter_home import TexterCampaign, request_prompt_of
 
 BLOCKS_PER_CAMPAIGN = 5
 MAX_CAMPAIGNS_SHOWN = 18  # 5 blocks each + header, notice and footer: under 100
@@ -68,13 +68,23 @@ def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
         f"{plural(campaign.unsent, 'first text')} to send · "
         f"{plural(campaign.waiting_replies, 'reply', 'replies')} waiting"
     )
+    if campaign.texting_hours:
+        status += f" · texting hours {escape(campaign.texting_hours)}"
     blocks: list[Any] = [section("\n".join(lines)), context(status)]
     value = ids.campaign_value(campaign.campaign_id)
     buttons = []
     eligibility = campaign.eligibility
-    if eligibility.can_request:
-        label = str(campaign.settings.get("request_button_label") or "Request More Texts")
-        buttons.append(button(label, ids.REQUEST_MORE, value, style="primary"))
+    prompt = request_prompt_of(campaign.settings)
+    if campaign.unsent:
+        # Brings the send card back (to their DMs) with the first texts they hold.
+        label = f"Send First Texts ({campaign.unsent})"
+        buttons.append(button(label, ids.SEND_FIRST_TEXTS, value, style="primary"))
+    elif eligibility.can_request and not campaign.holds_any:
+        buttons.append(button("Send First Texts", ids.SEND_FIRST_TEXTS, value, style="primary"))
+    elif eligibility.can_request:
+        if prompt.message:
+            blocks.append(section(escape(prompt.message)))
+        buttons.append(button(prompt.label, ids.REQUEST_MORE, value, style="primary"))
     if done_enabled:
         buttons.append(
             button(
@@ -89,7 +99,7 @@ def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
                 ),
             )
         )
-    if eligibility.refusal is not None:
+    if eligibility.refusal is not None and not campaign.unsent:
         # Block Kit has no disabled buttons: say why instead.
         blocks.append(context(eligibility.refusal.message))
     if buttons:

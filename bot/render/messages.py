@@ -20,7 +20,7 @@ from core.refusals import RefusalReason, plural
 from core.services.batches import BatchResult, Eligibility
 from core.services.release import ReleaseResult
 from core.services.slack_support import JoinLink
-from core.services.texter_home import TexterCampaign
+from core.services.texter_home import RequestPrompt, TexterCampaign
 
 # A Request More button is pointless while one of these holds (asking again can't help).
 FINAL_REFUSALS = {
@@ -78,7 +78,14 @@ def cannot_post_here() -> Reply:
     )
 
 
-def campaign_card(campaign_id: int, title: str, description: str, *, already_joined: bool) -> Reply:
+def campaign_card(
+    campaign_id: int,
+    title: str,
+    description: str,
+    *,
+    already_joined: bool,
+    texting_hours: str = "",
+) -> Reply:
     intro = (
         f"You're already in *{escape(title)}*."
         if already_joined
@@ -87,6 +94,8 @@ def campaign_card(campaign_id: int, title: str, description: str, *, already_joi
     blocks = [section(intro)]
     if description:
         blocks.append(section(escape(description)))
+    if texting_hours:
+        blocks.append(context(f"Texting hours: {escape(texting_hours)}"))
     blocks += [
         actions(
             button(
@@ -98,7 +107,8 @@ def campaign_card(campaign_id: int, title: str, description: str, *, already_joi
         ),
         context("Or type `/sendfirsttexts` any time."),
     ]
-    return reply(f"You've joined “{title}”", blocks)
+    notification = f"You're already in “{title}”" if already_joined else f"You've joined “{title}”"
+    return reply(notification, blocks)
 
 
 def joined_elsewhere(title: str) -> Reply:
@@ -107,26 +117,34 @@ def joined_elsewhere(title: str) -> Reply:
     )
 
 
-def batch_result(title: str, result: BatchResult) -> Reply:
+def batch_result(title: str, result: BatchResult, prompt: RequestPrompt | None = None) -> Reply:
     """What a texter sees after asking for first texts."""
     name = escape(title)
     if result.assigned:
         got = plural(result.assigned, "first text")
-        held = plural(result.unsent, "first text")
-        return text_reply(
-            f"You got {got} in *{name}*. You now hold {held} to send.",
-        )
+        if result.unsent == result.assigned:  # one fact, one sentence
+            return text_reply(f"You got {got} in *{name}*.")
+        return text_reply(f"You got {got} in *{name}*. You now hold {result.unsent} to send.")
     refusal = result.refusal
     reason = refusal.message if refusal else "No first texts are available right now."
     if result.unsent:
         return text_reply(f"*{name}*: {reason}")
-    return finished_prompt(result.eligibility.campaign_id, title, result.eligibility, reason)
+    return finished_prompt(
+        result.eligibility.campaign_id, title, result.eligibility, reason, prompt=prompt
+    )
 
 
 def finished_prompt(
-    campaign_id: int, title: str, eligibility: Eligibility, reason: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    reason: str | None = None,
+    *,
+    prompt: RequestPrompt | None = None,
 ) -> Reply:
-    """Spoke's popup after a batch: Request More or Done For Now."""
+    """Spoke's popup after a batch: Request More (the campaign's label and message, when
+    set) or Done For Now."""
+    prompt = prompt or RequestPrompt()
     lines = [f"You have no first texts left to send in *{escape(title)}*."]
     if reason:
         lines.append(reason)
@@ -137,10 +155,10 @@ def finished_prompt(
     refusal = eligibility.refusal
     buttons = []
     if refusal is None or refusal.reason not in FINAL_REFUSALS:
+        if prompt.message and refusal is None:
+            lines.append(escape(prompt.message))
         buttons.append(
-            button(
-                "Request More", ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary"
-            )
+            button(prompt.label, ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary")
         )
     buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
     text = "\n".join(lines)
@@ -149,7 +167,10 @@ def finished_prompt(
 
 def done_for_now(home_link: str | None) -> Reply:
     where = f"<{home_link}|your Home tab>" if home_link else "the spokebot app's Home tab"
-    return text_reply(f"Done for now. Your campaigns and replies are waiting on {where}.")
+    return text_reply(
+        f"Done for now. Your campaigns and replies are waiting on {where}; any first texts "
+        "you hold stay yours, and `/sendfirsttexts` brings them back."
+    )
 
 
 def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: str) -> Reply:
@@ -165,6 +186,17 @@ def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: s
             )
         )
     return reply(question, blocks)
+
+
+def only_archived(titles: Sequence[str]) -> Reply:
+    """Every campaign the texter joined is archived: name them, say what that means."""
+    names = ", ".join(f"*{escape(t)}*" for t in titles[:5])
+    more = f" and {plural(len(titles) - 5, 'more')}" if len(titles) > 5 else ""
+    verb = "is" if len(titles) == 1 else "are"
+    return text_reply(
+        f"{names}{more} {verb} archived: texting there is over, so there are no first texts "
+        "to send. When a new campaign starts, click *Join* on its link."
+    )
 
 
 def no_campaigns() -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -27,7 +28,10 @@ from bot.render.common import (
 from bot.render.messages import finished_prompt
 from core.refusals import plural
 from core.services.batches import Eligibility
+from core.services.send_queue import HeldLeft
+from core.services.texter_home import RequestPrompt
 from core.services.texting import MAX_SMS_LENGTH, SendCard
+from core.services.texting_window import opening_sentence
 
 MAX_FIELDS_SHOWN = 10  # custom fields on the card; the rest are still in the script
 MAX_FIELD_VALUE = 150
@@ -93,11 +97,62 @@ def send_card(card: SendCard, notice: str | None = None, *, retry: bool = False)
     return reply(f"{fallback}Next: {name} ({left} to send)", blocks)
 
 
+def nothing_to_send_now(left: HeldLeft, notice: str | None = None) -> Reply:
+    """The card when every first text still held was skipped or is outside texting hours:
+    says so, and offers a way on (go through the skipped ones, keep them, give them back)."""
+    lines = [notice] if notice else []
+    lines.append(
+        f"You still hold {plural(left.total, 'first text')} in *{escape(left.campaign_title)}*, "
+        "but none you can send right now."
+    )
+    if left.skipped:
+        lines.append(f"You skipped {plural(left.skipped, 'of them', 'of them')}.")
+    if left.not_textable and left.opens_at is not None:
+        lines.append(
+            f"{plural(left.not_textable, 'contact')} can't be texted now. "
+            + opening_sentence(
+                escape(left.campaign_title),
+                left.texting_hours,
+                left.timezone,
+                left.opens_at,
+                datetime.now(UTC),
+            )
+        )
+    value = ids.campaign_value(left.campaign_id)
+    buttons = []
+    if left.skipped:
+        buttons.append(button("Go through skipped", ids.CARD_RESTART, value, style="primary"))
+    buttons.append(button("Done for now", ids.DONE_FOR_NOW, value))
+    buttons.append(
+        button(
+            "Release them",
+            ids.RELEASE_HELD,
+            value,
+            confirmation=confirm(
+                "Release them?",
+                f"Your {plural(left.total, 'unsent first text')} go back to the pool for other "
+                "texters. Your conversations stay with you.",
+                "Release them",
+            ),
+        )
+    )
+    text = "\n".join(lines)
+    blocks = [
+        section(text),
+        ActionsBlock(block_id=ids.fresh_block_id(ids.SEND_CARD_BLOCK), elements=buttons),
+    ]
+    return reply(text, blocks)
+
+
 def batch_done(
-    campaign_id: int, title: str, eligibility: Eligibility, notice: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    notice: str | None = None,
+    request: RequestPrompt | None = None,
 ) -> Reply:
     """The card's last state: Request More / Done For Now, after what just happened."""
-    prompt = finished_prompt(campaign_id, title, eligibility)
+    prompt = finished_prompt(campaign_id, title, eligibility, prompt=request)
     if not notice:
         return prompt
     return Reply(f"{notice}\n{prompt.text}", [section(notice).to_dict(), *prompt.blocks])

@@ -12,13 +12,20 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from core.cli.common import UserError, emit_json, open_database
 from core.db import Database
+from core.services.admin import CampaignSettingsChange, update_campaign_settings
+from core.services.campaign_editing import (
+    ScriptReport,
+    copy_campaign,
+    create_checked,
+    script_report,
+)
 from core.services.campaigns import (
+    DEFAULT_TEXTING_HOURS,
     CampaignSpec,
-    TextingHours,
     launch_campaign,
     list_campaigns,
+    parse_texting_hours,
 )
-from core.services.campaigns import create_campaign as create_campaign_service
 from core.services.contact_import import ImportReport, import_contacts
 from core.services.csv_decoding import undecodable_problem
 from core.services.stats import campaign_stats
@@ -39,7 +46,12 @@ def campaign() -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--dynamic-assignment/--no-dynamic-assignment", default=True, show_default=True)
 @click.option("--strategy", "strategies", multiple=True, help="batch strategy; repeat for several")
-@click.option("--texting-hours", help="local hours texts may be sent, like 9-21")
+@click.option(
+    "--texting-hours",
+    default=f"{DEFAULT_TEXTING_HOURS.start}-{DEFAULT_TEXTING_HOURS.end}",
+    show_default=True,
+    help="contacts' local hours texts may be sent in, like 9-21; `any` for no limit",
+)
 @click.option("--timezone", default="America/New_York", show_default=True)
 def create_campaign(
     organization_id: int,
@@ -49,10 +61,12 @@ def create_campaign(
     batch_size: int,
     dynamic_assignment: bool,
     strategies: tuple[str, ...],
-    texting_hours: str | None,
+    texting_hours: str,
     timezone: str,
 ) -> None:
-    """Create a campaign; prints its id."""
+    """Create a campaign; prints its id. Texting hours are 9 AM-9 PM in the campaign's time
+    zone unless --texting-hours says otherwise. The script's {fields} are checked: one that
+    is not standard gets a warning until contacts are imported (they may bring the column)."""
     spec = CampaignSpec(
         organization_id=organization_id,
         title=title,
@@ -61,10 +75,71 @@ def create_campaign(
         batch_size=batch_size,
         use_dynamic_assignment=dynamic_assignment,
         strategies=list(strategies) or None,
-        texting_hours=TextingHours.parse(texting_hours) if texting_hours else None,
+        texting_hours=parse_texting_hours(texting_hours),
         timezone=timezone,
     )
-    click.echo(create_campaign_service(open_database(), spec))
+    report = create_checked(open_database(), spec)
+    click.echo(report.campaign_id)
+    _script_notes(report)
+
+
+def _script_notes(report: ScriptReport) -> None:
+    """The warning, the texting hours and the first text as it will read, on stderr so
+    stdout stays machine-readable."""
+    if report.warning:
+        click.echo(f"warning: {report.warning}", err=True)
+    click.echo(f"texting hours: {report.texting_hours}", err=True)
+    who = "the first contact" if report.has_contacts else "a contact (before any import)"
+    click.echo(f"first text for {who}: {report.preview}", err=True)
+
+
+@campaign.command("set")
+@click.argument("campaign_id", type=int)
+@click.option("--title")
+@click.option("--description")
+@click.option("--script", help="first text; fields like {firstName}; unsent texts use it")
+@click.option("--texting-hours", help="like 9-21, or `any` for no limit")
+@click.option("--timezone", help="IANA name like America/New_York")
+@click.option("--batch-size", type=click.IntRange(min=1))
+@click.option("--dynamic-assignment/--no-dynamic-assignment", default=None)
+@click.option("--strategy", "strategies", multiple=True, help="replaces the list; repeat")
+def set_command(
+    campaign_id: int,
+    title: str | None,
+    description: str | None,
+    script: str | None,
+    texting_hours: str | None,
+    timezone: str | None,
+    batch_size: int | None,
+    dynamic_assignment: bool | None,
+    strategies: tuple[str, ...],
+) -> None:
+    """Change a campaign's settings; only the options given change. A script using fields
+    the imported contacts lack is refused (status 2) with the list of known fields."""
+    change = CampaignSettingsChange(
+        use_dynamic_assignment=dynamic_assignment,
+        batch_size=batch_size,
+        strategies=list(strategies) or None,
+        texting_hours=texting_hours,
+        timezone=timezone,
+        title=title,
+        description=description,
+        script=script,
+    )
+    db = open_database()
+    saved = update_campaign_settings(db, None, campaign_id, change)
+    if not saved:
+        raise UserError("nothing to change: give at least one option (see --help)")
+    click.echo(f"campaign {campaign_id}: changed {', '.join(sorted(saved))}")
+    _script_notes(script_report(db, campaign_id))
+
+
+@campaign.command("copy")
+@click.argument("campaign_id", type=int)
+def copy_command(campaign_id: int) -> None:
+    """Copy a campaign: same settings and script, no contacts, not launched, a new join
+    link. Prints the copy's id."""
+    click.echo(copy_campaign(open_database(), campaign_id))
 
 
 @campaign.command("import-contacts")
@@ -105,6 +180,7 @@ def import_contacts_command(campaign_id: int, file: Path, region: str, as_json: 
             err=True,
         )
     click.echo(report.summary())
+    _script_notes(script_report(db, campaign_id))
 
 
 def _import_with_progress(
@@ -126,9 +202,11 @@ def _import_with_progress(
 @campaign.command("launch")
 @click.argument("campaign_id", type=int)
 def launch(campaign_id: int) -> None:
-    """Launch a campaign (needs a script and contacts)."""
-    launch_campaign(open_database(), campaign_id)
+    """Launch a campaign (needs a script whose fields the contacts have, and contacts)."""
+    db = open_database()
+    launch_campaign(db, campaign_id)
     click.echo(f"campaign {campaign_id} launched")
+    _script_notes(script_report(db, campaign_id))
 
 
 @campaign.command("show")
@@ -149,6 +227,7 @@ def show(campaign_id: int, as_json: bool) -> None:
                 "texters": stats.texters,
                 "total": stats.total,
                 "progress": round(stats.progress, 4),
+                "texting_hours": summary.texting_hours,
             }
         )
         return
@@ -157,6 +236,7 @@ def show(campaign_id: int, as_json: bool) -> None:
         f"dynamic assignment: {'on' if summary.use_dynamic_assignment else 'off'}; "
         f"batch size: {summary.batch_size or 'none'}; texters: {stats.texters}"
     )
+    click.echo(f"texting hours: {summary.texting_hours}")
     click.echo(f"contacts: {stats.total}; first texts sent: {stats.progress:.0%}")
     for status, count in stats.by_status.items():
         click.echo(f"  {status}: {count}")

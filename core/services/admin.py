@@ -12,10 +12,12 @@ from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Assignment, Campaign, User
 from core.roles import Role
+from core.script_check import check_script
 from core.services.authz import require_role
 from core.services.campaigns import (
-    TextingHours,
+    contact_columns,
     get_campaign,
+    parse_texting_hours,
     validate_batch_size,
     validate_strategies,
     validate_timezone,
@@ -106,7 +108,7 @@ class CampaignSettingsChange:
     batch_size: int | None = None
     clear_batch_size: bool = False
     strategies: list[str] | None = None
-    texting_hours: str | None = None  # "9-21", or "" to stop enforcing texting hours
+    texting_hours: str | None = None  # "9-21", or "any" / "" to stop enforcing texting hours
     timezone: str | None = None
     title: str | None = None
     description: str | None = None
@@ -121,17 +123,32 @@ SETTINGS_KEYS = ("request_button_label", "request_message", "allow_edit_initial"
 MAX_LABEL = 75  # Slack's button text limit
 
 
+class ScriptRefused(InvalidInput):
+    """The script uses fields the campaign's contacts don't have."""
+
+
 def update_campaign_settings(
-    db: Database, actor_user_id: int, campaign_id: int, change: CampaignSettingsChange
+    db: Database,
+    actor_user_id: int | None,
+    campaign_id: int,
+    change: CampaignSettingsChange,
+    organization_id: int | None = None,
 ) -> dict[str, Any]:
     """Validate every field first, then save them together; returns the saved values.
-    Raises InvalidInput naming the field, with nothing saved."""
+    Raises InvalidInput naming the field (ScriptRefused for the script), with nothing saved.
+    `actor_user_id` None is the operator's CLI, which is trusted like the other set-up
+    commands; anyone else must be an admin of the campaign's organization."""
     errors = validate_settings_change(change)
     if errors:
         raise InvalidInput("; ".join(f"{field}: {message}" for field, message in errors.items()))
     with db.uow() as uow:
-        campaign = get_campaign(uow.session, campaign_id)
-        require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        campaign = get_campaign(uow.session, campaign_id, organization_id)
+        if actor_user_id is not None:
+            require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
+        if change.script is not None:
+            check = check_script(change.script, contact_columns(uow.session, campaign_id))
+            if check.refused:
+                raise ScriptRefused(check.sentence())
         saved: dict[str, Any] = {}
         for item in fields(change):
             value = getattr(change, item.name)
@@ -143,7 +160,7 @@ def update_campaign_settings(
             elif item.name == "strategies":
                 campaign.batch_strategies = value or None
             elif item.name == "texting_hours":
-                hours = TextingHours.parse(value) if value.strip() else None
+                hours = parse_texting_hours(value)
                 campaign.texting_hours_start = hours.start if hours else None
                 campaign.texting_hours_end = hours.end if hours else None
             else:
@@ -170,8 +187,8 @@ def validate_settings_change(change: CampaignSettingsChange) -> dict[str, str]:
     check("batch_size", validate_batch_size, change.batch_size)
     check("strategies", validate_strategies, change.strategies)
     check("timezone", validate_timezone, change.timezone)
-    if change.texting_hours is not None and change.texting_hours.strip():
-        check("texting_hours", TextingHours.parse, change.texting_hours)
+    if change.texting_hours is not None:
+        check("texting_hours", parse_texting_hours, change.texting_hours)
     if change.title is not None and not change.title.strip():
         errors["title"] = "a campaign needs a title"
     if change.script is not None and not change.script.strip():

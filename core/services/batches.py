@@ -24,6 +24,7 @@ from core.services.batch_inputs import (
     read_texter_in_campaign,
 )
 from core.services.contact_pool import SqlContactPool
+from core.services.texting_window import outside_hours_refusal
 from core.statuses import MessageStatus
 from strategies.base import (
     DEFAULT_SELECTION,
@@ -102,10 +103,11 @@ def request_batch(
         if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
             return BatchResult(plan.eligibility, [])
         claimed = plan.pool.claim(plan.selection, plan.number)
+        closed = None if claimed else outside_hours_refusal(plan.pool, plan.selection)
         connection.commit()
         eligibility = plan.eligibility
         if not claimed:  # nothing matched, or the pool emptied between the check and the claim
-            eligibility = _with_refusal(eligibility, plan.if_none_left)
+            eligibility = _with_refusal(eligibility, closed or plan.if_none_left)
         return BatchResult(eligibility, claimed, plan.selection.is_initials)
 
 
@@ -124,7 +126,8 @@ def can_request_more(
             return plan.eligibility
         # No claim follows to settle a ceiling, so look for one matching contact.
         if plan.pool.count_available(plan.selection, up_to=1) == 0:
-            return _with_refusal(plan.eligibility, plan.if_none_left)
+            closed = outside_hours_refusal(plan.pool, plan.selection)
+            return _with_refusal(plan.eligibility, closed or plan.if_none_left)
         return plan.eligibility
 
 

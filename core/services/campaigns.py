@@ -6,20 +6,24 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Campaign, CampaignContact
+from core.script_check import check_script
 from core.services.organizations import get_organization
 from strategies.registry import validate_strategy_names
 
 # 192 bits: well past the 128-bit floor for an unguessable link.
 JOIN_TOKEN_BYTES = 24
 DEFAULT_BATCH_SIZE = 200
+EN_DASH = "\N{EN DASH}"
+DEFAULT_TIMEZONE = "America/New_York"
 
 
 def new_join_token() -> str:
@@ -42,6 +46,36 @@ class TextingHours:
                 f"texting hours {text!r}: the start must be before the end, both within 0-24"
             )
         return cls(start, end)
+
+    def describe(self, timezone: str) -> str:
+        """'9 AM-9 PM America/New_York' (with an en dash)."""
+        return f"{clock_hour(self.start)}{EN_DASH}{clock_hour(self.end)} {timezone}"
+
+
+# Spoke's default: a campaign texts from 9 AM to 9 PM in its time zone unless told otherwise.
+DEFAULT_TEXTING_HOURS = TextingHours(9, 21)
+NO_LIMIT_WORDS = ("any", "none", "all")
+
+
+def parse_texting_hours(text: str) -> TextingHours | None:
+    """'9-21' -> 9 to 21; 'any' (or empty) -> no limit."""
+    if text.strip().lower() in ("", *NO_LIMIT_WORDS):
+        return None
+    return TextingHours.parse(text)
+
+
+def clock_hour(hour: int) -> str:
+    """0 -> '12 AM', 9 -> '9 AM', 21 -> '9 PM', 24 -> '12 AM' (midnight)."""
+    hour %= 24
+    return f"{hour % 12 or 12} {'AM' if hour < 12 else 'PM'}"
+
+
+def texting_hours_words(start: int | None, end: int | None, timezone: str) -> str:
+    """How a campaign's texting hours read to people: '9 AM-9 PM America/New_York', or
+    'any time (no texting hours)'."""
+    if start is None or end is None:
+        return "any time (no texting hours)"
+    return TextingHours(start, end).describe(timezone)
 
 
 def validate_timezone(name: str) -> str:
@@ -127,11 +161,15 @@ def launch_campaign(db: Database, campaign_id: int, organization_id: int | None 
             raise Conflict(f"campaign {campaign_id} is archived and can't be launched")
         if not campaign.script.strip():
             raise Conflict(f"campaign {campaign_id} has no script; add the first text first")
-        has_contacts = uow.session.scalar(
-            select(exists().where(CampaignContact.campaign_id == campaign_id))
-        )
-        if not has_contacts:
+        columns = contact_columns(uow.session, campaign_id)
+        if columns is None:
             raise Conflict(f"campaign {campaign_id} has no contacts; import some first")
+        check = check_script(campaign.script, columns)
+        if check.unknown:
+            raise Conflict(
+                f"campaign {campaign_id} can't be launched: {check.sentence()} "
+                f"Fix the script first."
+            )
         campaign.is_started = True
         uow.commit()
 
@@ -154,6 +192,13 @@ class CampaignSummary:
     is_archived: bool
     use_dynamic_assignment: bool
     batch_size: int | None
+    texting_hours_start: int | None = None
+    texting_hours_end: int | None = None
+    timezone: str = "America/New_York"
+
+    @property
+    def texting_hours(self) -> str:
+        return texting_hours_words(self.texting_hours_start, self.texting_hours_end, self.timezone)
 
     @property
     def status(self) -> str:
@@ -171,6 +216,9 @@ def _summary(campaign: Campaign) -> CampaignSummary:
         campaign.is_archived,
         campaign.use_dynamic_assignment,
         campaign.batch_size,
+        campaign.texting_hours_start,
+        campaign.texting_hours_end,
+        campaign.timezone,
     )
 
 
@@ -180,6 +228,41 @@ def list_campaigns(db: Database, organization_id: int | None = None) -> list[Cam
         if organization_id is not None:
             query = query.where(Campaign.organization_id == organization_id)
         return [_summary(c) for c in uow.session.scalars(query)]
+
+
+def contact_columns(session: Session, campaign_id: int) -> list[str] | None:
+    """The custom columns the campaign's contacts carry; None before any import.
+
+    Every row of one import has the same columns, so the first and the last contact stand
+    for the imports (reading every row's keys would scan a million-contact campaign)."""
+    first_last = session.execute(
+        select(func.min(CampaignContact.id), func.max(CampaignContact.id)).where(
+            CampaignContact.campaign_id == campaign_id
+        )
+    ).one()
+    if first_last[0] is None:
+        return None
+    rows = session.scalars(
+        select(CampaignContact.custom_fields).where(CampaignContact.id.in_(set(first_last)))
+    )
+    return sorted({str(key) for fields in rows for key in (fields or {})})
+
+
+def first_contact_fields(session: Session, campaign_id: int) -> dict[str, Any] | None:
+    """The script fields of the campaign's first contact (for previews); None if none."""
+    contact = session.scalar(
+        select(CampaignContact)
+        .where(CampaignContact.campaign_id == campaign_id)
+        .order_by(CampaignContact.id)
+        .limit(1)
+    )
+    if contact is None:
+        return None
+    fields: dict[str, Any] = dict(contact.custom_fields or {})
+    fields.update(
+        firstName=contact.first_name, lastName=contact.last_name, zip=contact.zip, cell=contact.cell
+    )
+    return fields
 
 
 def contact_count(session: Session, campaign_id: int) -> int:

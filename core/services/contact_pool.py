@@ -101,6 +101,11 @@ class SqlContactPool:
             return None
         return textable_now_parameters(self.dialect, self.campaign, self.now)
 
+    def _applies_hours(self, selection: ContactSelection) -> bool:
+        # A campaign with texting hours never hands out a contact that can't be texted now,
+        # whatever the strategy: such a contact would sit on the texter's card unsendable.
+        return selection.textable_now_only or self.campaign.enforces_texting_hours
+
     def count_available(self, selection: ContactSelection, up_to: int) -> int:
         up_to = max(up_to, 1)
         floor = claim_floors(self.connection).floor(self.campaign.id, selection.statuses)
@@ -113,7 +118,7 @@ class SqlContactPool:
     def _count_available(
         self, selection: ContactSelection, up_to: int, after_id: int | None
     ) -> int:
-        hours = self._hours(selection.textable_now_only)
+        hours = self._hours(self._applies_hours(selection))
         statement = _count_available_statement(
             self.dialect, selection.statuses, hours is not None, after_id is not None
         )
@@ -152,7 +157,7 @@ class SqlContactPool:
         return sorted(claimed)
 
     def _claim(self, selection: ContactSelection, count: int, after_id: int | None) -> list[int]:
-        hours = self._hours(selection.textable_now_only)
+        hours = self._hours(self._applies_hours(selection))
         statement = _claim_statement(
             self.dialect, selection.statuses, hours is not None, after_id is not None
         )

@@ -18,6 +18,7 @@ from core.errors import SpokebotError
 from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.org_settings import effective_setting
 from core.roles import Role
+from core.services.campaigns import texting_hours_words
 
 JOIN_ATTEMPTS = 3  # a concurrent first join of the same new user can collide once
 
@@ -46,6 +47,8 @@ class JoinResult:
     assignment_id: int
     already_joined: bool
     max_contacts: int | None
+    description: str = ""  # for the join DM: what the campaign is about
+    texting_hours: str = ""  # '9 AM-9 PM America/New_York' or 'any time (no texting hours)'
 
 
 def join_campaign(
@@ -118,7 +121,13 @@ def _join_once(
             )
             if existing is not None:
                 return JoinResult(
-                    campaign.id, campaign.title, user.id, existing.id, True, existing.max_contacts
+                    campaign.id,
+                    campaign.title,
+                    user.id,
+                    existing.id,
+                    True,
+                    existing.max_contacts,
+                    *_details(campaign),
                 )
 
         max_texters = effective_setting(org_settings, "MAX_TEXTERS_PER_CAMPAIGN", env)
@@ -152,7 +161,22 @@ def _join_once(
         session.add(assignment)
         session.flush()
         uow.commit()
-        return JoinResult(campaign.id, campaign.title, user.id, assignment.id, False, max_contacts)
+        return JoinResult(
+            campaign.id,
+            campaign.title,
+            user.id,
+            assignment.id,
+            False,
+            max_contacts,
+            *_details(campaign),
+        )
+
+
+def _details(campaign: Campaign) -> tuple[str, str]:
+    hours = texting_hours_words(
+        campaign.texting_hours_start, campaign.texting_hours_end, campaign.timezone
+    )
+    return campaign.description or "", hours
 
 
 def _check_link(campaign: Campaign | None, join_token: str) -> None:

@@ -49,6 +49,16 @@ def release_contacts(db: Database, campaign_id: int, user_id: int) -> ReleaseRes
         return result
 
 
+def release_own_unsent(db: Database, campaign_id: int, user_id: int) -> ReleaseResult:
+    """The send card's Release them: the texter gives back the unsent first texts they can't
+    send now (skipped, or outside texting hours); their conversations stay theirs."""
+    with db.uow() as uow:
+        assignment = _locked_assignment(uow.session, campaign_id, user_id)
+        result = _release(uow.session, assignment.id, False)
+        _commit_release(uow, campaign_id)
+        return result
+
+
 def remove_unsent(
     db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int
 ) -> ReleaseResult:

@@ -23,10 +23,14 @@ class CampaignStats:
     total: int
     texters: int = 0
     extra: dict[str, int] = field(default_factory=dict)
+    # Of `opted_out`, those who had been sent their first text before opting out: they
+    # count as sent (a text went out), not as never textable.
+    opted_out_after_text: int = 0
 
     @property
     def textable(self) -> int:
-        return self.total - self.opted_out
+        """Contacts texted (opted out later or not) or still to text."""
+        return self.total - self.opted_out + self.opted_out_after_text
 
     @property
     def initials_unsent(self) -> int:
@@ -34,8 +38,13 @@ class CampaignStats:
         return self.by_status.get(MessageStatus.NEEDS_MESSAGE.value, 0)
 
     @property
+    def sent(self) -> int:
+        """Contacts ever sent their first text, whether they opted out afterwards or not."""
+        return self.textable - self.initials_unsent
+
+    @property
     def progress(self) -> float:
-        """Share of not-opted-out contacts who have been sent their first text."""
+        """Share of the contacts to text who have been sent their first text."""
         if self.textable == 0:
             return 0.0
         return (self.textable - self.initials_unsent) / self.textable
@@ -47,7 +56,12 @@ class CampaignStats:
 
 def counts_by_status(session: Session, campaign_id: int) -> tuple[dict[str, int], int]:
     """Not-opted-out contacts by status, and the number opted out."""
-    counts = status_counts(session, CampaignContact.campaign_id == campaign_id)
+    return _split_counts(status_counts(session, CampaignContact.campaign_id == campaign_id))
+
+
+def _split_counts(
+    counts: dict[tuple[MessageStatus, bool], int],
+) -> tuple[dict[str, int], int]:
     by_status = {status.value: 0 for status in MessageStatus}
     opted_out = 0
     for (status, is_opted_out), count in counts.items():
@@ -80,7 +94,13 @@ def campaign_stats(
     with db.uow(read_only=True) as uow:
         session = uow.session
         campaign = get_campaign(session, campaign_id, organization_id)
-        by_status, opted_out = counts_by_status(session, campaign_id)
+        counts = status_counts(session, CampaignContact.campaign_id == campaign_id)
+        by_status, opted_out = _split_counts(counts)
+        texted_then_opted_out = sum(
+            count
+            for (status, opted), count in counts.items()
+            if opted and status != MessageStatus.NEEDS_MESSAGE
+        )
         texters = (
             session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
         )
@@ -91,6 +111,7 @@ def campaign_stats(
             unassigned_initials=unassigned_initials(session, campaign_id),
             total=sum(by_status.values()) + opted_out,
             texters=texters,
+            opted_out_after_text=texted_then_opted_out,
         )
 
 

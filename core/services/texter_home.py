@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from core.db import Database
-from core.models import Assignment, Campaign
+from core.models import Assignment, Campaign, CampaignContact
 from core.services.batches import Eligibility, can_request_more
+from core.services.campaigns import texting_hours_words
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class TexterCampaign:
     description: str
     settings: dict[str, object]
     eligibility: Eligibility
+    holds_any: bool = True  # False before the texter's first batch: "Send First Texts"
+    texting_hours: str = ""  # '9 AM-9 PM America/New_York', or 'any time (no texting hours)'
 
     @property
     def unsent(self) -> int:
@@ -35,8 +38,23 @@ def texter_campaigns(
     """The texter's joined, not archived campaigns of the organization, newest first."""
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
+        holds_any = (
+            select(CampaignContact.id)
+            .where(CampaignContact.assignment_id == Assignment.id)
+            .limit(1)
+            .exists()
+        )
         rows = uow.session.execute(
-            select(Campaign.id, Campaign.title, Campaign.description, Campaign.settings)
+            select(
+                Campaign.id,
+                Campaign.title,
+                Campaign.description,
+                Campaign.settings,
+                holds_any,
+                Campaign.texting_hours_start,
+                Campaign.texting_hours_end,
+                Campaign.timezone,
+            )
             .join(Assignment, Assignment.campaign_id == Campaign.id)
             .where(
                 Assignment.user_id == user_id,
@@ -52,6 +70,49 @@ def texter_campaigns(
             description,
             dict(settings or {}),
             can_request_more(db, cid, user_id, now=now),
+            bool(holds),
+            texting_hours_words(start, end, zone),
         )
-        for cid, title, description, settings in rows
+        for cid, title, description, settings, holds, start, end, zone in rows
     ]
+
+
+DEFAULT_REQUEST_LABEL = "Request More Texts"
+
+
+@dataclass(frozen=True)
+class RequestPrompt:
+    """The campaign's request button label and the message shown above it (Spoke's
+    Assignment Management settings)."""
+
+    label: str = DEFAULT_REQUEST_LABEL
+    message: str = ""
+
+
+def request_prompt_of(settings: dict[str, object]) -> RequestPrompt:
+    label = str(settings.get("request_button_label") or "").strip() or DEFAULT_REQUEST_LABEL
+    return RequestPrompt(label, str(settings.get("request_message") or "").strip())
+
+
+def request_prompt(db: Database, campaign_id: int) -> RequestPrompt:
+    with db.uow(read_only=True) as uow:
+        settings = uow.session.scalar(select(Campaign.settings).where(Campaign.id == campaign_id))
+    return request_prompt_of(dict(settings or {}))
+
+
+def archived_campaign_titles(db: Database, organization_id: int, user_id: int) -> list[str]:
+    """Titles of the archived campaigns the texter joined, newest first (to name them when
+    no live campaign is left, instead of "you haven't joined any")."""
+    with db.uow(read_only=True) as uow:
+        return list(
+            uow.session.scalars(
+                select(Campaign.title)
+                .join(Assignment, Assignment.campaign_id == Campaign.id)
+                .where(
+                    Assignment.user_id == user_id,
+                    Campaign.organization_id == organization_id,
+                    Campaign.is_archived.is_(True),
+                )
+                .order_by(Campaign.id.desc())
+            )
+        )

@@ -274,9 +274,9 @@ def next_contact_to_send(
     after_contact_id: int | None = None,
     now: datetime | None = None,
 ) -> SendCard | None:
-    """The texter's next unsent, not opted-out contact after `after_contact_id` (wrapping
-    around, so skipped contacts come back), preferring contacts inside texting hours.
-    None when the texter holds no unsent first texts."""
+    """The texter's next unsent, not opted-out contact after `after_contact_id` that can be
+    texted now. None when there is none: the card's walk is over (see send_queue.held_left
+    for what, skipped or outside texting hours, is still held)."""
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
         session = uow.session
@@ -299,16 +299,15 @@ def next_contact_to_send(
         if not unsent:
             return None
         after = after_contact_id if after_contact_id is not None else -1
-        ordered = [row for row in unsent if row.id > after] + [
-            row for row in unsent if row.id <= after
-        ]
-        if after_contact_id is not None and len(ordered) > 1:
-            ordered = [row for row in ordered if row.id != after_contact_id]
 
         def opens_at(zone: str | None) -> datetime | None:
             return _textable_at(campaign, _zone_name(zone, campaign.timezone), now)
 
-        chosen = next((row for row in ordered if opens_at(row.timezone) is None), ordered[0])
+        chosen = next(
+            (row for row in unsent if row.id > after and opens_at(row.timezone) is None), None
+        )
+        if chosen is None:
+            return None
         contact = session.get(CampaignContact, chosen.id)
         assert contact is not None
         zone = _zone_name(contact.timezone, campaign.timezone)

@@ -1,0 +1,81 @@
+"""What is left on a texter's send card when no contact can be sent right now.
+
+The card walks the texter's unsent first texts once, lowest id first: a skipped contact is
+one the walk has passed (its id is below the card's position), so Skip moves a contact to
+the end once and needs no stored state. Reopening the card starts a fresh walk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from core.db import Database
+from core.errors import NotFound
+from core.models import Assignment, Campaign, CampaignContact
+from core.services.campaigns import texting_hours_words
+from core.services.texting import _textable_at, _zone_name
+from core.statuses import MessageStatus
+
+
+@dataclass(frozen=True)
+class HeldLeft:
+    """The texter's unsent first texts that the card can't offer now."""
+
+    campaign_id: int
+    campaign_title: str
+    skipped: int  # textable now, but passed over in this walk
+    not_textable: int  # outside texting hours in their own time zone
+    opens_at: datetime | None  # the soonest of the not-textable ones
+    texting_hours: str  # '9 AM-9 PM America/New_York'
+    timezone: str
+
+    @property
+    def total(self) -> int:
+        return self.skipped + self.not_textable
+
+
+def held_left(
+    db: Database,
+    assignment_id: int,
+    after_contact_id: int | None,
+    now: datetime | None = None,
+) -> HeldLeft:
+    now = now or datetime.now(UTC)
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        assignment = session.get(Assignment, assignment_id)
+        if assignment is None:
+            raise NotFound("That assignment no longer exists.")
+        campaign = session.get(Campaign, assignment.campaign_id)
+        assert campaign is not None  # the foreign key guarantees it
+        rows = session.execute(
+            select(CampaignContact.id, CampaignContact.timezone).where(
+                CampaignContact.assignment_id == assignment_id,
+                CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
+                CampaignContact.is_opted_out.is_(False),
+            )
+        ).all()
+        after = after_contact_id if after_contact_id is not None else -1
+        skipped = not_textable = 0
+        openings: list[datetime] = []
+        for row in rows:
+            when = _textable_at(campaign, _zone_name(row.timezone, campaign.timezone), now)
+            if when is not None:
+                not_textable += 1
+                openings.append(when)
+            elif row.id <= after:
+                skipped += 1
+        return HeldLeft(
+            campaign_id=campaign.id,
+            campaign_title=campaign.title,
+            skipped=skipped,
+            not_textable=not_textable,
+            opens_at=min(openings) if openings else None,
+            texting_hours=texting_hours_words(
+                campaign.texting_hours_start, campaign.texting_hours_end, campaign.timezone
+            ),
+            timezone=campaign.timezone,
+        )
