@@ -15,6 +15,7 @@ from bot.listeners import (
     admin_commands,
     admin_upload,
     commands,
+    conversations,
     events,
     reminders,
     texting,
@@ -27,7 +28,7 @@ from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 
-LISTENER_GROUPS = (commands, actions, events, views, texting)
+LISTENER_GROUPS = (commands, actions, events, views, texting, conversations)
 # The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
 LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
 # The Handle replies button on the scheduler's reply reminders.

@@ -191,3 +191,21 @@ def parse_admin_unassign_value(value: str) -> tuple[int, int | None, str | None]
         texter_id or None,
         None if status == REVIEW_ALL_STATUSES else status,
     )
+
+
+# Conversations: taking them, links to waiting replies, reassigning in Message Review.
+CMD_TAKE_CONVERSATIONS = "/takeconversations"
+COMMANDS = (*COMMANDS, CMD_TAKE_CONVERSATIONS)
+TAKE_CONVERSATIONS = "take_conversations"  # value "campaign_id"
+OPEN_THREAD = "open_thread"  # a link button (url): Slack still sends the click
+SHOW_REPLIES = "show_replies"  # value "campaign_id" (0 = every campaign)
+THREAD_RETRY = "thread_retry"  # value "contact_id:message_id": resend a failed answer
+
+
+def retry_value(contact_id: int, message_id: int) -> str:
+    return f"{contact_id}:{message_id}"
+
+
+def parse_retry_value(value: str) -> tuple[int, int]:
+    contact, _, message = value.partition(":")
+    return _campaign_id(contact), _campaign_id(message)

@@ -22,7 +22,9 @@ from core.services.threads import (
     save_thread,
     slack_user_of,
     thread_for,
+    thread_snapshot,
 )
+from core.services.waiting_replies import texter_names
 from core.statuses import Direction
 
 log = logging.getLogger("spokebot.notify")
@@ -45,20 +47,55 @@ class SlackTexterNotifier:
         self.post_inbound(result.contact_id, result.user_id, result.message_id, result.opted_out)
 
     def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
-        """Conversations a texter just took: each gets its thread with the latest reply."""
+        """Conversations a texter just took (or was given): each gets its thread holding the
+        conversation so far, the latest reply posted in it."""
         for contact_id in contact_ids:
             try:
                 self.post_inbound(contact_id, user_id, None, False)
             except Exception:  # one thread failing must not lose the others
                 log.exception("threading taken conversation %s failed", contact_id)
 
+    def root(
+        self,
+        thread: Thread,
+        user_id: int,
+        *,
+        exclude: int | None = None,
+        moved_to: str | None = None,
+    ) -> Reply:
+        where = contact_campaign(self.db, thread.contact_id)
+        senders = {m.user_id for m in thread.messages if m.user_id is not None}
+        return render.thread_root(
+            thread,
+            where.campaign_title if where else "",
+            exclude_message_id=exclude,
+            viewer=user_id,
+            names=texter_names(self.db, senders),
+            moved_to=moved_to,
+            full_history=True,
+        )
+
+    def update_root(self, ref: ThreadRef, moved_to: str | None = None) -> None:
+        """Redraw the thread's first message with the contact's state now (chat.update)."""
+        thread = thread_snapshot(self.db, ref.contact_id)
+        if thread is None:
+            return
+        message = self.root(thread, ref.user_id, moved_to=moved_to)
+        try:
+            self.client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
+        except Exception:  # the state line is a courtesy: never lose the caller's work on it
+            log.exception("updating the thread of contact %s failed", ref.contact_id)
+
     def post_inbound(
         self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
     ) -> None:
         thread = conversation(self.db, contact_id, user_id)
         latest = _latest_inbound(thread, message_id)
+        existing = thread_for(self.db, contact_id, user_id)
         ref = self.ensure_thread(thread, user_id, exclude=latest.id if latest else None)
         first = thread.first_name or thread.cell
+        if existing is not None:
+            self.update_root(ref)  # "waiting for your answer" again, or opted out
         if latest is None:
             return
         message = (
@@ -76,9 +113,7 @@ class SlackTexterNotifier:
         if not slack_user:
             raise LookupError(f"user {user_id} has no Slack account")
         channel = self.directory.dm_channel(self.client, slack_user)
-        where = contact_campaign(self.db, thread.contact_id)
-        title = where.campaign_title if where else ""
-        root = render.thread_root(thread, title, exclude_message_id=exclude)
+        root = self.root(thread, user_id, exclude=exclude)
         posted = self.client.chat_postMessage(channel=channel, **root.as_kwargs())
         return save_thread(self.db, thread.contact_id, user_id, channel, str(posted["ts"]))
 

@@ -143,7 +143,7 @@ def test_unowned_reply_waits_and_is_threaded_to_whoever_takes_it(
     thread_ts = posted.params["thread_ts"]
     t = Texting(texting_slack, sms, org, campaign_id, user_id, 0, [released])
     dm_event(t, "Yes! Ada here.", channel="D" + TEXTER, thread_ts=thread_ts)
-    texting_slack.fake.wait_for(lambda c: "Sent to Contact0" in c.text())
+    texting_slack.fake.wait_for(lambda c: c.method == "reactions.add")
     assert sms.sent[-1].body == "Yes! Ada here."
     assert contact(t.db, released).message_status == MessageStatus.CONVO.value
 

@@ -9,7 +9,11 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Assignment, Campaign
+from core.roles import Role
 from core.services.batches import Eligibility, can_request_more
+from core.services.conversations import allows_taking
+from core.services.joining import campaign_org_settings
+from core.services.organizations import member_role
 
 
 @dataclass(frozen=True)
@@ -19,6 +23,8 @@ class TexterCampaign:
     description: str
     settings: dict[str, object]
     eligibility: Eligibility
+    # The campaign lets texters take conversations and this texter is vetted (or above).
+    can_take_conversations: bool = False
 
     @property
     def unsent(self) -> int:
@@ -35,8 +41,17 @@ def texter_campaigns(
     """The texter's joined, not archived campaigns of the organization, newest first."""
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
+        role = member_role(uow.session, user_id, organization_id)
+        vetted = role is not None and role.at_least(Role.VETTED_TEXTER)
+        org_settings = campaign_org_settings(uow.session, organization_id)
         rows = uow.session.execute(
-            select(Campaign.id, Campaign.title, Campaign.description, Campaign.settings)
+            select(
+                Campaign.id,
+                Campaign.title,
+                Campaign.description,
+                Campaign.settings,
+                Campaign.batch_strategies,
+            )
             .join(Assignment, Assignment.campaign_id == Campaign.id)
             .where(
                 Assignment.user_id == user_id,
@@ -52,6 +67,7 @@ def texter_campaigns(
             description,
             dict(settings or {}),
             can_request_more(db, cid, user_id, now=now),
+            vetted and allows_taking(strategies, org_settings),
         )
-        for cid, title, description, settings in rows
+        for cid, title, description, settings, strategies in rows
     ]
