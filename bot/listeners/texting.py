@@ -159,6 +159,8 @@ def send_clicked(turn: Turn) -> None:
 def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> None:
     identity = turn.identity()
     try:
+        # Read before sending: with split assignments the contact is no longer theirs after.
+        name = _name_of(turn, contact_id, identity.user_id)
         result = send_first_text(
             turn.db, contact_id, identity.user_id, turn.deps.message_service, text_override=text
         )
@@ -168,7 +170,6 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         show_next(turn, campaign_id, contact_id, refusal.message)
         return
     if result.sent:
-        name = _name_of(turn, contact_id, identity.user_id)
         show_next(turn, campaign_id, contact_id, _sent_notice(name, result))
         return
     # The provider failed: the contact stays with the texter, with a Retry button.

@@ -310,6 +310,7 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
         options=[take],
         initial_options=[take] if SECONDARY_STRATEGY in form.strategies[1:] else None,
     )
+    split = Option(value=ON, label="Replies go to the conversation team")
     blocks: list[Block] = [
         section(f"*{escape(form.title)}*: Assignment Management"),
         _on_off(
@@ -337,6 +338,29 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
             block_id=ids.ADMIN_SETTING_TAKE_CONVERSATIONS,
             label=PlainTextObject(text="Secondary strategy (experimental)"),
             element=take_element,
+            optional=True,
+        ),
+        _text_input(
+            ids.ADMIN_SETTING_PER_TAKE,
+            "Conversations per take",
+            str(form.conversations_per_take),
+            hint="How many unassigned conversations a vetted texter takes at a time "
+            "(/takeconversations or Take conversations). Default 10.",
+            optional=False,
+        ),
+        InputBlock(
+            block_id=ids.ADMIN_SETTING_SPLIT,
+            label=PlainTextObject(text="Split assignments"),
+            element=CheckboxesElement(
+                action_id=ids.ADMIN_SETTING_SPLIT,
+                options=[split],
+                initial_options=[split] if form.split_assignments else None,
+            ),
+            hint=PlainTextObject(
+                text="Valid only with the secondary strategy above: each contact is "
+                "unassigned when its first text is sent, so replies wait for vetted "
+                "texters to take them, never for the first-text sender."
+            ),
             optional=True,
         ),
         _text_input(

@@ -41,6 +41,19 @@ def campaign() -> None:
 @click.option("--strategy", "strategies", multiple=True, help="batch strategy; repeat for several")
 @click.option("--texting-hours", help="local hours texts may be sent, like 9-21")
 @click.option("--timezone", default="America/New_York", show_default=True)
+@click.option(
+    "--conversations-per-take",
+    type=click.IntRange(min=1, max=1000),
+    default=10,
+    show_default=True,
+    help="conversations a vetted texter takes at a time (vetted-takeconversations)",
+)
+@click.option(
+    "--split-assignments",
+    is_flag=True,
+    help="replies go to the conversation team: a contact is unassigned once its first text "
+    "is sent (needs --strategy vetted-takeconversations)",
+)
 def create_campaign(
     organization_id: int,
     title: str,
@@ -51,6 +64,8 @@ def create_campaign(
     strategies: tuple[str, ...],
     texting_hours: str | None,
     timezone: str,
+    conversations_per_take: int,
+    split_assignments: bool,
 ) -> None:
     """Create a campaign; prints its id."""
     spec = CampaignSpec(
@@ -63,6 +78,8 @@ def create_campaign(
         strategies=list(strategies) or None,
         texting_hours=TextingHours.parse(texting_hours) if texting_hours else None,
         timezone=timezone,
+        conversations_per_take=conversations_per_take,
+        split_assignments=split_assignments,
     )
     click.echo(create_campaign_service(open_database(), spec))
 

@@ -23,6 +23,7 @@ from core.models import Assignment, Campaign, CampaignContact, Message, User, Us
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
+from core.services.campaigns import TAKE_STRATEGY
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.statuses import Direction, MessageStatus
@@ -41,7 +42,6 @@ __all__ = [
     "vetters",
 ]
 
-TAKE_STRATEGY = "vetted-takeconversations"
 DEFAULT_CONVERSATIONS_PER_TAKE = 10
 TAKE_STATUSES = (MessageStatus.NEEDS_RESPONSE.value, MessageStatus.CONVO.value)
 Contact = CampaignContact

@@ -427,6 +427,9 @@ def send_first_text(
                 render_script(campaign.script, contact_fields(contact), texter), "first text"
             )
         result = _outbound(session, contact, acting_user_id, text, message_service, now)
+        if result.sent and (campaign.settings or {}).get("split_assignments"):
+            # Spoke's outbound-unassign: the reply waits for the conversation team.
+            contact.assignment_id = None
         uow.commit()
         return result
 
