@@ -13,6 +13,7 @@ from bot.listeners import (
     actions,
     admin_actions,
     admin_commands,
+    admin_conversations,
     admin_upload,
     commands,
     conversations,
@@ -30,7 +31,7 @@ from core.messaging import MessageService, message_service_from_env
 
 LISTENER_GROUPS = (commands, actions, events, views, texting, conversations)
 # The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
-LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
+LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload, admin_conversations)
 # The Handle replies button on the scheduler's reply reminders.
 LISTENER_GROUPS += (reminders,)
 

@@ -211,3 +211,9 @@ def retry_value(contact_id: int, message_id: int) -> str:
 def parse_retry_value(value: str) -> tuple[int, int]:
     contact, _, message = value.partition(":")
     return _campaign_id(contact), _campaign_id(message)
+
+
+REVIEW_PICK = "review_pick_"  # + group number: checkboxes of the contacts shown
+REVIEW_UNASSIGN_SELECTED = "review_unassign_selected"  # value "campaign_id"
+REVIEW_REASSIGN_SELECTED = "review_reassign_selected"  # a users_select; campaign in block_id
+REVIEW_SELECTED_BLOCK = "review_selected"  # block_id "review_selected:campaign_id"

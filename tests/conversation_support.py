@@ -85,7 +85,11 @@ def conversation_pool(
     make_assignment(db, campaign_id, first)
     vetted = make_texter(db, org, VETTED, vetted_role, name="Vera")
     make_texter(db, org, "UADMIN", Role.ADMIN, name="Ada")
-    ids = add_contacts(db, campaign_id, replies, status=MessageStatus.NEEDS_RESPONSE)
+    ids = (
+        add_contacts(db, campaign_id, replies, status=MessageStatus.NEEDS_RESPONSE)
+        if replies
+        else []
+    )
     if convos:
         ids += add_contacts(db, campaign_id, convos, status=MessageStatus.CONVO, start=replies)
     for n, contact_id in enumerate(ids):

@@ -42,8 +42,12 @@ def check(blocks: list[dict[str, Any]], max_blocks: int) -> None:
         if block["type"] == "actions":
             assert len(block["elements"]) <= 25
             for element in block["elements"]:
-                assert len(element["text"]["text"]) <= 75
-                assert len(element.get("value", "")) <= 2000
+                if element["type"] == "button":
+                    assert len(element["text"]["text"]) <= 75
+                    assert len(element.get("value", "")) <= 2000
+                if element["type"] == "checkboxes":
+                    assert len(element["options"]) <= 10
+                    assert all(len(o["text"]["text"]) <= 75 for o in element["options"])
                 assert len(element["action_id"]) <= 255
         if block["type"] == "context":
             assert len(block["elements"]) <= 10

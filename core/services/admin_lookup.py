@@ -124,7 +124,7 @@ class CampaignSettingsForm:
     done_for_the_day_enabled: bool
     release_conversations_allowed: bool
     max_texters: int | None
-    conversations_per_take: int = 10
+    per_take: int = 10  # conversations a vetted texter takes at a time
     split_assignments: bool = False
 
 
@@ -153,7 +153,7 @@ def settings_form(
                 effective_setting(stored, "RELEASE_CONVERSATIONS_ALLOWED")
             ),
             max_texters=effective_setting(stored, "MAX_TEXTERS_PER_CAMPAIGN"),
-            conversations_per_take=conversations_per_take(labels),
+            per_take=conversations_per_take(labels),
             split_assignments=splits_assignments(labels),
         )
 
