@@ -156,6 +156,8 @@ def texters_panel(
         blocks.append(section("No texters have joined this campaign yet."))
     for row in rows:
         name = escape(row.name or row.slack_user_id)
+        if row.suspended:
+            name += " (Suspended)"
         mention = f"<@{row.slack_user_id}>" if row.slack_user_id else name
         blocks.append(
             section(
