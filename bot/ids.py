@@ -11,6 +11,8 @@ DONE_FOR_NOW = "done_for_now"
 DONE_FOR_THE_DAY = "done_for_the_day"
 DONE_FOR_THE_DAY_CONFIRM = "done_for_the_day_confirm"
 DONE_FOR_THE_DAY_CANCEL = "done_for_the_day_cancel"
+# Spoke's "release first texts only" when the organization also allows releasing conversations.
+DONE_FOR_THE_DAY_CONFIRM_INITIALS = "done_for_the_day_confirm_initials"
 PICK_CAMPAIGN = "pick_campaign"
 
 # Slash commands.

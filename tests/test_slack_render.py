@@ -71,7 +71,7 @@ MESSAGES = {
         ids.PICK_FOR_SEND, [campaign(i) for i in range(2000)], LONG
     ),
     "no_such": lambda: messages.no_such_campaign(LONG, [campaign(i) for i in range(50)]),
-    "confirm": lambda: messages.confirm_done_for_the_day(1, LONG, 5, 3),
+    "confirm": lambda: messages.confirm_done_for_the_day(1, LONG, 5, 3, True),
     "released": lambda: messages.released(LONG, ReleaseResult(5, 3)),
     "help": lambda: messages.campaign_help([(LONG, LONG)] * 30),
     "unknown": lambda: messages.unknown_subcommand(LONG, LONG),

@@ -24,6 +24,7 @@ def register(app: App, deps: Deps) -> None:
         ids.DONE_FOR_THE_DAY: done_for_the_day_clicked,
         ids.DONE_FOR_THE_DAY_CONFIRM: done_for_the_day_confirmed,
         ids.DONE_FOR_THE_DAY_CANCEL: done_for_the_day_cancelled,
+        ids.DONE_FOR_THE_DAY_CONFIRM_INITIALS: done_for_the_day_initials,
         ids.PICK_CAMPAIGN: pick_campaign,
     }
     for action_id, work in handlers.items():
@@ -70,8 +71,13 @@ def done_for_now(turn: Turn) -> None:
 
 
 def done_for_the_day_clicked(turn: Turn) -> None:
-    # The Home button carries a Block Kit confirm dialog: a click here is already confirmed.
-    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)))
+    # The Home button carries a Block Kit confirm dialog (saying first texts only): a click
+    # here is already confirmed. `/doneforday` offers conversations too where allowed.
+    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)), with_conversations=False)
+
+
+def done_for_the_day_initials(turn: Turn) -> None:
+    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)), with_conversations=False)
 
 
 def done_for_the_day_confirmed(turn: Turn) -> None:

@@ -12,7 +12,7 @@ from bot.render import messages
 from core.errors import NotAllowed, NotFound
 from core.services.batches import request_batch
 from core.services.organizations import organization_settings
-from core.services.release import release_contacts
+from core.services.release import releasable, release_contacts
 from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import TexterCampaign, texter_campaigns
 
@@ -77,20 +77,25 @@ def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: b
     settings = organization_settings(turn.db, identity.organization_id)
     if not settings.get("DONE_FOR_THE_DAY_ENABLED", True):
         raise NotAllowed("Done for the Day is turned off in this organization.")
+    held = releasable(turn.db, campaign.campaign_id, identity.user_id)
     turn.reply(
         messages.confirm_done_for_the_day(
-            campaign.campaign_id, campaign.title, campaign.unsent, campaign.waiting_replies
+            campaign.campaign_id,
+            campaign.title,
+            held.initials,
+            held.conversations,
+            held.conversations_allowed,
         ),
         replace=replace,
     )
 
 
-def done_for_the_day(turn: Turn, campaign_id: int) -> None:
+def done_for_the_day(turn: Turn, campaign_id: int, with_conversations: bool | None = None) -> None:
     """After the confirmation: release the texter's contacts and show what went back."""
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     try:
-        result = release_contacts(turn.db, campaign_id, identity.user_id)
+        result = release_contacts(turn.db, campaign_id, identity.user_id, with_conversations)
     except NotFound:
         raise NotFound(
             f"You haven't joined “{title}”, so there is nothing of yours to release."

@@ -182,28 +182,45 @@ def no_such_campaign(argument: str, campaigns: Sequence[TexterCampaign]) -> Repl
     )
 
 
-def confirm_done_for_the_day(campaign_id: int, title: str, unsent: int, replies: int) -> Reply:
-    held = f"your {plural(unsent, 'unsent first text')}"
-    if replies:
-        held += f" (and, if your organization allows it, {plural(replies, 'conversation')})"
-    return reply(
-        "Done for the Day?",
-        [
-            section(
-                f"*Done for the Day in {escape(title)}?* This releases {held} so other "
-                "texters can send them."
-            ),
-            actions(
-                button(
-                    "Yes, release them",
-                    ids.DONE_FOR_THE_DAY_CONFIRM,
-                    ids.campaign_value(campaign_id),
-                    style="danger",
-                ),
-                button("Cancel", ids.DONE_FOR_THE_DAY_CANCEL, ids.campaign_value(campaign_id)),
-            ),
-        ],
-    )
+def confirm_done_for_the_day(
+    campaign_id: int, title: str, initials: int, conversations: int, conversations_allowed: bool
+) -> Reply:
+    """Spoke's two buttons when the organization lets conversations go too, else one; a
+    count of 0 is never offered as something to release."""
+    name = escape(title)
+    value = ids.campaign_value(campaign_id)
+    cancel = button("Cancel", ids.DONE_FOR_THE_DAY_CANCEL, value)
+    offer_conversations = conversations_allowed and conversations > 0
+    if not initials and not offer_conversations:
+        text = f"*Done for the Day in {name}?* You hold no unsent first texts, so there is "
+        text += "nothing to release. Thank you for texting!"
+        return reply("Nothing to release", [section(text)])
+    parts = []
+    buttons = []
+    if initials:
+        parts.append(
+            f"This releases your {plural(initials, 'unsent first text')} so other texters "
+            "can send them."
+        )
+        action = (
+            ids.DONE_FOR_THE_DAY_CONFIRM_INITIALS
+            if offer_conversations
+            else ids.DONE_FOR_THE_DAY_CONFIRM
+        )
+        buttons.append(button(f"Release first texts ({initials})", action, value, style="danger"))
+    if offer_conversations:
+        parts.append(
+            f"You may also release your {plural(conversations, 'conversation')}: other "
+            "texters can take them."
+        )
+        label = (
+            f"Release first texts and conversations ({initials + conversations})"
+            if initials
+            else f"Release conversations ({conversations})"
+        )
+        buttons.append(button(label, ids.DONE_FOR_THE_DAY_CONFIRM, value, style="danger"))
+    text = f"*Done for the Day in {name}?* " + " ".join(parts)
+    return reply("Done for the Day?", [section(text), actions(*buttons, cancel)])
 
 
 def released(title: str, result: ReleaseResult) -> Reply:
@@ -213,7 +230,7 @@ def released(title: str, result: ReleaseResult) -> Reply:
 def release_sentence(title: str, result: ReleaseResult) -> str:
     if not result.total:
         return f"Done for the day in *{escape(title)}*: you held nothing to release. Thank you!"
-    parts = [plural(result.initials, "unsent first text")]
+    parts = [plural(result.initials, "unsent first text")] if result.initials else []
     if result.conversations:
         parts.append(plural(result.conversations, "conversation"))
     return (
