@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.render.replies import reply_blocks
 from bot.slack_client import TtlCache
-from core.services.waiting_replies import WaitingReply
+from core.db import Database
+from core.services.waiting_replies import WaitingReply, waiting_replies
 
 PERMALINK_TTL_SECONDS = 7 * 24 * 60 * 60
 MAX_LOOKUPS = 40  # per rendering: past this many, "and N more" carries the rest
@@ -31,6 +34,31 @@ def permalink(client: WebClient, channel_id: str, message_ts: str) -> str | None
         return None
     _cache.put(key, str(link))
     return str(link)
+
+
+def waiting_reply_blocks(
+    db: Database,
+    client: WebClient,
+    user_id: int,
+    campaign_id: int | None,
+    *,
+    organization_id: int | None = None,
+    limit: int = 10,
+) -> list[object]:
+    """The texter's waiting replies (in one campaign, or all), each with an Open link, then
+    "and N more" with Show all replies: for refusals, Done For Now and the batch card."""
+    replies = waiting_replies(
+        db,
+        user_id,
+        organization_id=organization_id,
+        campaign_ids=[campaign_id] if campaign_id else None,
+    )
+    if not replies:
+        return []
+    links = thread_links(client, replies, limit)
+    return reply_blocks(
+        replies, links, datetime.now(UTC), limit=limit, more_value=str(campaign_id or 0)
+    )
 
 
 def thread_links(

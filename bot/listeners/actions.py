@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.listeners.flows import ask_for_batch, confirm_done_for_the_day, done_for_the_day
+from bot.permalinks import waiting_reply_blocks
 from bot.render import messages
 from core.errors import NotFound
 from core.services.joining import JoinRefusal, JoinRefused, join_campaign
@@ -67,7 +68,13 @@ def request_more(turn: Turn) -> None:
 
 def done_for_now(turn: Turn) -> None:
     turn.publish_home()
-    turn.reply(messages.done_for_now(turn.home_link()), replace=True)
+    identity = turn.identity()
+    links = waiting_reply_blocks(
+        turn.db, turn.client, identity.user_id, None, organization_id=identity.organization_id
+    )
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    takers = [c for c in campaigns if c.can_take_conversations]
+    turn.reply(messages.done_for_now(turn.home_link(), links, takers), replace=True)
 
 
 def done_for_the_day_clicked(turn: Turn) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from bot import ids
 from bot.listeners.common import Turn
-from bot.listeners.texting import present_batch
+from bot.listeners.texting import finish_first_links, present_batch
 from bot.render import messages
 from core.errors import NotAllowed, NotFound
 from core.services.batches import request_batch
@@ -65,7 +65,9 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
             campaign_id,
             result.refusal.reason.value,
         )
-    notice = messages.batch_result(title, result)
+    notice = messages.batch_result(
+        title, result, finish_first_links(turn, campaign_id, result.refusal)
+    )
     # With first texts to send, the first contact's send card carries the answer.
     if present_batch(turn, campaign_id, result, notice, replace=replace):
         return

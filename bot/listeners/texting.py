@@ -19,12 +19,13 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.notify import SlackTexterNotifier
-from bot.permalinks import thread_links
+from bot.permalinks import thread_links, waiting_reply_blocks
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
 from bot.render.send_card import contact_name
 from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
+from core.refusals import Refusal, RefusalReason
 from core.services.batches import BatchResult, can_request_more
 from core.services.slack_support import campaign_title_in_org, claim_event
 from core.services.texter_home import texter_campaigns
@@ -98,8 +99,17 @@ def show_next(
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice))
+    links = finish_first_links(turn, campaign_id, eligibility.refusal)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, links))
     turn.publish_home()
+
+
+def finish_first_links(turn: Turn, campaign_id: int, refusal: Refusal | None) -> list[Any]:
+    """Links to the replies a "finish your replies first" refusal is about."""
+    if refusal is None or refusal.reason != RefusalReason.WAITING_REPLIES:
+        return []
+    identity = turn.identity()
+    return waiting_reply_blocks(turn.db, turn.client, identity.user_id, campaign_id)
 
 
 def _present(turn: Turn, message: Reply) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot import ids
 from bot.render.common import (
@@ -16,26 +17,11 @@ from bot.render.common import (
     section,
     text_reply,
 )
-from core.refusals import RefusalReason, plural
+from core.refusals import plural
 from core.services.batches import BatchResult, Eligibility
 from core.services.release import ReleaseResult
 from core.services.slack_support import JoinLink
 from core.services.texter_home import TexterCampaign
-
-# A Request More button is pointless while one of these holds (asking again can't help).
-FINAL_REFUSALS = {
-    RefusalReason.DYNAMIC_ASSIGNMENT_OFF,
-    RefusalReason.CAMPAIGN_ARCHIVED,
-    RefusalReason.NO_BATCH_SIZE,
-    RefusalReason.CAP_ZERO,
-    RefusalReason.CAP_REACHED,
-    RefusalReason.NO_INITIALS_LEFT,
-    RefusalReason.NO_CONVERSATIONS_LEFT,
-    RefusalReason.NOT_JOINED,
-    RefusalReason.SUSPENDED,
-    RefusalReason.NOT_VETTED,
-    RefusalReason.STRATEGY_NOT_ENABLED,
-}
 
 
 def join_link(link: JoinLink) -> Reply:
@@ -107,8 +93,9 @@ def joined_elsewhere(title: str) -> Reply:
     )
 
 
-def batch_result(title: str, result: BatchResult) -> Reply:
-    """What a texter sees after asking for first texts."""
+def batch_result(title: str, result: BatchResult, reply_links: Sequence[Any] = ()) -> Reply:
+    """What a texter sees after asking for first texts (`reply_links`: the replies to
+    finish first, when that is the refusal)."""
     name = escape(title)
     if result.assigned:
         got = plural(result.assigned, "first text")
@@ -120,13 +107,20 @@ def batch_result(title: str, result: BatchResult) -> Reply:
     reason = refusal.message if refusal else "No first texts are available right now."
     if result.unsent:
         return text_reply(f"*{name}*: {reason}")
-    return finished_prompt(result.eligibility.campaign_id, title, result.eligibility, reason)
+    return finished_prompt(
+        result.eligibility.campaign_id, title, result.eligibility, reason, reply_links
+    )
 
 
 def finished_prompt(
-    campaign_id: int, title: str, eligibility: Eligibility, reason: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    reason: str | None = None,
+    reply_links: Sequence[Any] = (),
 ) -> Reply:
-    """Spoke's popup after a batch: Request More or Done For Now."""
+    """Spoke's popup after a batch: Request More (only when a request could succeed) or
+    Done For Now; when replies must be finished first, links to them."""
     lines = [f"You have no first texts left to send in *{escape(title)}*."]
     if reason:
         lines.append(reason)
@@ -136,7 +130,7 @@ def finished_prompt(
         lines.append(f"{plural(eligibility.waiting_replies, 'reply', 'replies')} waiting.")
     refusal = eligibility.refusal
     buttons = []
-    if refusal is None or refusal.reason not in FINAL_REFUSALS:
+    if refusal is None:
         buttons.append(
             button(
                 "Request More", ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary"
@@ -144,12 +138,38 @@ def finished_prompt(
         )
     buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
     text = "\n".join(lines)
-    return reply(text, [section(text), actions(*buttons)])
+    return reply(text, [section(text), *reply_links, actions(*buttons)])
 
 
-def done_for_now(home_link: str | None) -> Reply:
+def done_for_now(
+    home_link: str | None,
+    reply_links: Sequence[Any] = (),
+    take_campaigns: Sequence[TexterCampaign] = (),
+) -> Reply:
+    """After Done For Now: the replies still waiting (with links) and, for vetted texters,
+    Take conversations."""
     where = f"<{home_link}|your Home tab>" if home_link else "the spokebot app's Home tab"
-    return text_reply(f"Done for now. Your campaigns and replies are waiting on {where}.")
+    if reply_links:
+        text = f"Done for now. These replies are still waiting for you (also on {where}):"
+    else:
+        text = f"Done for now. No replies are waiting for you; your campaigns are on {where}."
+    blocks: list[Any] = [section(text), *reply_links]
+    if take_campaigns:
+        blocks.append(
+            actions(
+                *(
+                    button(
+                        f"Take conversations: {c.title}"
+                        if len(take_campaigns) > 1
+                        else "Take conversations",
+                        ids.TAKE_CONVERSATIONS,
+                        ids.campaign_value(c.campaign_id),
+                    )
+                    for c in take_campaigns[:5]
+                )
+            )
+        )
+    return reply(text, blocks)
 
 
 def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: str) -> Reply:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -94,10 +95,14 @@ def send_card(card: SendCard, notice: str | None = None, *, retry: bool = False)
 
 
 def batch_done(
-    campaign_id: int, title: str, eligibility: Eligibility, notice: str | None = None
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    notice: str | None = None,
+    reply_links: Sequence[Any] = (),
 ) -> Reply:
     """The card's last state: Request More / Done For Now, after what just happened."""
-    prompt = finished_prompt(campaign_id, title, eligibility)
+    prompt = finished_prompt(campaign_id, title, eligibility, reply_links=reply_links)
     if not notice:
         return prompt
     return Reply(f"{notice}\n{prompt.text}", [section(notice).to_dict(), *prompt.blocks])
