@@ -86,7 +86,7 @@ def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: b
             campaign.title,
             held.initials,
             held.conversations,
-            held.conversations_allowed,
+            held.may_release_conversations,
         ),
         replace=replace,
     )

@@ -64,7 +64,7 @@ class Releasable:
 
     initials: int
     conversations: int
-    conversations_allowed: bool
+    may_release_conversations: bool
 
 
 def releasable(db: Database, campaign_id: int, user_id: int) -> Releasable:
