@@ -176,3 +176,38 @@ def test_twenty_vetted_texters_take_at_once(database_url: str, engine_name: str)
         assert None not in held.values()
     finally:
         db.dispose()
+
+
+@pytest.mark.heavy
+def test_twenty_takes_through_the_front_door(slack: SlackHarness) -> None:
+    """20 signed /takeconversations at once, 50 replies waiting: each contact one owner,
+    none lost, and every texter told what they got."""
+    pool = conversation_pool(slack, replies=50)
+    people = [f"UV{n:02d}" for n in range(20)]
+    users = {p: make_texter(slack.db, pool.org_id, p, Role.VETTED_TEXTER) for p in people}
+    barrier = threading.Barrier(len(people))
+    answers: dict[str, str] = {}
+
+    def run(person: str) -> None:
+        barrier.wait()
+        answer = slack.command(ids.CMD_TAKE_CONVERSATIONS, str(pool.campaign_id), user=person)
+        assert answer.status == 200 and answer.seconds < 3
+        answers[person] = answer.response_url
+
+    workers = [threading.Thread(target=run, args=(p,)) for p in people]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)
+    told = {p: slack.fake.response_to(url)[0].text() for p, url in answers.items()}
+    assert len(told) == 20
+    held = holders(slack.db, pool.contact_ids)
+    assert None not in held.values()  # none lost
+    counts = Counter(held.values())
+    assert sum(counts.values()) == 50 and set(counts) <= set(users.values())
+    for person, text in told.items():
+        got = counts.get(users[person], 0)
+        if got:
+            assert f"You took {got} conversation" in text
+        else:
+            assert "No conversations are waiting" in text
