@@ -131,13 +131,16 @@ def test_take_refusals_say_why(slack: SlackHarness) -> None:
 
 
 def test_home_offers_take_conversations_to_vetted_texters(slack: SlackHarness) -> None:
-    pool = conversation_pool(slack, replies=2)
+    pool = conversation_pool(slack, replies=1, convos=2)
+    set_campaign_settings(slack.db, pool.campaign_id, conversations_per_take=1)
     # The vetted texter never joined by link: taking joins them.
     slack.home_opened(VETTED, event_id="EvH1")
     assert "haven't joined" in slack.fake.home_for(VETTED).text()
     take(slack)
     home = slack.fake.home_for(VETTED, 2)
-    assert ids.TAKE_CONVERSATIONS in {b["action_id"] for b in home.buttons()}
+    [button] = [b for b in home.buttons() if b["action_id"] == ids.TAKE_CONVERSATIONS]
+    assert button["text"]["text"] == "Take conversations (2 waiting)"
+    assert "Reply number 0" in home.text()  # the reply just taken, listed with its link
     # A plain texter in the same campaign sees no such button.
     slack.home_opened("UFIRST", event_id="EvH2")
     first = slack.fake.home_for("UFIRST")

@@ -73,7 +73,7 @@ def done_for_now(turn: Turn) -> None:
         turn.db, turn.client, identity.user_id, None, organization_id=identity.organization_id
     )
     campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
-    takers = [c for c in campaigns if c.can_take_conversations]
+    takers = [c for c in campaigns if c.can_take_conversations and c.waiting_to_take]
     turn.reply(messages.done_for_now(turn.home_link(), links, takers), replace=True)
 
 

@@ -106,8 +106,10 @@ def _campaign_blocks(
     if eligibility.can_request:
         label = str(campaign.settings.get("request_button_label") or "Request More Texts")
         buttons.append(button(label, ids.REQUEST_MORE, value, style="primary"))
-    if campaign.can_take_conversations:
-        buttons.append(button("Take conversations", ids.TAKE_CONVERSATIONS, value))
+    if campaign.can_take_conversations and campaign.waiting_to_take:
+        waiting = campaign.waiting_to_take
+        label = f"Take conversations ({'100+' if waiting >= 100 else waiting} waiting)"
+        buttons.append(button(label, ids.TAKE_CONVERSATIONS, value))
     if done_enabled:
         buttons.append(
             button(

@@ -36,6 +36,7 @@ __all__ = [
     "TakeableCampaign",
     "allows_taking",
     "conversations_per_take",
+    "conversations_to_take",
     "splits_assignments",
     "take_conversations",
     "takeable_campaigns",
@@ -106,6 +107,22 @@ def _not_vetted(session: Session, organization_id: int) -> Refusal:
         "Only vetted texters can take conversations. Ask an admin"
         f"{by} to vet you with `/campaign vet @you`.",
     )
+
+
+def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
+    """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
+    with db.uow(read_only=True) as uow:
+        limited = (
+            select(Contact.id)
+            .where(
+                Contact.campaign_id == campaign_id,
+                Contact.assignment_id.is_(None),
+                Contact.message_status.in_(TAKE_STATUSES),
+                ~Contact.is_opted_out,
+            )
+            .limit(up_to)
+        )
+        return uow.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
 def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list[TakeableCampaign]:

@@ -11,7 +11,7 @@ from core.db import Database
 from core.models import Assignment, Campaign
 from core.roles import Role
 from core.services.batches import Eligibility, can_request_more
-from core.services.conversations import allows_taking
+from core.services.conversations import allows_taking, conversations_to_take
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 
@@ -25,6 +25,7 @@ class TexterCampaign:
     eligibility: Eligibility
     # The campaign lets texters take conversations and this texter is vetted (or above).
     can_take_conversations: bool = False
+    waiting_to_take: int = 0  # conversations waiting in the pool (counted up to 100)
 
     @property
     def unsent(self) -> int:
@@ -60,14 +61,18 @@ def texter_campaigns(
             )
             .order_by(Campaign.id.desc())
         ).all()
-    return [
-        TexterCampaign(
-            cid,
-            title,
-            description,
-            dict(settings or {}),
-            can_request_more(db, cid, user_id, now=now),
-            vetted and allows_taking(strategies, org_settings),
+    campaigns = []
+    for cid, title, description, settings, strategies in rows:
+        can_take = vetted and allows_taking(strategies, org_settings)
+        campaigns.append(
+            TexterCampaign(
+                cid,
+                title,
+                description,
+                dict(settings or {}),
+                can_request_more(db, cid, user_id, now=now),
+                can_take,
+                conversations_to_take(db, cid) if can_take else 0,
+            )
         )
-        for cid, title, description, settings, strategies in rows
-    ]
+    return campaigns
