@@ -290,3 +290,21 @@ def test_reassign_racing_sends_never_texts_from_two(database_url: str, engine_na
         assert statuses == {MessageStatus.MESSAGED.value}
     finally:
         db.dispose()
+
+
+def test_reassign_usage_errors_name_the_subcommand(slack: SlackHarness) -> None:
+    pool, _ = held_by_fran(slack, with_threads=False)
+    for text in (
+        "reassign",
+        f"reassign {pool.campaign_id} <@{FIRST_TEAM}>",
+        f"reassign {pool.campaign_id} fran vera",
+        f"reassign {pool.campaign_id} <@{FIRST_TEAM}> <@{VETTED}> sometimes",
+    ):
+        assert (
+            "Usage: `/campaign reassign CAMPAIGN_ID @from @to [status]`" in run(slack, text).text()
+        )
+    assert "Usage: `/campaign add-texters" in run(slack, "add-texters x").text()
+    assert (
+        "same person"
+        in run(slack, f"reassign {pool.campaign_id} <@{FIRST_TEAM}> <@{FIRST_TEAM}>").text()
+    )

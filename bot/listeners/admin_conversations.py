@@ -16,6 +16,7 @@ from bot import ids
 from bot.listeners.admin_commands import (
     MENTION,
     REVIEW_STATUSES,
+    USAGE,
     campaign_id_arg,
     mention_arg,
     show,
@@ -32,6 +33,8 @@ from core.services.threads import ThreadRef
 
 REASSIGN_USAGE = "reassign CAMPAIGN_ID @from @to [status]"
 ADD_USAGE = "add-texters CAMPAIGN_ID @texter [@texter ...]"
+# The shared argument parsers quote a subcommand's usage from this table.
+USAGE.update({"reassign": REASSIGN_USAGE, "add-texters": ADD_USAGE})
 # Statuses /campaign reassign takes (Spoke's Message Review filter names).
 REASSIGN_STATUSES = {k: v for k, v in REVIEW_STATUSES.items() if v is not None}
 
@@ -54,11 +57,11 @@ def _usage(usage: str, problem: str) -> InvalidInput:
     "history (supervolunteers and admins)",
 )
 def campaign_reassign(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("review", args[0] if args else None)
+    campaign_id = campaign_id_arg("reassign", args[0] if args else None)
     if len(args) < 3:
         raise _usage(REASSIGN_USAGE, "Whose contacts, to whom? Mention both with @.")
-    source = mention_arg("review", args[1])
-    target = mention_arg("review", args[2])
+    source = mention_arg("reassign", args[1])
+    target = mention_arg("reassign", args[2])
     statuses = None
     if len(args) > 3:
         key = re.sub(r"[-_ ]", "", args[3].lower())
@@ -108,8 +111,8 @@ def hand_over(turn: Turn, result: ReassignResult) -> None:
     "join people to the campaign without the link, each gets Send First Texts (admins)",
 )
 def campaign_add_texters(turn: Turn, args: list[str]) -> None:
-    campaign_id = campaign_id_arg("review", args[0] if args else None)
-    people = [mention_arg("review", word) for word in args[1:]]
+    campaign_id = campaign_id_arg("add-texters", args[0] if args else None)
+    people = [mention_arg("add-texters", word) for word in args[1:]]
     if not people:
         raise _usage(ADD_USAGE, "Whom? Mention each person with @.")
     identity = turn.identity()

@@ -35,7 +35,7 @@ from bot.render.common import (
     section,
     text_reply,
 )
-from bot.render.conversations_admin import selection_blocks
+from bot.render.conversations_admin import conversation_settings, selection_blocks
 from core.refusals import plural
 from core.services.admin_lookup import CampaignSettingsForm
 from core.services.campaigns import DEFAULT_BATCH_SIZE
@@ -313,7 +313,6 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
         options=[take],
         initial_options=[take] if SECONDARY_STRATEGY in form.strategies[1:] else None,
     )
-    split = Option(value=ON, label="Replies go to the conversation team")
     blocks: list[Block] = [
         section(f"*{escape(form.title)}*: Assignment Management"),
         _on_off(
@@ -343,29 +342,7 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
             element=take_element,
             optional=True,
         ),
-        _text_input(
-            ids.ADMIN_SETTING_PER_TAKE,
-            "Conversations per take",
-            str(form.per_take),
-            hint="How many unassigned conversations a vetted texter takes at a time "
-            "(/takeconversations or Take conversations). Default 10.",
-            optional=False,
-        ),
-        InputBlock(
-            block_id=ids.ADMIN_SETTING_SPLIT,
-            label=PlainTextObject(text="Split assignments"),
-            element=CheckboxesElement(
-                action_id=ids.ADMIN_SETTING_SPLIT,
-                options=[split],
-                initial_options=[split] if form.split_assignments else None,
-            ),
-            hint=PlainTextObject(
-                text="Valid only with the secondary strategy above: each contact is "
-                "unassigned when its first text is sent, so replies wait for vetted "
-                "texters to take them, never for the first-text sender."
-            ),
-            optional=True,
-        ),
+        *conversation_settings(form.per_take, form.split_assignments),
         _text_input(
             ids.ADMIN_SETTING_REQUEST_LABEL,
             "Request button label (texters see it)",

@@ -9,8 +9,10 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     CheckboxesElement,
+    InputBlock,
     MarkdownTextObject,
     Option,
+    PlainTextInputElement,
     PlainTextObject,
     UserSelectElement,
 )
@@ -167,3 +169,37 @@ def selection_blocks(campaign_id: int, options: Sequence[tuple[int, str]]) -> li
             )
         )
     return blocks
+
+
+def conversation_settings(per_take: int, split_assignments: bool) -> list[Any]:
+    """The settings form's two conversation fields: conversations per take, and split
+    assignments (with, under it, when it is valid)."""
+    split = Option(value="on", label="Replies go to the conversation team")
+    return [
+        InputBlock(
+            block_id=ids.ADMIN_SETTING_PER_TAKE,
+            label=PlainTextObject(text="Conversations per take"),
+            element=PlainTextInputElement(
+                action_id=ids.ADMIN_SETTING_PER_TAKE, initial_value=str(per_take), max_length=4
+            ),
+            hint=PlainTextObject(
+                text="How many unassigned conversations a vetted texter takes at a time "
+                "(/takeconversations or Take conversations). Default 10."
+            ),
+        ),
+        InputBlock(
+            block_id=ids.ADMIN_SETTING_SPLIT,
+            label=PlainTextObject(text="Split assignments"),
+            element=CheckboxesElement(
+                action_id=ids.ADMIN_SETTING_SPLIT,
+                options=[split],
+                initial_options=[split] if split_assignments else None,
+            ),
+            hint=PlainTextObject(
+                text="Valid only with the secondary strategy above: each contact is "
+                "unassigned when its first text is sent, so replies wait for vetted "
+                "texters to take them, never for the first-text sender."
+            ),
+            optional=True,
+        ),
+    ]
