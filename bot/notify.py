@@ -25,7 +25,7 @@ from core.services.threads import (
     thread_snapshot,
 )
 from core.services.waiting_replies import texter_names
-from core.statuses import Direction
+from core.statuses import Direction, MessageStatus
 
 log = logging.getLogger("spokebot.notify")
 
@@ -51,7 +51,11 @@ class SlackTexterNotifier:
         conversation so far, the latest reply posted in it."""
         for contact_id in contact_ids:
             try:
-                self.post_inbound(contact_id, user_id, None, False)
+                thread = conversation(self.db, contact_id, user_id)
+                if thread.contact_status == MessageStatus.NEEDS_RESPONSE.value:
+                    self.post_inbound(contact_id, user_id, None, False)
+                else:  # answered already: the history is all there is to show
+                    self.ensure_thread(thread, user_id, exclude=None)
             except Exception:  # one thread failing must not lose the others
                 log.exception("threading taken conversation %s failed", contact_id)
 

@@ -20,7 +20,7 @@ from tests.conversation_support import (
     conversation_pool,
     set_campaign_settings,
 )
-from tests.factories import make_texter
+from tests.factories import make_assignment, make_texter
 from tests.slack_harness import Call, SlackHarness
 
 
@@ -76,6 +76,15 @@ def test_take_hands_out_oldest_replies_first_with_history(slack: SlackHarness) -
     answered(slack.db, oldest)
     second = take(slack, str(pool.campaign_id))
     assert "You took 2 conversations" in second.text()
+    # The convo (answered already) is threaded with its history and nothing posted in it.
+    convo_root = slack.fake.wait_for(
+        lambda c: (
+            c.method == "chat.postMessage"
+            and not c.params.get("thread_ts")
+            and "Reply number 3" in c.text()
+        )
+    )[0]
+    assert "Answered" in convo_root.text()
     assert all(u == pool.vetted for u in holders(slack.db, pool.contact_ids).values())
     answered(slack.db, pool.contact_ids)
     last = take(slack)
@@ -214,3 +223,19 @@ def test_twenty_takes_through_the_front_door(slack: SlackHarness) -> None:
             assert f"You took {got} conversation" in text
         else:
             assert "No conversations are waiting" in text
+
+
+def test_done_for_now_offers_take_conversations(slack: SlackHarness) -> None:
+    pool = conversation_pool(slack, replies=2)
+    make_assignment(slack.db, pool.campaign_id, pool.vetted)
+    answer = slack.click(ids.DONE_FOR_NOW, str(pool.campaign_id), user=VETTED)
+    [done] = slack.fake.response_to(answer.response_url)
+    assert "No replies are waiting for you" in done.text()
+    offered = done.button(ids.TAKE_CONVERSATIONS)
+    taken = slack.click_button(offered, user=VETTED)
+    [result] = slack.fake.response_to(taken.response_url)
+    assert "You took 2 conversations" in result.text() and result.params["replace_original"]
+    # Fran (a plain texter) is offered no such thing.
+    answer = slack.click(ids.DONE_FOR_NOW, str(pool.campaign_id), user="UFIRST")
+    [plain] = slack.fake.response_to(answer.response_url)
+    assert ids.TAKE_CONVERSATIONS not in {b["action_id"] for b in plain.buttons()}

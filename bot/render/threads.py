@@ -186,14 +186,16 @@ def dm_help(
         return reply(text, blocks)
     if not campaigns:
         text = (
-            "I only pass on texts you write in a contact's thread. You haven't joined a "
+            "I only pass on texts you write in a contact's thread (one that was released or "
+            "moved to another texter is no longer yours). You haven't joined a "
             "campaign yet: click *Join* on a campaign's join link to start."
         )
         return reply(text, [section(text)])
     names = ", ".join(f"*{escape(c.title)}*" for c in campaigns[:5])
     text = (
-        "I only pass on texts you write in a contact's thread, and no replies are waiting "
-        f"for you. Your campaigns: {names}. Next: `/sendfirsttexts` for first texts"
+        "I only pass on texts you write in a contact's thread (one that was released or moved "
+        "to another texter is no longer yours), and no replies are waiting for you. Your "
+        f"campaigns: {names}. Next: `/sendfirsttexts` for first texts"
     )
     if any(c.can_take_conversations for c in campaigns):
         text += ", `/takeconversations` to take conversations"
