@@ -24,6 +24,7 @@ from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
 from core.services.campaigns import TAKE_STRATEGY
+from core.services.contact_pool import status_in
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.statuses import Direction, MessageStatus
@@ -44,7 +45,8 @@ __all__ = [
 ]
 
 DEFAULT_CONVERSATIONS_PER_TAKE = 10
-TAKE_STATUSES = (MessageStatus.NEEDS_RESPONSE.value, MessageStatus.CONVO.value)
+# Literal values, so PostgreSQL can use the conversations partial index (see contact_pool).
+TAKEABLE = status_in(frozenset({MessageStatus.NEEDS_RESPONSE, MessageStatus.CONVO}))
 Contact = CampaignContact
 
 
@@ -117,7 +119,7 @@ def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> i
             .where(
                 Contact.campaign_id == campaign_id,
                 Contact.assignment_id.is_(None),
-                Contact.message_status.in_(TAKE_STATUSES),
+                TAKEABLE,
                 ~Contact.is_opted_out,
             )
             .limit(up_to)
@@ -286,7 +288,7 @@ def _claim(
         .where(
             Contact.campaign_id == campaign_id,
             Contact.assignment_id.is_(None),
-            Contact.message_status.in_(TAKE_STATUSES),
+            TAKEABLE,
             ~Contact.is_opted_out,
         )
         .order_by(
