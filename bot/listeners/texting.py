@@ -42,7 +42,6 @@ from core.services.texting import (
 from core.services.threads import (
     ThreadRef,
     assignment_for,
-    contact_campaign,
     thread_at,
     thread_for,
 )
@@ -246,9 +245,9 @@ def edit_submitted(turn: Turn) -> None:
 
 
 def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
+    """The thread's first message as the notifier draws it (who sent what, and when)."""
     thread = conversation(turn.db, contact_id, user_id)
-    where = contact_campaign(turn.db, contact_id)
-    return thread_render.thread_root(thread, where.campaign_title if where else "")
+    return SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).root(thread, user_id)
 
 
 def thread_close_clicked(turn: Turn) -> None:
