@@ -17,7 +17,15 @@ from tests.conversation_support import TAKE, VETTED, set_campaign_settings
 from tests.factories import make_texter
 from tests.slack_admin_support import checked, modal_values, submit, team, text_value
 from tests.slack_harness import SlackHarness
-from tests.slack_texting_support import card_contact, click, contact, first_card, world
+from tests.slack_texting_support import (
+    card_contact,
+    click,
+    contact,
+    dm_event,
+    first_card,
+    wait_until,
+    world,
+)
 from tests.test_slack_admin_settings import campaign_row, open_settings
 from tests.test_slack_conversations import holders, take
 from tests.test_slack_texting_threads import DM
@@ -64,13 +72,24 @@ def test_split_unassigns_on_first_text_and_replies_go_to_takers(
     answer = take(texting_slack)
     assert "You took 1 conversation" in answer.text()
     assert holders(t.db, [sent_to])[sent_to] is not None
-    texting_slack.fake.wait_for(
+    posted = texting_slack.fake.wait_for(
         lambda c: (
             c.method == "chat.postMessage"
             and c.params.get("channel") == "D" + VETTED
             and "Sure, tell me more" in c.text()
+            and bool(c.params.get("thread_ts"))
         )
+    )[0]
+    # Then it works like the taker's own: an answer in the thread goes out as a text.
+    dm_event(
+        t,
+        "Happy to! I'm Vera.",
+        channel="D" + VETTED,
+        thread_ts=posted.params["thread_ts"],
+        user=VETTED,
     )
+    wait_until(lambda: contact(t.db, sent_to).message_status == MessageStatus.CONVO.value)
+    assert sms.sent[-1].body == "Happy to! I'm Vera." and sms.sent[-1].to_cell == row.cell
 
 
 def test_settings_form_saves_per_take_and_split(slack: SlackHarness) -> None:
