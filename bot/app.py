@@ -14,8 +14,10 @@ from bot.listeners import (
     actions,
     admin_actions,
     admin_commands,
+    admin_conversations,
     admin_upload,
     commands,
+    conversations,
     events,
     installs,
     reminders,
@@ -30,9 +32,9 @@ from bot.workspaces import SingleWorkspace, Workspaces, workspaces_for
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 
-LISTENER_GROUPS = (commands, actions, events, views, texting)
+LISTENER_GROUPS = (commands, actions, events, views, texting, conversations)
 # The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
-LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload)
+LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload, admin_conversations)
 # The Handle replies button on the scheduler's reply reminders.
 LISTENER_GROUPS += (reminders,)
 # Add to Slack: uninstalls and revoked tokens.

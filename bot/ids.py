@@ -11,6 +11,8 @@ DONE_FOR_NOW = "done_for_now"
 DONE_FOR_THE_DAY = "done_for_the_day"
 DONE_FOR_THE_DAY_CONFIRM = "done_for_the_day_confirm"
 DONE_FOR_THE_DAY_CANCEL = "done_for_the_day_cancel"
+# Spoke's "release first texts only" when the organization also allows releasing conversations.
+DONE_FOR_THE_DAY_CONFIRM_INITIALS = "done_for_the_day_confirm_initials"
 PICK_CAMPAIGN = "pick_campaign"
 
 # Slash commands.
@@ -156,6 +158,8 @@ ADMIN_SETTING_DYNAMIC = "admin_setting_dynamic"
 ADMIN_SETTING_BATCH_SIZE = "admin_setting_batch_size"
 ADMIN_SETTING_STRATEGY = "admin_setting_strategy"
 ADMIN_SETTING_TAKE_CONVERSATIONS = "admin_setting_take_conversations"
+ADMIN_SETTING_PER_TAKE = "admin_setting_per_take"
+ADMIN_SETTING_SPLIT = "admin_setting_split"
 ADMIN_SETTING_DONE_FOR_THE_DAY = "admin_setting_done_for_the_day"
 ADMIN_SETTING_RELEASE_CONVERSATIONS = "admin_setting_release_conversations"
 ADMIN_SETTING_MAX_TEXTERS = "admin_setting_max_texters"
@@ -209,3 +213,27 @@ def parse_admin_unassign_value(value: str) -> tuple[int, int | None, str | None]
         texter_id or None,
         None if status == REVIEW_ALL_STATUSES else status,
     )
+
+
+# Conversations: taking them, links to waiting replies, reassigning in Message Review.
+CMD_TAKE_CONVERSATIONS = "/takeconversations"
+COMMANDS = (*COMMANDS, CMD_TAKE_CONVERSATIONS)
+TAKE_CONVERSATIONS = "take_conversations"  # value "campaign_id"
+OPEN_THREAD = "open_thread"  # a link button (url): Slack still sends the click
+SHOW_REPLIES = "show_replies"  # value "campaign_id" (0 = every campaign)
+THREAD_RETRY = "thread_retry"  # value "contact_id:message_id": resend a failed answer
+
+
+def retry_value(contact_id: int, message_id: int) -> str:
+    return f"{contact_id}:{message_id}"
+
+
+def parse_retry_value(value: str) -> tuple[int, int]:
+    contact, _, message = value.partition(":")
+    return _campaign_id(contact), _campaign_id(message)
+
+
+REVIEW_PICK = "review_pick_"  # + group number: checkboxes of the contacts shown
+REVIEW_UNASSIGN_SELECTED = "review_unassign_selected"  # value "campaign_id"
+REVIEW_REASSIGN_SELECTED = "review_reassign_selected"  # a users_select; campaign in block_id
+REVIEW_SELECTED_BLOCK = "review_selected"  # block_id "review_selected:campaign_id"

@@ -43,14 +43,13 @@ def inbox_kind(body: dict[str, Any]) -> str | None:
         return None
     if event.get("type") == "app_home_opened":
         return "app_home_opened"
-    thread_ts = event.get("thread_ts")
+    # Every message a person types in the bot's DM: an answer in a contact's thread, or one
+    # at the top level (which gets a pointer to the threads); none may be lost after the ack.
     if (
         event.get("type") == "message"
         and not event.get("subtype")
         and not event.get("bot_id")
         and event.get("channel_type", "im") == "im"
-        and thread_ts
-        and thread_ts != event.get("ts")
     ):
         return "thread_answer"
     return None

@@ -22,8 +22,10 @@ from core.services.threads import (
     save_thread,
     slack_user_of,
     thread_for,
+    thread_snapshot,
 )
-from core.statuses import Direction
+from core.services.waiting_replies import texter_names
+from core.statuses import Direction, MessageStatus
 
 log = logging.getLogger("spokebot.notify")
 
@@ -64,12 +66,49 @@ class SlackTexterNotifier:
         self.post_inbound(result.contact_id, result.user_id, result.message_id, result.opted_out)
 
     def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
-        """Conversations a texter just took: each gets its thread with the latest reply."""
+        """Conversations a texter just took (or was given): each gets its thread holding the
+        conversation so far, the latest reply posted in it."""
         for contact_id in contact_ids:
             try:
-                self.post_inbound(contact_id, user_id, None, False)
+                thread = conversation(self.db, contact_id, user_id)
+                if thread.contact_status == MessageStatus.NEEDS_RESPONSE.value:
+                    self.post_inbound(contact_id, user_id, None, False)
+                else:  # answered already: the history is all there is to show
+                    self.ensure_thread(thread, user_id, exclude=None)
             except Exception:  # one thread failing must not lose the others
                 log.exception("threading taken conversation %s failed", contact_id)
+
+    def root(
+        self,
+        thread: Thread,
+        user_id: int,
+        *,
+        exclude: int | None = None,
+        moved_to: str | None = None,
+    ) -> Reply:
+        where = contact_campaign(self.db, thread.contact_id)
+        senders = {m.user_id for m in thread.messages if m.user_id is not None}
+        return render.thread_root(
+            thread,
+            where.campaign_title if where else "",
+            exclude_message_id=exclude,
+            viewer=user_id,
+            names=texter_names(self.db, senders),
+            moved_to=moved_to,
+            full_history=True,
+        )
+
+    def update_root(self, ref: ThreadRef, moved_to: str | None = None) -> None:
+        """Redraw the thread's first message with the contact's state now (chat.update)."""
+        thread = thread_snapshot(self.db, ref.contact_id)
+        if thread is None:
+            return
+        message = self.root(thread, ref.user_id, moved_to=moved_to)
+        try:
+            client = self.client_for(ref.contact_id)
+            client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
+        except Exception:  # the state line is a courtesy: never lose the caller's work on it
+            log.exception("updating the thread of contact %s failed", ref.contact_id)
 
     def post_inbound(
         self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
@@ -77,10 +116,13 @@ class SlackTexterNotifier:
         thread = conversation(self.db, contact_id, user_id)
         latest = _latest_inbound(thread, message_id)
         client = self.client_for(contact_id)
+        existing = thread_for(self.db, contact_id, user_id)
         ref = self.ensure_thread(
             thread, user_id, exclude=latest.id if latest else None, client=client
         )
         first = thread.first_name or thread.cell
+        if existing is not None:
+            self.update_root(ref)  # "waiting for your answer" again, or opted out
         if latest is None:
             return
         message = (
@@ -105,15 +147,12 @@ class SlackTexterNotifier:
         if not slack_user:
             raise LookupError(f"user {user_id} has no Slack account")
         channel = self.directory.dm_channel(client, slack_user)
-        where = contact_campaign(self.db, thread.contact_id)
-        title = where.campaign_title if where else ""
-        root = render.thread_root(thread, title, exclude_message_id=exclude)
+        root = self.root(thread, user_id, exclude=exclude)
         posted = client.chat_postMessage(channel=channel, **root.as_kwargs())
         return save_thread(self.db, thread.contact_id, user_id, channel, str(posted["ts"]))
 
     def post(self, ref: ThreadRef, message: Reply, client: WebClient | None = None) -> None:
-        client = client or self.client
-        assert client is not None  # outside a request, post_inbound passes the org's client
+        client = client or self.client_for(ref.contact_id)
         client.chat_postMessage(
             channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
         )

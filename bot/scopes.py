@@ -9,6 +9,7 @@ BOT_SCOPES: tuple[str, ...] = (
     "im:write",  # conversations.open: the DM a card or reminder goes to
     "users:read",  # users.info: texters' names
     "im:history",  # message.im: texters answer contacts by replying in the DM thread
+    "reactions:write",  # a ✅ on a texter's thread answer once it went out as a text
     "files:read",  # a CSV an admin shares in a DM (`import CAMPAIGN_ID`)
 )
 

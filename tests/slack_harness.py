@@ -249,6 +249,12 @@ class FakeSlack:
                 self._ts += 1
                 ts = f"1700000000.{self._ts:06d}"
             return {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {}}
+        if method == "chat.getPermalink":
+            channel, ts = str(params.get("channel", "")), str(params.get("message_ts", ""))
+            link = f"https://example.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+            return {"ok": True, "channel": channel, "permalink": link}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts")}
         if method == "views.publish":
             return {"ok": True, "view": {"id": "V1", **(params.get("view") or {})}}
         return {"ok": True}

@@ -67,5 +67,6 @@ def test_acked_thread_answers_survive_the_process(
         second.wait(timeout=30)
     # Every acked answer was texted, each exactly once.
     assert replies_per_contact(db) == {contact_id: 1 for contact_id in convo.contact_ids}
-    confirmations = [c for c in fake_slack.of("chat.postMessage") if "Sent to" in c.text()]
-    assert len({c.params.get("thread_ts") for c in confirmations}) == ANSWERS
+    # Each answer was confirmed to the texter: a ✅ on their message in the thread.
+    confirmed = {c.params.get("timestamp") for c in fake_slack.of("reactions.add")}
+    assert len(confirmed) == ANSWERS

@@ -206,3 +206,11 @@ def test_tampered_modal_metadata(slack: SlackHarness) -> None:
             slack, ids.ADMIN_MAX_MODAL, metadata, {ids.ADMIN_MAX_INPUT: text_value("4")}
         )
         assert "out of date" in answer["errors"][ids.ADMIN_MAX_INPUT]
+
+
+def test_suspended_texter_is_marked(slack: SlackHarness) -> None:
+    world = team(slack, texters=2)
+    make_texter(slack.db, world.org_id, "UT001", Role.SUSPENDED, name="Texter 001")
+    text = run(slack, f"texters {world.campaign_id}").text()
+    assert "*Texter 001 (Suspended)*" in text
+    assert "*Texter 000*" in text and "Texter 000 (Suspended)" not in text

@@ -124,8 +124,9 @@ def test_refusals_are_in_words(slack: SlackHarness) -> None:
     set_status(slack.db, mine[1:], MessageStatus.NEEDS_RESPONSE)
     prompt = command_reply(slack)
     assert "Finish your 1 reply first" in prompt.text()
-    # Finishing replies makes more possible: both buttons of Spoke's popup are offered.
-    assert {b["action_id"] for b in prompt.buttons()} == {ids.REQUEST_MORE, ids.DONE_FOR_NOW}
+    # Request More could not succeed now: only Done For Now, and the reply to finish.
+    assert {b["action_id"] for b in prompt.buttons()} == {ids.DONE_FOR_NOW}
+    assert "*Contact1 Test*" in prompt.text()
 
 
 def test_all_claimed_and_limit_reached(slack: SlackHarness) -> None:

@@ -218,7 +218,7 @@ def test_doneforday_with_several_campaigns_picks(slack: SlackHarness) -> None:
     chosen = slack.click_button(census, user=TEXTER)
     question = slack.fake.response_to(chosen.response_url)[0]
     assert "Done for the Day in Census?" in question.text()
-    assert question.button(ids.DONE_FOR_THE_DAY_CONFIRM)["value"] == str(second)
+    assert "nothing to release" in question.text()  # they hold nothing in Census
 
 
 def test_doneforday_turned_off(slack: SlackHarness) -> None:
@@ -252,3 +252,43 @@ def test_home_click_refused_shows_reason_on_home(slack: SlackHarness) -> None:
     assert "Done for the Day is turned off in this organization." in home.text()
     assert ids.DONE_FOR_THE_DAY not in {b["action_id"] for b in home.buttons()}
     assert unsent_of(slack, user_id, campaign_id) == 3
+
+
+def test_doneforday_offers_spokes_two_buttons_with_counts(slack: SlackHarness) -> None:
+    org, campaign_id, user_id = joined(slack)
+    result = request_batch(slack.db, campaign_id, user_id)
+    set_status(slack.db, result.contact_ids[:1], MessageStatus.NEEDS_RESPONSE)
+    # Without RELEASE_CONVERSATIONS_ALLOWED: one button, no word of conversations.
+    answer = slack.command("/doneforday", user=TEXTER)
+    question = slack.fake.response_to(answer.response_url)[0]
+    assert "conversation" not in question.text().lower()
+    assert [b["text"]["text"] for b in question.buttons()] == ["Release first texts (2)", "Cancel"]
+    # With it: both, each with its count; the first releases first texts only.
+    set_organization_setting(slack.db, org, "RELEASE_CONVERSATIONS_ALLOWED", "true")
+    answer = slack.command("/doneforday", user=TEXTER)
+    question = slack.fake.response_to(answer.response_url)[0]
+    labels = [b["text"]["text"] for b in question.buttons()]
+    assert labels == [
+        "Release first texts (2)",
+        "Release first texts and conversations (3)",
+        "Cancel",
+    ]
+    first = slack.click_button(question.buttons()[0], user=TEXTER)
+    text = slack.fake.response_to(first.response_url)[0].text()
+    assert "released 2 unsent first texts for other texters" in text
+    assert "conversation" not in text
+    # Only the conversation left: no "0 first texts" offered or reported.
+    answer = slack.command("/doneforday", user=TEXTER)
+    question = slack.fake.response_to(answer.response_url)[0]
+    assert [b["text"]["text"] for b in question.buttons()] == [
+        "Release conversations (1)",
+        "Cancel",
+    ]
+    assert "0 " not in question.text()
+    both = slack.click_button(question.buttons()[0], user=TEXTER)
+    text = slack.fake.response_to(both.response_url)[0].text()
+    assert "released 1 conversation for other texters" in text and "0 unsent" not in text
+    # Nothing held: nothing offered.
+    answer = slack.command("/doneforday", user=TEXTER)
+    question = slack.fake.response_to(answer.response_url)[0]
+    assert "nothing to release" in question.text() and not question.buttons()

@@ -22,6 +22,9 @@ SCOPE_FOR_METHOD = {
     "users_info": "users:read",
     "views_publish": None,  # no scope needed
     "views_open": None,  # no scope needed (the Edit modal)
+    "chat_update": "chat:write",  # a thread's first message shows the contact's state
+    "chat_getPermalink": None,  # links to contacts' threads; no scope needed
+    "reactions_add": "reactions:write",  # ✅ on a texter's answer once sent
 }
 
 # The events the app subscribes to, and the scope each needs.
@@ -86,7 +89,9 @@ def test_install_asks_for_the_manifests_scopes_and_redirect() -> None:
     assert redirects == [f"https://YOUR-HOST{REDIRECT_PATH}"]
 
 
-@pytest.mark.parametrize("name", ["/sendfirsttexts", "/doneforday", "/campaign"])
+@pytest.mark.parametrize(
+    "name", ["/sendfirsttexts", "/doneforday", "/campaign", "/takeconversations"]
+)
 def test_usage_hints_fit(name: str) -> None:
     command = next(c for c in MANIFEST["features"]["slash_commands"] if c["command"] == name)
     assert len(command["description"]) <= 100 and len(command["usage_hint"]) <= 100

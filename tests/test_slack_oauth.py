@@ -79,7 +79,8 @@ def test_install_page_links_to_slack_with_the_scopes(oauth: SlackHarness) -> Non
     assert page.status == 200
     assert "Add to Slack" in page.body
     assert "client_id=1111.2222" in page.body
-    assert "scope=commands,chat:write,im:write,users:read,im:history,files:read" in page.body
+    scopes = "commands,chat:write,im:write,users:read,im:history,reactions:write,files:read"
+    assert f"scope={scopes}" in page.body
     assert "slack-app-oauth-state=" in page.headers["Set-Cookie"]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from core.services.threads import save_thread
 from core.statuses import MessageStatus
 from tests.factories import (
     add_contacts,
@@ -19,15 +20,34 @@ def test_handle_replies_lists_only_the_clickers_waiting_replies(slack: SlackHarn
     campaign = make_campaign(slack.db, org)
     mine = make_assignment(slack.db, campaign, make_texter(slack.db, org, "UMINE"))
     theirs = make_assignment(slack.db, campaign, make_texter(slack.db, org, "UTHEIRS"))
-    add_contacts(slack.db, campaign, 2, status=MessageStatus.NEEDS_RESPONSE, assignment_id=mine)
+    waiting = add_contacts(
+        slack.db, campaign, 2, status=MessageStatus.NEEDS_RESPONSE, assignment_id=mine
+    )
     add_contacts(
         slack.db, campaign, 3, status=MessageStatus.NEEDS_RESPONSE, assignment_id=theirs, start=10
     )
+    # Neither an opted-out contact nor a closed one is a reply waiting.
+    add_contacts(
+        slack.db,
+        campaign,
+        1,
+        status=MessageStatus.NEEDS_RESPONSE,
+        assignment_id=mine,
+        opted_out=True,
+        start=20,
+    )
+    add_contacts(slack.db, campaign, 1, status=MessageStatus.CLOSED, assignment_id=mine, start=30)
+    user_id = make_texter(slack.db, org, "UMINE")
+    save_thread(slack.db, waiting[0], user_id, "DUMINE", "1700000000.000100")
     answer = slack.click(HANDLE_REPLIES_ACTION, str(campaign), user="UMINE")
     assert answer.status == 200 and answer.seconds < 3
     [shown] = slack.fake.response_to(answer.response_url)
-    assert "2 replies waiting in *GOTV*: Contact0 Test, Contact1 Test." in shown.text()
-    assert "Contact10" not in shown.text()
+    assert "2 replies waiting in *GOTV*" in shown.text()
+    assert "*Contact0 Test*" in shown.text() and "*Contact1 Test*" in shown.text()
+    assert "Contact10" not in shown.text() and "Contact20" not in shown.text()
+    # The threaded one links to its thread (chat.getPermalink).
+    [opened] = [b["accessory"] for b in shown.blocks() if b.get("accessory")]
+    assert opened["url"] == "https://example.slack.com/archives/DUMINE/p1700000000000100"
 
 
 def test_handle_replies_for_another_workspaces_campaign_is_refused(slack: SlackHarness) -> None:

@@ -42,8 +42,12 @@ def check(blocks: list[dict[str, Any]], max_blocks: int) -> None:
         if block["type"] == "actions":
             assert len(block["elements"]) <= 25
             for element in block["elements"]:
-                assert len(element["text"]["text"]) <= 75
-                assert len(element.get("value", "")) <= 2000
+                if element["type"] == "button":
+                    assert len(element["text"]["text"]) <= 75
+                    assert len(element.get("value", "")) <= 2000
+                if element["type"] == "checkboxes":
+                    assert len(element["options"]) <= 10
+                    assert all(len(o["text"]["text"]) <= 75 for o in element["options"])
                 assert len(element["action_id"]) <= 255
         if block["type"] == "context":
             assert len(block["elements"]) <= 10
@@ -67,7 +71,7 @@ MESSAGES = {
         ids.PICK_FOR_SEND, [campaign(i) for i in range(2000)], LONG
     ),
     "no_such": lambda: messages.no_such_campaign(LONG, [campaign(i) for i in range(50)]),
-    "confirm": lambda: messages.confirm_done_for_the_day(1, LONG, 5, 3),
+    "confirm": lambda: messages.confirm_done_for_the_day(1, LONG, 5, 3, True),
     "released": lambda: messages.released(LONG, ReleaseResult(5, 3)),
     "help": lambda: messages.campaign_help([(LONG, LONG)] * 30),
     "unknown": lambda: messages.unknown_subcommand(LONG, LONG),

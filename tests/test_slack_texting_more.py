@@ -108,7 +108,8 @@ def test_outside_texting_hours_nothing_is_handed_out_and_no_card_is_a_dead_end(
     )
     assert re.search(r", in [12] h", answer.text())  # opens in 1-2 hours
     assert all(contact(t.db, c).assignment_id is None for c in t.contact_ids)
-    assert {b["action_id"] for b in answer.buttons()} == {ids.REQUEST_MORE, ids.DONE_FOR_NOW}
+    # Request More would fail until texting opens, so it isn't offered (issue 13's rule)
+    assert {b["action_id"] for b in answer.buttons()} == {ids.DONE_FOR_NOW}
 
     # Contacts held from before closing: the card says so and offers keep or release.
     with t.db.uow() as uow:
@@ -162,7 +163,7 @@ def test_unowned_reply_waits_and_is_threaded_to_whoever_takes_it(
     thread_ts = posted.params["thread_ts"]
     t = Texting(texting_slack, sms, org, campaign_id, user_id, 0, [released])
     dm_event(t, "Yes! Ada here.", channel="D" + TEXTER, thread_ts=thread_ts)
-    texting_slack.fake.wait_for(lambda c: "Sent to Contact0" in c.text())
+    texting_slack.fake.wait_for(lambda c: c.method == "reactions.add")
     assert sms.sent[-1].body == "Yes! Ada here."
     assert contact(t.db, released).message_status == MessageStatus.CONVO.value
 

@@ -103,7 +103,12 @@ def test_replies_thread_per_contact_and_answers_become_sms(texting_slack, sms, s
         t, "It's Ada from the campaign &amp; friends", channel=DM, thread_ts=thread_ts
     )
     assert answer.status == 200 and answer.seconds < 3
-    in_thread(t, "Sent to Contact0")
+    # Confirmed in place: a ✅ on the texter's message and the root says "answered".
+    [mark] = t.fake.wait_for(lambda c: c.method == "reactions.add")
+    assert mark.params["name"] == "white_check_mark" and mark.params["channel"] == DM
+    [update] = t.fake.wait_for(lambda c: c.method == "chat.update")
+    assert update.params["ts"] == thread_ts and "Answered" in update.text()
+    assert not [c for c in thread_posts(t, thread_ts) if "Sent to" in c.text()]
     assert sms.sent[-1].body == "It's Ada from the campaign & friends"
     assert sms.sent[-1].to_cell == cell
     assert contact(t.db, contact_id).message_status == MessageStatus.CONVO.value
@@ -123,7 +128,7 @@ def test_retried_event_sends_once_and_strangers_are_ignored(texting_slack, sms, 
     before = len(sms.sent)
     for _ in range(3):  # Slack's retries carry the same event id
         dm_event(t, "Hi!", channel=DM, thread_ts=thread_ts, event_id="EvSAME")
-    in_thread(t, "Sent to Contact0")
+    t.fake.wait_for(lambda c: c.method == "reactions.add")
     # Not answers: outside any thread, in an unknown thread, from a bot, a file share.
     dm_event(t, "top level", channel=DM, thread_ts=None)
     dm_event(t, "unknown thread", channel=DM, thread_ts="1600000000.000001")

@@ -8,6 +8,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.listeners.flows import ask_for_batch, confirm_done_for_the_day, done_for_the_day
+from bot.permalinks import waiting_reply_blocks
 from bot.render import messages
 from core.errors import NotFound
 from core.services.joining import JoinRefusal, JoinRefused, join_campaign
@@ -24,6 +25,7 @@ def register(app: App, deps: Deps) -> None:
         ids.DONE_FOR_THE_DAY: done_for_the_day_clicked,
         ids.DONE_FOR_THE_DAY_CONFIRM: done_for_the_day_confirmed,
         ids.DONE_FOR_THE_DAY_CANCEL: done_for_the_day_cancelled,
+        ids.DONE_FOR_THE_DAY_CONFIRM_INITIALS: done_for_the_day_initials,
         ids.PICK_CAMPAIGN: pick_campaign,
     }
     for action_id, work in handlers.items():
@@ -70,12 +72,23 @@ def request_more(turn: Turn) -> None:
 
 def done_for_now(turn: Turn) -> None:
     turn.publish_home()
-    turn.reply(messages.done_for_now(turn.home_link()), replace=True)
+    identity = turn.identity()
+    links = waiting_reply_blocks(
+        turn.db, turn.client, identity.user_id, None, organization_id=identity.organization_id
+    )
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    takers = [c for c in campaigns if c.can_take_conversations and c.waiting_to_take]
+    turn.reply(messages.done_for_now(turn.home_link(), links, takers), replace=True)
 
 
 def done_for_the_day_clicked(turn: Turn) -> None:
-    # The Home button carries a Block Kit confirm dialog: a click here is already confirmed.
-    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)))
+    # The Home button carries a Block Kit confirm dialog (saying first texts only): a click
+    # here is already confirmed. `/doneforday` offers conversations too where allowed.
+    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)), with_conversations=False)
+
+
+def done_for_the_day_initials(turn: Turn) -> None:
+    done_for_the_day(turn, ids.parse_campaign_value(_value(turn)), with_conversations=False)
 
 
 def done_for_the_day_confirmed(turn: Turn) -> None:

@@ -218,7 +218,10 @@ def _settings_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettings
     ):
         strategies.append(admin.SECONDARY_STRATEGY)
     label = _text(state, ids.ADMIN_SETTING_REQUEST_LABEL).strip()
+    raw_per_take = _text(state, ids.ADMIN_SETTING_PER_TAKE).strip()
     change = CampaignSettingsChange(
+        conversations_per_take=ids.parse_id(raw_per_take) if raw_per_take else None,
+        split_assignments=admin.ON in _checked(state, ids.ADMIN_SETTING_SPLIT),
         use_dynamic_assignment=_choice(state, ids.ADMIN_SETTING_DYNAMIC) == admin.ON,
         batch_size=ids.parse_id(raw_batch),  # "²".isdigit() is True, int() refuses it
         strategies=strategies or None,
@@ -234,6 +237,8 @@ CHANGE_BLOCKS = {
     "strategies": ids.ADMIN_SETTING_STRATEGY,
     "request_button_label": ids.ADMIN_SETTING_REQUEST_LABEL,
     "request_message": ids.ADMIN_SETTING_REQUEST_MESSAGE,
+    "conversations_per_take": ids.ADMIN_SETTING_PER_TAKE,
+    "split_assignments": ids.ADMIN_SETTING_SPLIT,
     "DONE_FOR_THE_DAY_ENABLED": ids.ADMIN_SETTING_DONE_FOR_THE_DAY,
     "RELEASE_CONVERSATIONS_ALLOWED": ids.ADMIN_SETTING_RELEASE_CONVERSATIONS,
     "MAX_TEXTERS_PER_CAMPAIGN": ids.ADMIN_SETTING_MAX_TEXTERS,
@@ -241,7 +246,10 @@ CHANGE_BLOCKS = {
 
 
 def settings_errors(
-    change: CampaignSettingsChange, raw_batch: str, organization: dict[str, str]
+    change: CampaignSettingsChange,
+    raw_batch: str,
+    organization: dict[str, str],
+    state: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, str]:
     """block_id -> what is wrong, for every field at once."""
     errors = {
@@ -254,6 +262,11 @@ def settings_errors(
             f"{DEFAULT_BATCH_SIZE}), not “{raw_batch}”."
             if raw_batch
             else f"Give a batch size (Spoke's default is {DEFAULT_BATCH_SIZE})."
+        )
+    raw_per_take = _text(state, ids.ADMIN_SETTING_PER_TAKE).strip() if state else ""
+    if raw_per_take and ids.parse_id(raw_per_take) is None:
+        errors[ids.ADMIN_SETTING_PER_TAKE] = (
+            f"Conversations per take must be a whole number of 1 or more, not “{raw_per_take}”."
         )
     for key, message in admin_lookup.validate_organization_settings(organization).items():
         errors[CHANGE_BLOCKS[key]] = message
@@ -270,7 +283,7 @@ def submit_settings(turn: Turn, ack: Ack) -> None:
         ),
         "MAX_TEXTERS_PER_CAMPAIGN": _text(state, ids.ADMIN_SETTING_MAX_TEXTERS),
     }
-    errors = settings_errors(change, raw_batch, organization)
+    errors = settings_errors(change, raw_batch, organization, state)
     if errors:
         ack(response_action="errors", errors=errors)
         return

@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.conversations import take_command
 from bot.listeners.flows import ask_for_batch, confirm_done_for_the_day, with_campaign
 from bot.render import messages
 from core.errors import InvalidInput
@@ -82,6 +83,7 @@ COMMANDS: dict[str, Callable[[Turn], None]] = {
     ids.CMD_SEND_FIRST_TEXTS: send_first_texts,
     ids.CMD_DONE_FOR_DAY: done_for_day,
     ids.CMD_CAMPAIGN: campaign,
+    ids.CMD_TAKE_CONVERSATIONS: take_command,
 }
 
 

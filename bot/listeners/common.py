@@ -10,9 +10,10 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.errors import guarded
+from bot.permalinks import thread_links
 from bot.render import Reply
 from bot.render.admin import HOME_CAMPAIGNS_SHOWN, admin_home_blocks
-from bot.render.home import home_view
+from bot.render.home import REPLIES_PER_CAMPAIGN, home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
 from core.errors import SpokebotError
@@ -22,6 +23,7 @@ from core.services.admin_lookup import campaigns_with_stats
 from core.services.identity import Identity, identify
 from core.services.organizations import organization_settings
 from core.services.texter_home import texter_campaigns
+from core.services.waiting_replies import WaitingReply, waiting_replies
 
 
 @dataclass
@@ -105,11 +107,17 @@ class Turn:
         identity = self.identity()
         campaigns = texter_campaigns(self.db, identity.organization_id, identity.user_id)
         settings = organization_settings(self.db, identity.organization_id)
+        replies = waiting_replies(
+            self.db, identity.user_id, organization_id=identity.organization_id, limit=200
+        )
+        shown = [r for c in campaigns for r in _first_of_campaign(replies, c.campaign_id)]
         view = home_view(
             campaigns,
             done_for_the_day_enabled=bool(settings.get("DONE_FOR_THE_DAY_ENABLED", True)),
             notice=notice,
             admin_blocks=self._admin_home_blocks(identity),
+            replies=replies,
+            links=thread_links(self.client, shown),
         )
         self.client.views_publish(user_id=self.slack_user_id, view=view)
 
@@ -135,6 +143,11 @@ class Turn:
         if not app_id or not self.team_id:
             return None
         return f"slack://app?team={self.team_id}&id={app_id}&tab=home"
+
+
+def _first_of_campaign(replies: list[WaitingReply], campaign_id: int) -> list[WaitingReply]:
+    """The replies Home shows for a campaign (so only their links are looked up)."""
+    return [r for r in replies if r.campaign_id == campaign_id][:REPLIES_PER_CAMPAIGN]
 
 
 Work = Callable[[Turn], None]

@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 from bot import ids
 from bot.listeners.common import Turn
-from bot.listeners.texting import present_batch
+from bot.listeners.texting import finish_first_links, present_batch
 from bot.render import messages
 from core.errors import NotAllowed, NotFound
 from core.services.batches import request_batch
 from core.services.organizations import organization_settings
-from core.services.release import release_contacts
+from core.services.release import releasable, release_contacts
 from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import (
     TexterCampaign,
@@ -71,7 +71,12 @@ def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
             campaign_id,
             result.refusal.reason.value,
         )
-    notice = messages.batch_result(title, result, request_prompt(turn.db, campaign_id))
+    notice = messages.batch_result(
+        title,
+        result,
+        request_prompt(turn.db, campaign_id),
+        finish_first_links(turn, campaign_id, result.refusal),
+    )
     # With first texts to send, the first contact's send card carries the answer.
     if present_batch(turn, campaign_id, result, notice, replace=replace):
         return
@@ -83,20 +88,25 @@ def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: b
     settings = organization_settings(turn.db, identity.organization_id)
     if not settings.get("DONE_FOR_THE_DAY_ENABLED", True):
         raise NotAllowed("Done for the Day is turned off in this organization.")
+    held = releasable(turn.db, campaign.campaign_id, identity.user_id)
     turn.reply(
         messages.confirm_done_for_the_day(
-            campaign.campaign_id, campaign.title, campaign.unsent, campaign.waiting_replies
+            campaign.campaign_id,
+            campaign.title,
+            held.initials,
+            held.conversations,
+            held.may_release_conversations,
         ),
         replace=replace,
     )
 
 
-def done_for_the_day(turn: Turn, campaign_id: int) -> None:
+def done_for_the_day(turn: Turn, campaign_id: int, with_conversations: bool | None = None) -> None:
     """After the confirmation: release the texter's contacts and show what went back."""
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     try:
-        result = release_contacts(turn.db, campaign_id, identity.user_id)
+        result = release_contacts(turn.db, campaign_id, identity.user_id, with_conversations)
     except NotFound:
         raise NotFound(
             f"You haven't joined “{title}”, so there is nothing of yours to release."

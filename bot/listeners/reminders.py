@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from slack_bolt import App
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.permalinks import thread_links
 from bot.render import reminders
 from bot.scheduled.ids import HANDLE_REPLIES_ACTION
 from core.services.slack_support import campaign_title_in_org
-from core.services.stats import search_contacts
-from core.statuses import MessageStatus
-
-SHOWN = 15
+from core.services.waiting_replies import waiting_replies
 
 
 def register(app: App, deps: Deps) -> None:
@@ -22,13 +22,9 @@ def register(app: App, deps: Deps) -> None:
 def handle_replies(turn: Turn) -> None:
     campaign_id = ids.parse_campaign_value(str(turn.body["actions"][0].get("value", "")))
     identity = turn.identity()
-    # NotFound for another workspace's campaign; only the clicker's own contacts are listed.
+    # NotFound for another workspace's campaign; only the clicker's own contacts are listed,
+    # and only those who can be answered (not opted out, not closed).
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    rows, total = search_contacts(
-        turn.db,
-        campaign_id,
-        status=MessageStatus.NEEDS_RESPONSE,
-        texter_user_id=identity.user_id,
-        limit=SHOWN,
-    )
-    turn.reply(reminders.waiting_replies(title, rows, total))
+    replies = waiting_replies(turn.db, identity.user_id, campaign_ids=[campaign_id])
+    links = thread_links(turn.client, replies)
+    turn.reply(reminders.waiting_replies(title, replies, links, datetime.now(UTC)))

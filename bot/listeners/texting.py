@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import html
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.notify import SlackTexterNotifier
+from bot.permalinks import thread_links, waiting_reply_blocks
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
 from bot.render.common import text_reply
 from bot.render.send_card import contact_name
 from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
-from core.refusals import plural
+from core.refusals import Refusal, RefusalReason, plural
 from core.services.batches import BatchResult, can_request_more
 from core.services.release import release_own_unsent
 from core.services.send_queue import held_left
 from core.services.slack_support import campaign_title_in_org, claim_event
-from core.services.texter_home import request_prompt
+from core.services.texter_home import request_prompt, texter_campaigns
 from core.services.texting import (
     SendCard,
     SendResult,
@@ -39,9 +42,16 @@ from core.services.texting import (
     send_first_text,
     send_reply,
 )
-from core.services.threads import assignment_for, contact_campaign, thread_at
+from core.services.threads import (
+    ThreadRef,
+    assignment_for,
+    thread_at,
+    thread_for,
+)
+from core.services.waiting_replies import waiting_replies
 
 log = logging.getLogger("spokebot.texting")
+SENT_REACTION = "white_check_mark"
 
 
 def register(app: App, deps: Deps) -> None:
@@ -55,6 +65,7 @@ def register(app: App, deps: Deps) -> None:
         ids.RELEASE_HELD: release_held_clicked,
         ids.THREAD_CLOSE: thread_close_clicked,
         ids.THREAD_OPT_OUT: thread_opt_out_clicked,
+        ids.THREAD_RETRY: thread_retry_clicked,
     }
     for action_id, work in handlers.items():
         app.action(action_id)(ack=ack_now, lazy=[lazy(deps, work)])
@@ -97,8 +108,17 @@ def show_next(
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
     request = request_prompt(turn.db, campaign_id)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
+    links = finish_first_links(turn, campaign_id, eligibility.refusal)
+    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request, links))
     turn.publish_home()
+
+
+def finish_first_links(turn: Turn, campaign_id: int, refusal: Refusal | None) -> list[Any]:
+    """Links to the replies a "finish your replies first" refusal is about."""
+    if refusal is None or refusal.reason != RefusalReason.WAITING_REPLIES:
+        return []
+    identity = turn.identity()
+    return waiting_reply_blocks(turn.db, turn.client, identity.user_id, campaign_id)
 
 
 def _present(turn: Turn, message: Reply) -> None:
@@ -180,6 +200,8 @@ def send_clicked(turn: Turn) -> None:
 def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> None:
     identity = turn.identity()
     try:
+        # Read before sending: with split assignments the contact is no longer theirs after.
+        name = _name_of(turn, contact_id, identity.user_id)
         result = send_first_text(
             turn.db, contact_id, identity.user_id, turn.deps.message_service, text_override=text
         )
@@ -189,7 +211,6 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         show_next(turn, campaign_id, contact_id, refusal.message)
         return
     if result.sent:
-        name = _name_of(turn, contact_id, identity.user_id)
         show_next(turn, campaign_id, contact_id, _sent_notice(name, result))
         return
     if result.pending:
@@ -292,9 +313,9 @@ def edit_submitted(turn: Turn) -> None:
 
 
 def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
+    """The thread's first message as the notifier draws it (who sent what, and when)."""
     thread = conversation(turn.db, contact_id, user_id)
-    where = contact_campaign(turn.db, contact_id)
-    return thread_render.thread_root(thread, where.campaign_title if where else "")
+    return SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).root(thread, user_id)
 
 
 def thread_close_clicked(turn: Turn) -> None:
@@ -312,23 +333,20 @@ def thread_opt_out_clicked(turn: Turn) -> None:
 
 
 def dm_message(turn: Turn) -> None:
-    """The texter answers a contact by replying in the contact's DM thread."""
+    """The texter answers a contact by replying in the contact's DM thread. Anything else
+    typed in the DM gets an answer saying where answers go (nothing is silently dropped)."""
     event: dict[str, Any] = turn.body.get("event") or {}
     thread_ts = event.get("thread_ts")
-    if (
-        event.get("bot_id")
-        or event.get("subtype")
-        or event.get("channel_type", "im") != "im"
-        or not thread_ts
-        or thread_ts == event.get("ts")
-    ):
-        return  # not a texter's answer in a thread
-    ref = thread_at(turn.db, str(event.get("channel", "")), str(thread_ts))
-    if ref is None:
-        return  # a thread that isn't a conversation
+    if event.get("bot_id") or event.get("subtype") or event.get("channel_type", "im") != "im":
+        return  # the bot's own posts, edits, file shares (CSV imports) and channels
+    channel = str(event.get("channel", ""))
+    ref = thread_at(turn.db, channel, str(thread_ts)) if thread_ts else None
     event_id = turn.body.get("event_id")
     if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
         return  # Slack redelivered it: answered once already
+    if ref is None or thread_ts == event.get("ts"):
+        dm_help(turn, channel, str(thread_ts or ""))
+        return
     text = _sms_text(event.get("text") or "")
     identity = turn.identity()
     notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
@@ -342,14 +360,68 @@ def dm_message(turn: Turn) -> None:
     except SpokebotError as refusal:
         notifier.post(ref, thread_render.refused(refusal.message))
         return
-    thread = conversation(turn.db, ref.contact_id, identity.user_id)
+    confirm_answer(turn, notifier, ref, result, str(event.get("ts", "")))
+
+
+def confirm_answer(
+    turn: Turn, notifier: SlackTexterNotifier, ref: ThreadRef, result: SendResult, ts: str
+) -> None:
+    """A sent answer: ✅ on the texter's message and the thread's first message says
+    "answered" (no new bot message). A failed one: said in the thread, with Retry."""
+    if result.sent:
+        notifier.update_root(ref)
+        if ts:
+            try:
+                turn.client.reactions_add(channel=ref.channel_id, timestamp=ts, name=SENT_REACTION)
+            except SlackApiError:
+                log.warning("could not mark an answer as sent in %s", ref.channel_id)
+        return
+    thread = conversation(turn.db, ref.contact_id, ref.user_id)
+    first = thread.first_name or thread.cell
+    if result.pending:  # the provider's answer was lost: checked, never offered again
+        notifier.post(ref, thread_render.refused(pending_notice(first, result.error)))
+        return
+    notifier.post(
+        ref, thread_render.reply_failed(first, result.error, ref.contact_id, result.message_id)
+    )
+
+
+def thread_retry_clicked(turn: Turn) -> None:
+    """Retry a failed answer: the same text again, from whoever holds the contact now."""
+    contact_id, message_id = ids.parse_retry_value(_value(turn))
+    identity = turn.identity()
+    thread = conversation(turn.db, contact_id, identity.user_id)
+    failed = next((m for m in thread.messages if m.id == message_id), None)
+    if failed is None:
+        raise NotFound("That text no longer exists, so it can't be sent again.")
+    ref = thread_for(turn.db, contact_id, identity.user_id)
+    service = turn.deps.message_service
+    result = send_reply(turn.db, contact_id, identity.user_id, failed.text, service)
     first = thread.first_name or thread.cell
     if result.sent:
-        notifier.post(ref, thread_render.reply_sent(first))
-    elif result.pending:
-        notifier.post(ref, thread_render.refused(pending_notice(first, result.error)))
-    else:
-        notifier.post(ref, thread_render.reply_failed(first, result.error))
+        turn.reply(thread_render.retried(first), replace=True)
+        if ref is not None:
+            SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).update_root(ref)
+        return
+    if result.pending:
+        turn.reply(thread_render.refused(pending_notice(first, result.error)), replace=True)
+        return
+    turn.reply(
+        thread_render.reply_failed(first, result.error, contact_id, result.message_id),
+        replace=True,
+    )
+
+
+def dm_help(turn: Turn, channel: str, thread_ts: str) -> None:
+    """A message at the top level of the DM (or in a thread that isn't a conversation):
+    replies waiting get their links; otherwise what the texter can do next."""
+    identity = turn.identity()
+    replies = waiting_replies(turn.db, identity.user_id, organization_id=identity.organization_id)
+    links = thread_links(turn.client, replies)
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    message = thread_render.dm_help(replies, links, campaigns, datetime.now(UTC))
+    kwargs = {"thread_ts": thread_ts} if thread_ts else {}
+    turn.client.chat_postMessage(channel=channel, **kwargs, **message.as_kwargs())
 
 
 def _sms_text(slack_text: str) -> str:

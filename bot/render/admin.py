@@ -35,6 +35,7 @@ from bot.render.common import (
     section,
     text_reply,
 )
+from bot.render.conversations_admin import conversation_settings, selection_blocks
 from core.refusals import plural
 from core.services.admin_lookup import CampaignSettingsForm
 from core.services.campaigns import DEFAULT_BATCH_SIZE
@@ -157,6 +158,8 @@ def texters_panel(
         blocks.append(section("No texters have joined this campaign yet."))
     for row in rows:
         name = escape(row.name or row.slack_user_id)
+        if row.suspended:
+            name += " (Suspended)"
         mention = f"<@{row.slack_user_id}>" if row.slack_user_id else name
         blocks.append(
             section(
@@ -352,6 +355,7 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
             element=take_element,
             optional=True,
         ),
+        *conversation_settings(form.per_take, form.split_assignments),
         _text_input(
             ids.ADMIN_SETTING_REQUEST_LABEL,
             "Request button label (texters see it)",
@@ -411,15 +415,18 @@ def review(
     who = f"held by {texter_label}" if texter_label else "of every texter"
     summary = f"*{plural(total, 'contact')}* with {status_words} {who} in *{escape(title)}*."
     blocks: list[Block] = [header(f"Message Review: {title}"), section(summary)]
-    lines = []
+    lines, boxes = [], []
     for row in rows:
         holder = f"<@{slack_ids[row.texter_user_id]}>" if row.texter_user_id else "unassigned"
         opted = " (opted out)" if row.is_opted_out else ""
         name = escape(f"{row.first_name} {row.last_name}".strip() or "(no name)")
         status_text = STATUS_WORDS.get(MessageStatus(row.message_status), row.message_status)
         lines.append(f"{name} · {row.cell} · {status_text}{opted} · {holder}")
+        boxes.append((row.id, clip(f"{name} · {status_text}{opted}", 75)))
     if lines:
         blocks.append(section("\n".join(lines)))
+    # One box per contact shown: Unassign selected / Reassign selected to… act on the ticked.
+    blocks += selection_blocks(campaign_id, boxes)
     if total > len(rows):
         blocks.append(context(f"Showing the first {len(rows)} of {total}."))
     if total:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -19,11 +20,14 @@ from bot.render.common import (
     header,
     section,
 )
+from bot.render.replies import reply_blocks
 from core.refusals import plural
 from core.services.texter_home import TexterCampaign, request_prompt_of
+from core.services.waiting_replies import WaitingReply
 
 BLOCKS_PER_CAMPAIGN = 5
 MAX_CAMPAIGNS_SHOWN = 18  # 5 blocks each + header, notice and footer: under 100
+REPLIES_PER_CAMPAIGN = 3  # then "and N more" with Show all replies (a DM with every link)
 
 
 def home_view(
@@ -32,6 +36,9 @@ def home_view(
     done_for_the_day_enabled: bool,
     notice: str | None = None,
     admin_blocks: Sequence[Block] = (),
+    replies: Sequence[WaitingReply] = (),
+    links: Mapping[int, str] | None = None,
+    now: datetime | None = None,
 ) -> dict[str, Any]:
     """The texter's campaigns; for supervolunteers and admins, `admin_blocks` (their
     campaigns with progress bars and quick actions) follow, and fewer texter campaigns are
@@ -49,9 +56,26 @@ def home_view(
                 "join link to start texting."
             )
         )
+    by_campaign: dict[int, list[WaitingReply]] = {}
+    for item in replies:
+        by_campaign.setdefault(item.campaign_id, []).append(item)
+    # Waiting replies make campaigns taller: stop before Home's block limit.
+    budget = MAX_HOME_BLOCKS - len(blocks) - len(admin_blocks) - 1
+    listed = 0
     for campaign in list(campaigns)[:shown]:
-        blocks += _campaign_blocks(campaign, done_for_the_day_enabled)
-    hidden = len(campaigns) - shown
+        more = _campaign_blocks(
+            campaign,
+            done_for_the_day_enabled,
+            by_campaign.get(campaign.campaign_id, []),
+            links or {},
+            now or datetime.now(UTC),
+        )
+        if len(more) > budget:
+            break
+        blocks += more
+        budget -= len(more)
+        listed += 1
+    hidden = len(campaigns) - listed
     if hidden > 0:
         blocks.append(context(f"…and {plural(hidden, 'more campaign')} not shown."))
     blocks += admin_blocks
@@ -59,7 +83,13 @@ def home_view(
     return {"type": "home", "blocks": [b.to_dict() for b in blocks]}
 
 
-def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
+def _campaign_blocks(
+    campaign: TexterCampaign,
+    done_enabled: bool,
+    replies: Sequence[WaitingReply],
+    links: Mapping[int, str],
+    now: datetime,
+) -> list[Any]:
     title = escape(campaign.title)
     lines = [f"*{title}*"]
     if campaign.description:
@@ -72,6 +102,7 @@ def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
         status += f" · texting hours {escape(campaign.texting_hours)}"
     blocks: list[Any] = [section("\n".join(lines)), context(status)]
     value = ids.campaign_value(campaign.campaign_id)
+    blocks += reply_blocks(replies, links, now, limit=REPLIES_PER_CAMPAIGN, more_value=value)
     buttons = []
     eligibility = campaign.eligibility
     prompt = request_prompt_of(campaign.settings)
@@ -85,6 +116,10 @@ def _campaign_blocks(campaign: TexterCampaign, done_enabled: bool) -> list[Any]:
         if prompt.message:
             blocks.append(section(escape(prompt.message)))
         buttons.append(button(prompt.label, ids.REQUEST_MORE, value, style="primary"))
+    if campaign.can_take_conversations and campaign.waiting_to_take:
+        waiting = campaign.waiting_to_take
+        label = f"Take conversations ({'100+' if waiting >= 100 else waiting} waiting)"
+        buttons.append(button(label, ids.TAKE_CONVERSATIONS, value))
     if done_enabled:
         buttons.append(
             button(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from bot import ids
 from bot.render.common import (
@@ -16,26 +17,11 @@ from bot.render.common import (
     section,
     text_reply,
 )
-from core.refusals import RefusalReason, plural
+from core.refusals import plural
 from core.services.batches import BatchResult, Eligibility
 from core.services.release import ReleaseResult
 from core.services.slack_support import JoinLink
 from core.services.texter_home import RequestPrompt, TexterCampaign
-
-# A Request More button is pointless while one of these holds (asking again can't help).
-FINAL_REFUSALS = {
-    RefusalReason.DYNAMIC_ASSIGNMENT_OFF,
-    RefusalReason.CAMPAIGN_ARCHIVED,
-    RefusalReason.NO_BATCH_SIZE,
-    RefusalReason.CAP_ZERO,
-    RefusalReason.CAP_REACHED,
-    RefusalReason.NO_INITIALS_LEFT,
-    RefusalReason.NO_CONVERSATIONS_LEFT,
-    RefusalReason.NOT_JOINED,
-    RefusalReason.SUSPENDED,
-    RefusalReason.NOT_VETTED,
-    RefusalReason.STRATEGY_NOT_ENABLED,
-}
 
 
 def join_link(link: JoinLink) -> Reply:
@@ -117,8 +103,14 @@ def joined_elsewhere(title: str) -> Reply:
     )
 
 
-def batch_result(title: str, result: BatchResult, prompt: RequestPrompt | None = None) -> Reply:
-    """What a texter sees after asking for first texts."""
+def batch_result(
+    title: str,
+    result: BatchResult,
+    prompt: RequestPrompt | None = None,
+    reply_links: Sequence[Any] = (),
+) -> Reply:
+    """What a texter sees after asking for first texts (`reply_links`: the replies to
+    finish first, when that is the refusal)."""
     name = escape(title)
     if result.assigned:
         got = plural(result.assigned, "first text")
@@ -130,7 +122,12 @@ def batch_result(title: str, result: BatchResult, prompt: RequestPrompt | None =
     if result.unsent:
         return text_reply(f"*{name}*: {reason}")
     return finished_prompt(
-        result.eligibility.campaign_id, title, result.eligibility, reason, prompt=prompt
+        result.eligibility.campaign_id,
+        title,
+        result.eligibility,
+        reason,
+        prompt=prompt,
+        reply_links=reply_links,
     )
 
 
@@ -141,9 +138,11 @@ def finished_prompt(
     reason: str | None = None,
     *,
     prompt: RequestPrompt | None = None,
+    reply_links: Sequence[Any] = (),
 ) -> Reply:
-    """Spoke's popup after a batch: Request More (the campaign's label and message, when
-    set) or Done For Now."""
+    """Spoke's popup after a batch: Request More (the campaign's label and message, and only
+    when a request could succeed) or Done For Now; when replies must be finished first, links
+    to them."""
     prompt = prompt or RequestPrompt()
     lines = [f"You have no first texts left to send in *{escape(title)}*."]
     if reason:
@@ -154,23 +153,49 @@ def finished_prompt(
         lines.append(f"{plural(eligibility.waiting_replies, 'reply', 'replies')} waiting.")
     refusal = eligibility.refusal
     buttons = []
-    if refusal is None or refusal.reason not in FINAL_REFUSALS:
-        if prompt.message and refusal is None:
+    if refusal is None:
+        if prompt.message:
             lines.append(escape(prompt.message))
         buttons.append(
             button(prompt.label, ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary")
         )
     buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
     text = "\n".join(lines)
-    return reply(text, [section(text), actions(*buttons)])
+    return reply(text, [section(text), *reply_links, actions(*buttons)])
 
 
-def done_for_now(home_link: str | None) -> Reply:
+def done_for_now(
+    home_link: str | None,
+    reply_links: Sequence[Any] = (),
+    take_campaigns: Sequence[TexterCampaign] = (),
+) -> Reply:
+    """After Done For Now: the replies still waiting (with links) and, for vetted texters,
+    Take conversations."""
     where = f"<{home_link}|your Home tab>" if home_link else "the spokebot app's Home tab"
-    return text_reply(
-        f"Done for now. Your campaigns and replies are waiting on {where}; any first texts "
-        "you hold stay yours, and `/sendfirsttexts` brings them back."
-    )
+    held = "Any first texts you hold stay yours, and `/sendfirsttexts` brings them back."
+    if reply_links:
+        text = f"Done for now. {held} These replies are still waiting for you (also on {where}):"
+    else:
+        text = (
+            f"Done for now. {held} No replies are waiting for you; your campaigns are on {where}."
+        )
+    blocks: list[Any] = [section(text), *reply_links]
+    if take_campaigns:
+        blocks.append(
+            actions(
+                *(
+                    button(
+                        f"Take conversations: {c.title}"
+                        if len(take_campaigns) > 1
+                        else "Take conversations",
+                        ids.TAKE_CONVERSATIONS,
+                        ids.campaign_value(c.campaign_id),
+                    )
+                    for c in take_campaigns[:5]
+                )
+            )
+        )
+    return reply(text, blocks)
 
 
 def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: str) -> Reply:
@@ -214,28 +239,45 @@ def no_such_campaign(argument: str, campaigns: Sequence[TexterCampaign]) -> Repl
     )
 
 
-def confirm_done_for_the_day(campaign_id: int, title: str, unsent: int, replies: int) -> Reply:
-    held = f"your {plural(unsent, 'unsent first text')}"
-    if replies:
-        held += f" (and, if your organization allows it, {plural(replies, 'conversation')})"
-    return reply(
-        "Done for the Day?",
-        [
-            section(
-                f"*Done for the Day in {escape(title)}?* This releases {held} so other "
-                "texters can send them."
-            ),
-            actions(
-                button(
-                    "Yes, release them",
-                    ids.DONE_FOR_THE_DAY_CONFIRM,
-                    ids.campaign_value(campaign_id),
-                    style="danger",
-                ),
-                button("Cancel", ids.DONE_FOR_THE_DAY_CANCEL, ids.campaign_value(campaign_id)),
-            ),
-        ],
-    )
+def confirm_done_for_the_day(
+    campaign_id: int, title: str, initials: int, conversations: int, conversations_allowed: bool
+) -> Reply:
+    """Spoke's two buttons when the organization lets conversations go too, else one; a
+    count of 0 is never offered as something to release."""
+    name = escape(title)
+    value = ids.campaign_value(campaign_id)
+    cancel = button("Cancel", ids.DONE_FOR_THE_DAY_CANCEL, value)
+    offer_conversations = conversations_allowed and conversations > 0
+    if not initials and not offer_conversations:
+        text = f"*Done for the Day in {name}?* You hold no unsent first texts, so there is "
+        text += "nothing to release. Thank you for texting!"
+        return reply("Nothing to release", [section(text)])
+    parts = []
+    buttons = []
+    if initials:
+        parts.append(
+            f"This releases your {plural(initials, 'unsent first text')} so other texters "
+            "can send them."
+        )
+        action = (
+            ids.DONE_FOR_THE_DAY_CONFIRM_INITIALS
+            if offer_conversations
+            else ids.DONE_FOR_THE_DAY_CONFIRM
+        )
+        buttons.append(button(f"Release first texts ({initials})", action, value, style="danger"))
+    if offer_conversations:
+        parts.append(
+            f"You may also release your {plural(conversations, 'conversation')}: other "
+            "texters can take them."
+        )
+        label = (
+            f"Release first texts and conversations ({initials + conversations})"
+            if initials
+            else f"Release conversations ({conversations})"
+        )
+        buttons.append(button(label, ids.DONE_FOR_THE_DAY_CONFIRM, value, style="danger"))
+    text = f"*Done for the Day in {name}?* " + " ".join(parts)
+    return reply("Done for the Day?", [section(text), actions(*buttons, cancel)])
 
 
 def released(title: str, result: ReleaseResult) -> Reply:
@@ -245,7 +287,7 @@ def released(title: str, result: ReleaseResult) -> Reply:
 def release_sentence(title: str, result: ReleaseResult) -> str:
     if not result.total:
         return f"Done for the day in *{escape(title)}*: you held nothing to release. Thank you!"
-    parts = [plural(result.initials, "unsent first text")]
+    parts = [plural(result.initials, "unsent first text")] if result.initials else []
     if result.conversations:
         parts.append(plural(result.conversations, "conversation"))
     return (

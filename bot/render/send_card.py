@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -150,9 +151,12 @@ def batch_done(
     eligibility: Eligibility,
     notice: str | None = None,
     request: RequestPrompt | None = None,
+    reply_links: Sequence[Any] = (),
 ) -> Reply:
     """The card's last state: Request More / Done For Now, after what just happened."""
-    prompt = finished_prompt(campaign_id, title, eligibility, prompt=request)
+    prompt = finished_prompt(
+        campaign_id, title, eligibility, prompt=request, reply_links=reply_links
+    )
     if not notice:
         return prompt
     return Reply(f"{notice}\n{prompt.text}", [section(notice).to_dict(), *prompt.blocks])

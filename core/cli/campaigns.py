@@ -53,6 +53,19 @@ def campaign() -> None:
     help="contacts' local hours texts may be sent in, like 9-21; `any` for no limit",
 )
 @click.option("--timezone", default="America/New_York", show_default=True)
+@click.option(
+    "--conversations-per-take",
+    type=click.IntRange(min=1, max=1000),
+    default=10,
+    show_default=True,
+    help="conversations a vetted texter takes at a time (vetted-takeconversations)",
+)
+@click.option(
+    "--split-assignments",
+    is_flag=True,
+    help="replies go to the conversation team: a contact is unassigned once its first text "
+    "is sent (needs --strategy vetted-takeconversations)",
+)
 def create_campaign(
     organization_id: int,
     title: str,
@@ -63,6 +76,8 @@ def create_campaign(
     strategies: tuple[str, ...],
     texting_hours: str,
     timezone: str,
+    conversations_per_take: int,
+    split_assignments: bool,
 ) -> None:
     """Create a campaign; prints its id. Texting hours are 9 AM-9 PM in the campaign's time
     zone unless --texting-hours says otherwise. The script's {fields} are checked: one that
@@ -77,6 +92,8 @@ def create_campaign(
         strategies=list(strategies) or None,
         texting_hours=parse_texting_hours(texting_hours),
         timezone=timezone,
+        conversations_per_take=conversations_per_take,
+        split_assignments=split_assignments,
     )
     report = create_checked(open_database(), spec)
     click.echo(report.campaign_id)

@@ -19,6 +19,8 @@ from core.services.campaigns import (
     get_campaign,
     parse_texting_hours,
     validate_batch_size,
+    validate_conversations_per_take,
+    validate_split_assignments,
     validate_strategies,
     validate_timezone,
 )
@@ -116,10 +118,18 @@ class CampaignSettingsChange:
     request_button_label: str | None = None
     request_message: str | None = None
     allow_edit_initial: bool | None = None
+    conversations_per_take: int | None = None
+    split_assignments: bool | None = None
 
 
 # Texter-facing labels and switches kept in campaign.settings.
-SETTINGS_KEYS = ("request_button_label", "request_message", "allow_edit_initial")
+SETTINGS_KEYS = (
+    "request_button_label",
+    "request_message",
+    "allow_edit_initial",
+    "conversations_per_take",
+    "split_assignments",
+)
 MAX_LABEL = 75  # Slack's button text limit
 
 
@@ -187,6 +197,13 @@ def validate_settings_change(change: CampaignSettingsChange) -> dict[str, str]:
     check("batch_size", validate_batch_size, change.batch_size)
     check("strategies", validate_strategies, change.strategies)
     check("timezone", validate_timezone, change.timezone)
+    check("conversations_per_take", validate_conversations_per_take, change.conversations_per_take)
+    if change.split_assignments and change.strategies is not None:
+        check(
+            "split_assignments",
+            lambda on: validate_split_assignments(on, change.strategies),
+            change.split_assignments,
+        )
     if change.texting_hours is not None:
         check("texting_hours", parse_texting_hours, change.texting_hours)
     if change.title is not None and not change.title.strip():

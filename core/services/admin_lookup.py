@@ -21,6 +21,7 @@ from core.services import admin_gate
 from core.services.admin import set_member_role
 from core.services.authz import require_role
 from core.services.campaigns import get_campaign
+from core.services.conversations import conversations_per_take, splits_assignments
 from core.services.organizations import (
     get_organization,
     membership,
@@ -123,6 +124,8 @@ class CampaignSettingsForm:
     done_for_the_day_enabled: bool
     release_conversations_allowed: bool
     max_texters: int | None
+    per_take: int = 10  # conversations a vetted texter takes at a time
+    split_assignments: bool = False
 
 
 def settings_form(
@@ -150,6 +153,8 @@ def settings_form(
                 effective_setting(stored, "RELEASE_CONVERSATIONS_ALLOWED")
             ),
             max_texters=effective_setting(stored, "MAX_TEXTERS_PER_CAMPAIGN"),
+            per_take=conversations_per_take(labels),
+            split_assignments=splits_assignments(labels),
         )
 
 

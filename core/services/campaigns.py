@@ -94,6 +94,28 @@ def validate_batch_size(value: int | None) -> int | None:
     return value
 
 
+MAX_CONVERSATIONS_PER_TAKE = 1000
+TAKE_STRATEGY = "vetted-takeconversations"
+
+
+def validate_conversations_per_take(value: int) -> int:
+    if not 1 <= value <= MAX_CONVERSATIONS_PER_TAKE:
+        raise InvalidInput(
+            f"conversations per take must be 1 to {MAX_CONVERSATIONS_PER_TAKE}, not {value}"
+        )
+    return value
+
+
+def validate_split_assignments(on: bool, strategies: Sequence[str] | None) -> bool:
+    """Split assignments only make sense when someone can take the replies."""
+    if on and TAKE_STRATEGY not in (strategies or []):
+        raise InvalidInput(
+            "replies can go to the conversation team only when the campaign's strategies "
+            f"include {TAKE_STRATEGY} (vetted texters take the replies)"
+        )
+    return on
+
+
 def validate_strategies(names: Sequence[str] | None) -> list[str] | None:
     if not names:
         return None
@@ -115,12 +137,22 @@ class CampaignSpec:
     texting_hours: TextingHours | None = None
     timezone: str = "America/New_York"
     settings: dict[str, object] = field(default_factory=dict)
+    conversations_per_take: int | None = None  # None: the default (10)
+    split_assignments: bool = False  # replies go to the conversation team
 
 
 def create_campaign(db: Database, spec: CampaignSpec) -> int:
     title = spec.title.strip()
     if not title:
         raise InvalidInput("a campaign needs a title")
+    settings = dict(spec.settings)
+    if spec.conversations_per_take is not None:
+        settings["conversations_per_take"] = validate_conversations_per_take(
+            spec.conversations_per_take
+        )
+    if spec.split_assignments:
+        validate_split_assignments(True, spec.strategies)
+        settings["split_assignments"] = True
     with db.uow() as uow:
         get_organization(uow.session, spec.organization_id)
         campaign = Campaign(
@@ -135,7 +167,7 @@ def create_campaign(db: Database, spec: CampaignSpec) -> int:
             texting_hours_end=spec.texting_hours.end if spec.texting_hours else None,
             timezone=validate_timezone(spec.timezone),
             join_token=new_join_token(),
-            settings=dict(spec.settings),
+            settings=settings,
         )
         uow.session.add(campaign)
         uow.session.flush()

@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from core.db import Database, as_utc
 from core.errors import Conflict
 from core.messaging.base import MessageService, SendOutcome, SendStatus, send_safely
-from core.models import CampaignContact, Message
+from core.models import Campaign, CampaignContact, Message
 from core.models_durable import TextedNumber
 from core.statuses import Direction, MessageStatus, status_after_outbound
 
@@ -195,6 +195,8 @@ def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
                 message.service_id = outcome.service_id
                 if outcome.failed:
                     _give_back(contact, message)
+                else:
+                    _hand_to_conversation_team(session, contact, message)
         uow.commit()
         return SendResult(
             contact_id=contact.id,
@@ -206,6 +208,19 @@ def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
             error=message.error,
             pending=message.status in PENDING,
         )
+
+
+def _hand_to_conversation_team(
+    session: Session, contact: CampaignContact, message: Message
+) -> None:
+    """Spoke's outbound-unassign (split assignments): a first text recorded as sent leaves
+    the contact unassigned in the same transaction, so its reply waits for the conversation
+    team instead of reaching the first-text sender."""
+    if message.contact_status_before != MessageStatus.NEEDS_MESSAGE.value:
+        return
+    campaign = session.get(Campaign, contact.campaign_id)
+    if campaign is not None and (campaign.settings or {}).get("split_assignments"):
+        contact.assignment_id = None
 
 
 def _give_back(contact: CampaignContact, message: Message) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Database, UnitOfWork
@@ -33,9 +33,12 @@ class ReleaseResult:
         return self.initials + self.conversations
 
 
-def release_contacts(db: Database, campaign_id: int, user_id: int) -> ReleaseResult:
+def release_contacts(
+    db: Database, campaign_id: int, user_id: int, with_conversations: bool | None = None
+) -> ReleaseResult:
     """Done for the Day: the texter's unsent first texts go back to the pool, and their
-    conversations too when the organization allows it."""
+    conversations too when the organization allows it (None: whenever it does; False:
+    first texts only, Spoke's first button; True: both, refused unless allowed)."""
     with db.uow() as uow:
         session = uow.session
         campaign = get_campaign(session, campaign_id)
@@ -43,8 +46,14 @@ def release_contacts(db: Database, campaign_id: int, user_id: int) -> ReleaseRes
         if not effective_setting(settings, "DONE_FOR_THE_DAY_ENABLED"):
             raise NotAllowed("Done for the Day is turned off in this organization.")
         assignment = _locked_assignment(session, campaign_id, user_id)
-        with_conversations = effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED")
-        result = _release(session, assignment.id, with_conversations)
+        allowed = bool(effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED"))
+        if with_conversations and not allowed:
+            raise NotAllowed(
+                "This organization doesn't let texters release conversations; only unsent "
+                "first texts can be released."
+            )
+        both = allowed if with_conversations is None else with_conversations
+        result = _release(session, assignment.id, both)
         _commit_release(uow, campaign_id)
         return result
 
@@ -57,6 +66,32 @@ def release_own_unsent(db: Database, campaign_id: int, user_id: int) -> ReleaseR
         result = _release(uow.session, assignment.id, False)
         _commit_release(uow, campaign_id)
         return result
+
+
+@dataclass(frozen=True)
+class Releasable:
+    """What Done for the Day could release for this texter now."""
+
+    initials: int
+    conversations: int
+    may_release_conversations: bool
+
+
+def releasable(db: Database, campaign_id: int, user_id: int) -> Releasable:
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        campaign = get_campaign(session, campaign_id)
+        settings = campaign_org_settings(session, campaign.organization_id)
+        rows = session.execute(
+            select(CampaignContact.message_status, func.count())
+            .join(Assignment, Assignment.id == CampaignContact.assignment_id)
+            .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
+            .group_by(CampaignContact.message_status)
+        ).all()
+        initials = sum(n for status, n in rows if status == MessageStatus.NEEDS_MESSAGE.value)
+        conversations = sum(n for _, n in rows) - initials
+        allowed = bool(effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED"))
+        return Releasable(initials, conversations, allowed)
 
 
 def remove_unsent(

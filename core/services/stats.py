@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Assignment, CampaignContact, User
+from core.models import Assignment, Campaign, CampaignContact, User, UserOrganization
+from core.roles import Role
 from core.services.campaigns import CampaignSummary, _summary, get_campaign
 from core.services.contact_pool import status_counts
 from core.statuses import MessageStatus
@@ -127,6 +128,7 @@ class TexterRow:
     replies_waiting: int
     messaged: int
     max_contacts: int | None
+    suspended: bool = False  # Spoke's "Name (Suspended)"
 
 
 def texter_rows(
@@ -140,8 +142,21 @@ def texter_rows(
             session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
         )
         page = session.execute(
-            select(Assignment.id, User.id, User.slack_user_id, User.name, Assignment.max_contacts)
+            select(
+                Assignment.id,
+                User.id,
+                User.slack_user_id,
+                User.name,
+                Assignment.max_contacts,
+                UserOrganization.role,
+            )
             .join(User, User.id == Assignment.user_id)
+            .join(Campaign, Campaign.id == Assignment.campaign_id)
+            .outerjoin(
+                UserOrganization,
+                (UserOrganization.user_id == User.id)
+                & (UserOrganization.organization_id == Campaign.organization_id),
+            )
             .where(Assignment.campaign_id == campaign_id)
             .order_by(User.name, User.id)
             .offset(offset)
@@ -161,7 +176,7 @@ def texter_rows(
             ):
                 counts[assignment_id][(status, bool(opted_out))] = n
         rows = []
-        for assignment_id, user_id, slack_id, name, max_contacts in page:
+        for assignment_id, user_id, slack_id, name, max_contacts, role in page:
             held = counts[assignment_id]
 
             def live(status: MessageStatus, held: dict[tuple[str, bool], int] = held) -> int:
@@ -177,6 +192,7 @@ def texter_rows(
                     replies_waiting=live(MessageStatus.NEEDS_RESPONSE),
                     messaged=sum(held.values()) - live(MessageStatus.NEEDS_MESSAGE),
                     max_contacts=max_contacts,
+                    suspended=role == Role.SUSPENDED.value,
                 )
             )
         return rows, total

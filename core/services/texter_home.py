@@ -9,8 +9,12 @@ from sqlalchemy import select
 
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact
+from core.roles import Role
 from core.services.batches import Eligibility, can_request_more
 from core.services.campaigns import texting_hours_words
+from core.services.conversations import allows_taking, conversations_to_take
+from core.services.joining import campaign_org_settings
+from core.services.organizations import member_role
 
 
 @dataclass(frozen=True)
@@ -22,6 +26,9 @@ class TexterCampaign:
     eligibility: Eligibility
     holds_any: bool = True  # False before the texter's first batch: "Send First Texts"
     texting_hours: str = ""  # '9 AM-9 PM America/New_York', or 'any time (no texting hours)'
+    # The campaign lets texters take conversations and this texter is vetted (or above).
+    can_take_conversations: bool = False
+    waiting_to_take: int = 0  # conversations waiting in the pool (counted up to 100)
 
     @property
     def unsent(self) -> int:
@@ -44,6 +51,9 @@ def texter_campaigns(
             .limit(1)
             .exists()
         )
+        role = member_role(uow.session, user_id, organization_id)
+        vetted = role is not None and role.at_least(Role.VETTED_TEXTER)
+        org_settings = campaign_org_settings(uow.session, organization_id)
         rows = uow.session.execute(
             select(
                 Campaign.id,
@@ -54,6 +64,7 @@ def texter_campaigns(
                 Campaign.texting_hours_start,
                 Campaign.texting_hours_end,
                 Campaign.timezone,
+                Campaign.batch_strategies,
             )
             .join(Assignment, Assignment.campaign_id == Campaign.id)
             .where(
@@ -63,18 +74,23 @@ def texter_campaigns(
             )
             .order_by(Campaign.id.desc())
         ).all()
-    return [
-        TexterCampaign(
-            cid,
-            title,
-            description,
-            dict(settings or {}),
-            can_request_more(db, cid, user_id, now=now),
-            bool(holds),
-            texting_hours_words(start, end, zone),
+    campaigns = []
+    for cid, title, description, settings, holds, start, end, zone, strategies in rows:
+        can_take = vetted and allows_taking(strategies, org_settings)
+        campaigns.append(
+            TexterCampaign(
+                cid,
+                title,
+                description,
+                dict(settings or {}),
+                can_request_more(db, cid, user_id, now=now),
+                holds_any=bool(holds),
+                texting_hours=texting_hours_words(start, end, zone),
+                can_take_conversations=can_take,
+                waiting_to_take=conversations_to_take(db, cid) if can_take else 0,
+            )
         )
-        for cid, title, description, settings, holds, start, end, zone in rows
-    ]
+    return campaigns
 
 
 DEFAULT_REQUEST_LABEL = "Request More Texts"

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
-from core.models import Assignment, Campaign, CampaignContact, User
+from core.models import Assignment, Campaign, CampaignContact, Message, User
 from core.models_slack import SlackThread
-from core.services.texting import InboundResult
+from core.services.texting import InboundResult, MessageView, Thread
 
 __all__ = [
     "TexterNotifier",
@@ -28,6 +28,8 @@ __all__ = [
     "slack_user_of",
     "thread_at",
     "thread_for",
+    "thread_snapshot",
+    "threads_of",
 ]
 
 
@@ -126,3 +128,43 @@ def contact_campaign(db: Database, contact_id: int) -> ContactCampaign | None:
             .where(CampaignContact.id == contact_id)
         ).first()
         return ContactCampaign(*row) if row is not None else None
+
+
+def thread_snapshot(db: Database, contact_id: int) -> Thread | None:
+    """The contact's conversation for redrawing a thread's first message outside a request
+    of its owner (a conversation moved away, a reply arriving): no ownership check, so it
+    is for the notifier only, never for what a person asked to see."""
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        contact = session.get(CampaignContact, contact_id)
+        if contact is None:
+            return None
+        messages = session.scalars(
+            select(Message)
+            .where(Message.campaign_contact_id == contact_id)
+            .order_by(Message.created_at, Message.id)
+        ).all()
+        return Thread(
+            contact_id=contact.id,
+            campaign_id=contact.campaign_id,
+            first_name=contact.first_name,
+            last_name=contact.last_name,
+            cell=contact.cell,
+            contact_status=contact.message_status,
+            is_opted_out=contact.is_opted_out,
+            messages=tuple(
+                MessageView(m.id, m.direction, m.text, m.status, m.user_id, m.error, m.created_at)
+                for m in messages
+            ),
+        )
+
+
+def threads_of(db: Database, contact_ids: list[int]) -> list[ThreadRef]:
+    """The existing threads of these contacts (whoever holds them)."""
+    if not contact_ids:
+        return []
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.scalars(
+            select(SlackThread).where(SlackThread.campaign_contact_id.in_(contact_ids))
+        ).all()
+        return [_ref(row) for row in rows]

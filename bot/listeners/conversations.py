@@ -1,0 +1,103 @@
+"""Conversations in Slack: /takeconversations and the Take conversations button, the links
+to waiting replies (Open, Show all replies)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from slack_bolt import Ack, App
+
+from bot import ids
+from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.flows import choose_campaign
+from bot.notify import SlackTexterNotifier
+from bot.permalinks import thread_links
+from bot.render import conversations as render
+from core.refusals import RefusalReason
+from core.services.conversations import take_conversations, takeable_campaigns
+from core.services.slack_support import campaign_title_in_org
+from core.services.waiting_replies import waiting_replies
+
+log = logging.getLogger("spokebot.conversations")
+
+
+def register(app: App, deps: Deps) -> None:
+    app.action(ids.TAKE_CONVERSATIONS)(ack=ack_now, lazy=[lazy(deps, take_clicked)])
+    app.action(ids.SHOW_REPLIES)(ack=ack_now, lazy=[lazy(deps, show_replies_clicked)])
+    app.action(ids.OPEN_THREAD)(open_clicked)
+
+
+def open_clicked(ack: Ack) -> None:
+    """A link button: Slack opens its url and still tells the app; nothing more to do."""
+    ack()
+
+
+def take_command(turn: Turn) -> None:
+    identity = turn.identity()
+    argument = str(turn.body.get("text") or "").strip()
+    campaigns = takeable_campaigns(turn.db, identity.organization_id, identity.user_id)
+    if not campaigns:
+        turn.reply(render.no_takeable_campaigns())
+        return
+    chosen = choose_campaign(campaigns, argument)  # type: ignore[arg-type]
+    if chosen is None:
+        turn.reply(render.pick_takeable(campaigns, argument))
+        return
+    take(turn, chosen.campaign_id, replace=False)
+
+
+def take_clicked(turn: Turn) -> None:
+    take(
+        turn, ids.parse_campaign_value(str(turn.body["actions"][0].get("value", ""))), replace=True
+    )
+
+
+def take(turn: Turn, campaign_id: int, *, replace: bool) -> None:
+    identity = turn.identity()
+    campaign_title_in_org(turn.db, campaign_id, identity.organization_id)  # NotFound otherwise
+    result = take_conversations(turn.db, campaign_id, identity.user_id)
+    now = datetime.now(UTC)
+    if result.refusal is not None:
+        log.info(
+            "refused: take conversations for user %s in campaign %s: %s",
+            identity.user_id,
+            campaign_id,
+            result.refusal.reason.value,
+        )
+        replies = []
+        if result.refusal.reason == RefusalReason.WAITING_REPLIES:
+            replies = waiting_replies(turn.db, identity.user_id, campaign_ids=[campaign_id])
+        message = render.take_refused(result, replies, thread_links(turn.client, replies), now)
+        turn.show(message, replace=replace, changed=False)
+        return
+    notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
+    notifier.thread_taken_conversations(result.contact_ids, identity.user_id)
+    replies = waiting_replies(turn.db, identity.user_id, contact_ids=result.contact_ids)
+    message = render.taken(result, replies, thread_links(turn.client, replies), now)
+    turn.show(message, replace=replace, changed=True)
+
+
+def show_replies_clicked(turn: Turn) -> None:
+    """Every waiting reply of the campaign (0: of every campaign), as links, in the DM."""
+    campaign_id = ids.parse_id(str(turn.body["actions"][0].get("value", "")))
+    identity = turn.identity()
+    replies = waiting_replies(
+        turn.db,
+        identity.user_id,
+        organization_id=identity.organization_id,
+        campaign_ids=[campaign_id] if campaign_id else None,
+    )
+    heading = (
+        f"Your {len(replies)} waiting {'reply' if len(replies) == 1 else 'replies'}, "
+        "longest waiting first:"
+        if replies
+        else "No replies are waiting for you. 🎉"
+    )
+    message = render.replies_list(
+        replies, thread_links(turn.client, replies), datetime.now(UTC), heading
+    )
+    if turn.respond is not None:
+        turn.reply(message)
+    else:
+        turn.direct_message(message)

@@ -1,0 +1,317 @@
+"""Taking conversations: Spoke's take-conversations sidebox with `vetted-takeconversations`.
+
+A vetted texter takes up to the campaign's "conversations per take" unassigned, not opted
+out contacts in conversation, oldest waiting reply first (needsResponse), then convo. The
+claim is one statement, like the batch claim: `FOR UPDATE SKIP LOCKED` on PostgreSQL (two
+texters taking at once never get the same contact, and neither waits for the other); SQLite
+serialises writers with BEGIN IMMEDIATE.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import any_, case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import NotFound
+from core.models import Assignment, Campaign, CampaignContact, Message, User, UserOrganization
+from core.org_settings import effective_setting
+from core.refusals import Refusal, RefusalReason, plural
+from core.roles import Role
+from core.services.campaigns import TAKE_STRATEGY
+from core.services.contact_pool import status_in
+from core.services.joining import campaign_org_settings
+from core.services.organizations import member_role
+from core.statuses import Direction, MessageStatus
+from strategies.registry import enabled_strategy_names
+
+__all__ = [
+    "DEFAULT_CONVERSATIONS_PER_TAKE",
+    "TAKE_STRATEGY",
+    "TakeResult",
+    "TakeableCampaign",
+    "allows_taking",
+    "conversations_per_take",
+    "conversations_to_take",
+    "splits_assignments",
+    "take_conversations",
+    "takeable_campaigns",
+    "vetters",
+]
+
+DEFAULT_CONVERSATIONS_PER_TAKE = 10
+# Literal values, so PostgreSQL can use the conversations partial index (see contact_pool).
+TAKEABLE = status_in(frozenset({MessageStatus.NEEDS_RESPONSE, MessageStatus.CONVO}))
+Contact = CampaignContact
+
+
+def conversations_per_take(campaign_settings: dict[str, Any] | None) -> int:
+    value = (campaign_settings or {}).get("conversations_per_take")
+    return value if isinstance(value, int) and value > 0 else DEFAULT_CONVERSATIONS_PER_TAKE
+
+
+def splits_assignments(campaign_settings: dict[str, Any] | None) -> bool:
+    """ "Replies go to the conversation team" (Spoke's outbound-unassign handler)."""
+    return bool((campaign_settings or {}).get("split_assignments"))
+
+
+def allows_taking(batch_strategies: list[str] | None, org_settings: dict[str, Any]) -> bool:
+    """The campaign's enabled strategies include vetted-takeconversations, in any position."""
+    org_list = effective_setting(org_settings, "DYNAMICASSIGNMENT_BATCHES")
+    return TAKE_STRATEGY in enabled_strategy_names(batch_strategies, org_list)
+
+
+@dataclass(frozen=True)
+class TakeResult:
+    campaign_id: int
+    campaign_title: str
+    contact_ids: list[int]
+    refusal: Refusal | None = None
+    cap_note: str | None = None  # fewer than the per-take number because of a cap
+
+    @property
+    def taken(self) -> int:
+        return len(self.contact_ids)
+
+
+@dataclass(frozen=True)
+class TakeableCampaign:
+    campaign_id: int
+    title: str
+    joined: bool
+
+
+def vetters(session: Session, organization_id: int, limit: int = 5) -> list[str]:
+    """Names of the people who can vet a texter (admins and owners)."""
+    names = session.scalars(
+        select(User.name)
+        .join(UserOrganization, UserOrganization.user_id == User.id)
+        .where(
+            UserOrganization.organization_id == organization_id,
+            UserOrganization.role.in_([Role.ADMIN.value, Role.OWNER.value]),
+        )
+        .order_by(User.name)
+        .limit(limit)
+    ).all()
+    return [n for n in names if n]
+
+
+def _not_vetted(session: Session, organization_id: int) -> Refusal:
+    who = vetters(session, organization_id)
+    by = f" ({', '.join(who)})" if who else ""
+    return Refusal(
+        RefusalReason.NOT_VETTED,
+        "Only vetted texters can take conversations. Ask an admin"
+        f"{by} to vet you with `/campaign vet @you`.",
+    )
+
+
+def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
+    """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
+    with db.uow(read_only=True) as uow:
+        limited = (
+            select(Contact.id)
+            .where(
+                Contact.campaign_id == campaign_id,
+                Contact.assignment_id.is_(None),
+                TAKEABLE,
+                ~Contact.is_opted_out,
+            )
+            .limit(up_to)
+        )
+        return uow.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+
+
+def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list[TakeableCampaign]:
+    """The organization's launched, not archived campaigns that let vetted texters take
+    conversations, newest first (joined or not: taking joins the campaign)."""
+    with db.uow(read_only=True) as uow:
+        session = uow.session
+        org_settings = campaign_org_settings(session, organization_id)
+        joined = set(
+            session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
+        )
+        rows = session.execute(
+            select(Campaign.id, Campaign.title, Campaign.batch_strategies)
+            .where(
+                Campaign.organization_id == organization_id,
+                Campaign.is_archived.is_(False),
+                Campaign.is_started.is_(True),
+            )
+            .order_by(Campaign.id.desc())
+        ).all()
+        return [
+            TakeableCampaign(cid, title, cid in joined)
+            for cid, title, strategies in rows
+            if allows_taking(strategies, org_settings)
+        ]
+
+
+def take_conversations(
+    db: Database, campaign_id: int, user_id: int, now: datetime | None = None
+) -> TakeResult:
+    """One transaction: check, lock the texter's assignment (joining them if they haven't),
+    claim. Refusals come back in the result, with a sentence for the texter."""
+    now = now or datetime.now(UTC)
+    for attempt in range(2):
+        try:
+            return _take_once(db, campaign_id, user_id, now)
+        except IntegrityError:  # two first takes by one texter created the assignment twice
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _take_once(db: Database, campaign_id: int, user_id: int, now: datetime) -> TakeResult:
+    with db.uow() as uow:
+        session = uow.session
+        campaign = session.get(Campaign, campaign_id)
+        if campaign is None:
+            raise NotFound("That campaign no longer exists.")
+        title = campaign.title
+
+        def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:
+            return TakeResult(campaign_id, title, [], Refusal(reason, message, count))
+
+        org_settings = campaign_org_settings(session, campaign.organization_id)
+        role = member_role(session, user_id, campaign.organization_id)
+        if role is None or role == Role.SUSPENDED:
+            return refused(
+                RefusalReason.SUSPENDED,
+                "Your account in this organization is suspended, so you can't take conversations.",
+            )
+        if campaign.is_archived:
+            return refused(
+                RefusalReason.CAMPAIGN_ARCHIVED,
+                f"“{title}” has been archived, so its conversations can't be taken.",
+            )
+        if not allows_taking(campaign.batch_strategies, org_settings):
+            return refused(
+                RefusalReason.STRATEGY_NOT_ENABLED,
+                f"“{title}” doesn't let texters take conversations (an admin can add "
+                "“vetted-takeconversations” to its strategies in `/campaign settings`).",
+            )
+        if not role.at_least(Role.VETTED_TEXTER):
+            return TakeResult(
+                campaign_id, title, [], _not_vetted(session, campaign.organization_id)
+            )
+        assignment = _assignment(session, campaign, user_id, org_settings)
+        if assignment.max_contacts == 0:
+            return refused(
+                RefusalReason.CAP_ZERO,
+                "An admin has set your max amount for this campaign to 0, so you can't take "
+                "conversations.",
+                0,
+            )
+        mine = Contact.assignment_id == assignment.id
+        waiting = session.scalar(
+            select(func.count()).where(
+                mine,
+                Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+                ~Contact.is_opted_out,
+            )
+        )
+        if waiting:
+            return refused(
+                RefusalReason.WAITING_REPLIES,
+                f"Answer your {plural(waiting, 'waiting reply', 'waiting replies')} first, "
+                "then take more.",
+                waiting,
+            )
+        number = conversations_per_take(campaign.settings)
+        cap_note = None
+        if assignment.max_contacts is not None:
+            held = session.scalar(select(func.count()).where(mine)) or 0
+            room = assignment.max_contacts - held
+            if room <= 0:
+                return refused(
+                    RefusalReason.CAP_REACHED,
+                    f"You have reached your limit of {assignment.max_contacts} contacts in "
+                    "this campaign.",
+                    assignment.max_contacts,
+                )
+            if room < number:
+                number = room
+                cap_note = f"Your limit of {assignment.max_contacts} contacts allowed {room}."
+        claimed = _claim(session, campaign_id, assignment.id, number, now)
+        if not claimed:
+            return refused(
+                RefusalReason.NO_CONVERSATIONS_LEFT,
+                f"No conversations are waiting to be taken in “{title}” right now.",
+            )
+        uow.commit()
+        return TakeResult(campaign_id, title, claimed, None, cap_note)
+
+
+def _assignment(
+    session: Session, campaign: Campaign, user_id: int, org_settings: dict[str, Any]
+) -> Assignment:
+    """The texter's assignment, locked like a batch request's; a vetted texter taking
+    conversations in a campaign they never joined is joined to it (no link needed)."""
+    assignment = session.scalar(
+        select(Assignment)
+        .where(Assignment.campaign_id == campaign.id, Assignment.user_id == user_id)
+        .with_for_update()
+    )
+    if assignment is None:
+        assignment = Assignment(
+            campaign_id=campaign.id,
+            user_id=user_id,
+            max_contacts=effective_setting(org_settings, "MAX_CONTACTS_PER_TEXTER"),
+        )
+        session.add(assignment)
+        session.flush()
+    return assignment
+
+
+def _claim(
+    session: Session, campaign_id: int, assignment_id: int, count: int, now: datetime
+) -> list[int]:
+    if count <= 0:
+        return []
+    latest_reply = (
+        select(func.max(Message.created_at))
+        .where(
+            Message.campaign_contact_id == Contact.id,
+            Message.direction == Direction.INBOUND.value,
+        )
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    chosen = (
+        select(Contact.id)
+        .where(
+            Contact.campaign_id == campaign_id,
+            Contact.assignment_id.is_(None),
+            TAKEABLE,
+            ~Contact.is_opted_out,
+        )
+        .order_by(
+            case((Contact.message_status == MessageStatus.NEEDS_RESPONSE.value, 0), else_=1),
+            latest_reply.is_(None),
+            latest_reply,
+            Contact.id,
+        )
+        .limit(count)
+        .with_for_update(skip_locked=True)
+    )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    # ARRAY(...) makes PostgreSQL run the locking subquery once, like the batch claim.
+    picked = (
+        Contact.id == any_(func.array(chosen.scalar_subquery()))
+        if postgres
+        else Contact.id.in_(chosen.scalar_subquery())
+    )
+    return sorted(
+        session.connection().scalars(
+            update(Contact)
+            .where(picked, Contact.assignment_id.is_(None))
+            .values(assignment_id=assignment_id, updated_at=now)
+            .returning(Contact.id)
+        )
+    )

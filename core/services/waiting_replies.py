@@ -1,0 +1,138 @@
+"""The replies a texter owes, each with where its conversation lives in Slack.
+
+Home, the reminder, the "finish your replies first" refusals, Done For Now and the DM's
+top-level answers all link to these threads. Only replies that can be answered count: not
+opted out, not closed, in a campaign that is not archived.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from core.db import Database
+from core.models import Assignment, Campaign, CampaignContact, Message, User
+from core.models_slack import SlackThread
+from core.statuses import Direction, MessageStatus
+
+__all__ = ["WaitingReply", "texter_names", "waiting_replies"]
+
+Contact = CampaignContact
+
+
+@dataclass(frozen=True)
+class WaitingReply:
+    contact_id: int
+    campaign_id: int
+    campaign_title: str
+    contact_name: str
+    text: str  # the contact's latest message
+    since: datetime | None  # when it arrived
+    channel_id: str | None  # the contact's DM thread with this texter, if one was started
+    thread_ts: str | None
+
+
+def waiting_replies(
+    db: Database,
+    user_id: int,
+    *,
+    organization_id: int | None = None,
+    campaign_ids: Collection[int] | None = None,
+    contact_ids: Collection[int] | None = None,
+    limit: int = 500,
+) -> list[WaitingReply]:
+    """The texter's waiting replies (or these contacts, whatever their status), longest
+    waiting first."""
+    latest = (
+        select(Message.id)
+        .where(
+            Message.campaign_contact_id == Contact.id,
+            Message.direction == Direction.INBOUND.value,
+        )
+        .order_by(Message.id.desc())
+        .limit(1)
+        .correlate(Contact)
+        .scalar_subquery()
+    )
+    query = (
+        select(
+            Contact.id,
+            Contact.campaign_id,
+            Campaign.title,
+            Contact.first_name,
+            Contact.last_name,
+            Contact.cell,
+            Message.text,
+            Message.created_at,
+            SlackThread.channel_id,
+            SlackThread.thread_ts,
+        )
+        .join(Assignment, Assignment.id == Contact.assignment_id)
+        .join(Campaign, Campaign.id == Contact.campaign_id)
+        .outerjoin(Message, Message.id == latest)
+        .outerjoin(
+            SlackThread,
+            (SlackThread.campaign_contact_id == Contact.id) & (SlackThread.user_id == user_id),
+        )
+        .where(Assignment.user_id == user_id, Campaign.is_archived.is_(False))
+        .order_by(Message.created_at.is_(None), Message.created_at, Contact.id)
+        .limit(limit)
+    )
+    if contact_ids is not None:
+        query = query.where(Contact.id.in_(list(contact_ids)))
+    else:
+        query = query.where(
+            Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+            Contact.is_opted_out.is_(False),
+        )
+    if organization_id is not None:
+        query = query.where(Campaign.organization_id == organization_id)
+    if campaign_ids is not None:
+        query = query.where(Contact.campaign_id.in_(list(campaign_ids)))
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(query).all()
+    return [
+        WaitingReply(
+            contact_id=row[0],
+            campaign_id=row[1],
+            campaign_title=row[2],
+            contact_name=f"{row[3]} {row[4]}".strip() or row[5],
+            text=row[6] or "",
+            since=row[7],
+            channel_id=row[8],
+            thread_ts=row[9],
+        )
+        for row in rows
+    ]
+
+
+def texter_names(db: Database, user_ids: Collection[int]) -> dict[int, str]:
+    """Display names of texters (who sent each message of a conversation)."""
+    if not user_ids:
+        return {}
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(User.id, User.name).where(User.id.in_(list(user_ids)))
+        ).all()
+    return {uid: name or "another texter" for uid, name in rows}
+
+
+def waiting_count(db: Database, user_id: int, campaign_id: int) -> int:
+    with db.uow(read_only=True) as uow:
+        return (
+            uow.session.scalar(
+                select(func.count())
+                .select_from(Contact)
+                .join(Assignment, Assignment.id == Contact.assignment_id)
+                .where(
+                    Assignment.user_id == user_id,
+                    Contact.campaign_id == campaign_id,
+                    Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+                    Contact.is_opted_out.is_(False),
+                )
+            )
+            or 0
+        )
