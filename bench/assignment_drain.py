@@ -28,6 +28,7 @@ from bench.assignment_setup import (
     MARK_SENT,
     Prepared,
     Texter,
+    inside_texting_hours,
 )
 from bench.assignment_stats import Drain, Integrity, Round, Speed
 from core.db import Database, make_engine
@@ -41,8 +42,10 @@ def _ours(db: Database, campaign_id: int, batch: int) -> RequestFn:
     from core.refusals import RefusalReason
     from core.services.assignment import request_batch
 
+    now = inside_texting_hours()
+
     def request(texter: Texter) -> list[int] | None:
-        result = request_batch(db, campaign_id, texter.user_id, requested=batch)
+        result = request_batch(db, campaign_id, texter.user_id, requested=batch, now=now)
         if result.assigned:
             return list(result.contact_ids)
         if result.refusal is not None and result.refusal.reason == RefusalReason.NO_INITIALS_LEFT:

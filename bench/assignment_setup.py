@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from rich.console import Console
 from sqlalchemy import Engine, text
@@ -50,6 +51,14 @@ BASELINE_CLAIM = text(
 )
 
 TEXTING_HOURS = TextingHours(9, 21)
+
+
+def inside_texting_hours() -> datetime:
+    """The clock the drain runs at: today 17:00 UTC, 12:00 or 13:00 in the campaign's
+    America/New_York, within TEXTING_HOURS. A campaign with texting hours hands out nothing
+    outside them, so the bench can't use the wall clock and run at any hour."""
+    return datetime.now(UTC).replace(hour=17, minute=0, second=0, microsecond=0)
+
 
 # Bench code standing in for the texter sending the batch (same for both variants).
 MARK_SENT = text(

@@ -35,7 +35,8 @@ def test_readme_setup_commands_run_as_written(tmp_path: Path) -> None:
         assert done.returncode == 0, f"{line}\n{done.stderr}"
         assert "Traceback" not in done.stderr
         outputs.append(done.stdout)
-    shown = json.loads(outputs[-1])
+    [shown_output] = [o for line, o in zip(lines, outputs, strict=True) if line.endswith("--json")]
+    shown = json.loads(shown_output)
     assert shown["status"] == "launched" and shown["total"] == 1
 
 
