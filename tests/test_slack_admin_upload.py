@@ -196,7 +196,9 @@ def test_one_import_per_organization_at_a_time_and_texters_keep_going(
 ) -> None:
     """Issue 17 (6): uploads held the workers that answer texters; two at once both ran."""
     world = team(slack, contacts=5)
-    files.delay = 2.0  # the first upload is still downloading when the second comes
+    # The first upload is still downloading when the second comes, and for long enough that a
+    # texter on a loaded 2-core machine is answered before it ends.
+    files.delay = 6.0
     first = files.add("first.csv", GOOD_AND_BAD)
     second = files.add("second.csv", b"cell\n2025550199\n")
     assert share_file(slack, f"import {world.campaign_id}", [first], event_id="EvA").status == 200
