@@ -273,22 +273,7 @@ def import_contacts(
         return _import_sqlite_in_chunks(db, campaign_id, reader, columns, region, report, progress)
     with db.uow() as uow:
         session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        checker = _RowChecker(
-            columns,
-            region,
-            existing_cells=set(
-                session.scalars(
-                    select(CampaignContact.cell).where(CampaignContact.campaign_id == campaign_id)
-                )
-            ),
-            opted_out_cells=set(
-                session.scalars(
-                    select(OptOut.cell).where(OptOut.organization_id == campaign.organization_id)
-                )
-            ),
-            report=report,
-        )
+        checker = _row_checker(session, campaign_id, columns, region, report)
         _copy_rows(session, campaign_id, _valid_rows(reader, checker, progress))
         if report.imported == 0:
             raise InvalidInput(
@@ -297,6 +282,28 @@ def import_contacts(
             )
         uow.commit()
     return report
+
+
+def _row_checker(
+    session: Session, campaign_id: int, columns: _Columns, region: str, report: ImportReport
+) -> _RowChecker:
+    """A checker that knows the campaign's cells and the organization's opted-out cells."""
+    campaign = get_campaign(session, campaign_id)
+    return _RowChecker(
+        columns,
+        region,
+        existing_cells=set(
+            session.scalars(
+                select(CampaignContact.cell).where(CampaignContact.campaign_id == campaign_id)
+            )
+        ),
+        opted_out_cells=set(
+            session.scalars(
+                select(OptOut.cell).where(OptOut.organization_id == campaign.organization_id)
+            )
+        ),
+        report=report,
+    )
 
 
 def _import_sqlite_in_chunks(
@@ -316,22 +323,7 @@ def _import_sqlite_in_chunks(
     (rows already in are skipped as such)."""
     with db.uow(read_only=True) as uow:
         session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        checker = _RowChecker(
-            columns,
-            region,
-            existing_cells=set(
-                session.scalars(
-                    select(CampaignContact.cell).where(CampaignContact.campaign_id == campaign_id)
-                )
-            ),
-            opted_out_cells=set(
-                session.scalars(
-                    select(OptOut.cell).where(OptOut.organization_id == campaign.organization_id)
-                )
-            ),
-            report=report,
-        )
+        checker = _row_checker(session, campaign_id, columns, region, report)
     written: list[tuple[int, int]] = []  # id ranges this import wrote, to undo on failure
     now = datetime.now(UTC)
     statement = insert(CampaignContact).returning(CampaignContact.id)

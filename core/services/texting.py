@@ -8,12 +8,13 @@ restart sends once: the second one finds the contact already messaged or its tex
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -265,6 +266,32 @@ def _can_edit(campaign: Campaign) -> bool:
     return bool((campaign.settings or {}).get("allow_edit_initial", True))
 
 
+def assignment_and_campaign(session: Session, assignment_id: int) -> tuple[Assignment, Campaign]:
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None:
+        raise NotFound("That assignment no longer exists.")
+    campaign = session.get(Campaign, assignment.campaign_id)
+    assert campaign is not None  # the foreign key guarantees it
+    return assignment, campaign
+
+
+def unsent_first_texts(
+    session: Session, assignment_id: int
+) -> Sequence[Row[tuple[int, str | None]]]:
+    """Id and time zone of the assignment's unsent, not opted-out contacts, lowest id first.
+    A texter holds at most a few batches of them: reading their ids and zones is cheap and
+    lets texting hours be judged per contact."""
+    return session.execute(
+        select(CampaignContact.id, CampaignContact.timezone)
+        .where(
+            CampaignContact.assignment_id == assignment_id,
+            CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
+            CampaignContact.is_opted_out.is_(False),
+        )
+        .order_by(CampaignContact.id)
+    ).all()
+
+
 # ---------------------------------------------------------------------------- the send card
 
 
@@ -280,22 +307,8 @@ def next_contact_to_send(
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
         session = uow.session
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None:
-            raise NotFound("That assignment no longer exists.")
-        campaign = session.get(Campaign, assignment.campaign_id)
-        assert campaign is not None  # the foreign key guarantees it
-        # A texter holds at most a few batches of unsent contacts: reading their ids and zones
-        # is cheap and lets texting hours be judged per contact.
-        unsent = session.execute(
-            select(CampaignContact.id, CampaignContact.timezone)
-            .where(
-                CampaignContact.assignment_id == assignment_id,
-                CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
-                CampaignContact.is_opted_out.is_(False),
-            )
-            .order_by(CampaignContact.id)
-        ).all()
+        assignment, campaign = assignment_and_campaign(session, assignment_id)
+        unsent = unsent_first_texts(session, assignment_id)
         if not unsent:
             return None
         after = after_contact_id if after_contact_id is not None else -1
@@ -454,24 +467,29 @@ def conversation(db: Database, contact_id: int, acting_user_id: int) -> Thread:
         contact = _load_contact(session, contact_id, lock=False)
         campaign = _campaign(session, contact)
         _require_owner(session, contact, campaign, acting_user_id, staff_ok=True)
-        messages = session.scalars(
-            select(Message)
-            .where(Message.campaign_contact_id == contact_id)
-            .order_by(Message.created_at, Message.id)
-        ).all()
-        return Thread(
-            contact_id=contact.id,
-            campaign_id=contact.campaign_id,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            cell=contact.cell,
-            contact_status=contact.message_status,
-            is_opted_out=contact.is_opted_out,
-            messages=tuple(
-                MessageView(m.id, m.direction, m.text, m.status, m.user_id, m.error, m.created_at)
-                for m in messages
-            ),
-        )
+        return thread_of(session, contact)
+
+
+def thread_of(session: Session, contact: CampaignContact) -> Thread:
+    """The contact and every message with them, oldest first."""
+    messages = session.scalars(
+        select(Message)
+        .where(Message.campaign_contact_id == contact.id)
+        .order_by(Message.created_at, Message.id)
+    ).all()
+    return Thread(
+        contact_id=contact.id,
+        campaign_id=contact.campaign_id,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        cell=contact.cell,
+        contact_status=contact.message_status,
+        is_opted_out=contact.is_opted_out,
+        messages=tuple(
+            MessageView(m.id, m.direction, m.text, m.status, m.user_id, m.error, m.created_at)
+            for m in messages
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------- delivery reports
