@@ -12,11 +12,10 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.admin_commands import open_settings, show, show_stats, texters_page
-from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.common import Deps, Turn, ack_now, lazy, view_submission
 from bot.render import admin
 from core.errors import InvalidInput, SpokebotError
 from core.services import admin_gate, admin_lookup, release
@@ -46,14 +45,8 @@ def register(app: App, deps: Deps) -> None:
 
     # Submissions are validated and saved inside the ack: only the ack can put errors
     # under the fields, and the work is a few quick queries.
-    def max_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_max_amount(Turn(deps, body, client, None), ack)
-
-    def settings_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_settings(Turn(deps, body, client, None), ack)
-
-    app.view(ids.ADMIN_MAX_MODAL)(max_submitted)
-    app.view(ids.ADMIN_SETTINGS_MODAL)(settings_submitted)
+    app.view(ids.ADMIN_MAX_MODAL)(view_submission(deps, submit_max_amount))
+    app.view(ids.ADMIN_SETTINGS_MODAL)(view_submission(deps, submit_settings))
 
 
 def _value(turn: Turn) -> str:

@@ -174,3 +174,17 @@ def lazy(deps: Deps, work: Work) -> Callable[..., None]:
 
     run.__name__ = work.__name__
     return guarded(run)
+
+
+Submission = Callable[[Turn, Ack], None]
+
+
+def view_submission(deps: Deps, submit: Submission) -> Callable[..., None]:
+    """A Bolt view listener running `submit(turn, ack)` inside the ack: only the ack can put
+    errors under a modal's fields."""
+
+    def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        submit(Turn(deps, body, client, None), ack)
+
+    submitted.__name__ = submit.__name__
+    return submitted
