@@ -29,15 +29,14 @@ from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
 from core.refusals import Refusal, RefusalReason, plural
 from core.services.batches import BatchResult, can_request_more
 from core.services.release import release_own_unsent
+from core.services.send_card import SendCard, next_contact_to_send
 from core.services.send_queue import held_left
 from core.services.slack_support import campaign_title_in_org, claim_event
 from core.services.texter_home import request_prompt, texter_campaigns
 from core.services.texting import (
-    SendCard,
     SendResult,
     close_conversation,
     conversation,
-    next_contact_to_send,
     opt_out_contact,
     send_first_text,
     send_reply,

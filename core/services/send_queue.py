@@ -12,12 +12,8 @@ from datetime import UTC, datetime
 
 from core.db import Database
 from core.services.campaigns import texting_hours_words
-from core.services.texting import (
-    _textable_at,
-    _zone_name,
-    assignment_and_campaign,
-    unsent_first_texts,
-)
+from core.services.send_card import assignment_and_campaign, unsent_first_texts
+from core.services.texting_rules import textable_at, zone_name
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ def held_left(
         skipped = not_textable = 0
         openings: list[datetime] = []
         for row in rows:
-            when = _textable_at(campaign, _zone_name(row.timezone, campaign.timezone), now)
+            when = textable_at(campaign, zone_name(row.timezone, campaign.timezone), now)
             if when is not None:
                 not_textable += 1
                 openings.append(when)
