@@ -34,6 +34,11 @@ class Deps:
     message_service: MessageService = field(default_factory=FakeMessageService)
 
 
+def action_value(turn: Turn) -> str:
+    """The clicked button's value."""
+    return str(turn.body["actions"][0].get("value", ""))
+
+
 def ack_now(ack: Ack) -> None:
     """Acknowledge at once (Slack allows 3 seconds); the work happens in a lazy listener."""
     ack()
