@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from bot.listeners import events, texting
+from bot.listeners import events, texting_threads
 from bot.listeners.common import Deps, Turn
 from bot.workspaces import Workspaces
 from core.db import Database
@@ -29,7 +29,7 @@ log = logging.getLogger("spokebot.inbox")
 POLL_SECONDS = 1.0
 
 WORK: dict[str, Callable[[Turn], None]] = {
-    "thread_answer": texting.dm_message,
+    "thread_answer": texting_threads.dm_message,
     "app_home_opened": events.home_opened,
 }
 

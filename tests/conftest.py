@@ -91,4 +91,8 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 from tests.slack_harness import fake_slack, slack  # noqa: E402,F401  (Slack test fixtures)
-from tests.slack_texting_support import sms, texting_slack  # noqa: E402,F401  (texting loop)
+from tests.slack_texting_support import (  # noqa: E402,F401  (texting loop)
+    simulate,
+    sms,
+    texting_slack,
+)

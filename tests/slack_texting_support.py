@@ -12,13 +12,14 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from click.testing import CliRunner
 
 from bot import ids
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import CampaignContact, Message
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import TEAM, Call, FakeSlack, Response, SlackHarness
+from tests.slack_harness import BOT_TOKEN, TEAM, Call, FakeSlack, Response, SlackHarness
 
 TEXTER = "UTEXT"
 SCRIPT = "Hi {firstName}, it's {texterFirstName}. Are you in ward {ward}?"
@@ -57,6 +58,23 @@ def texting_slack(db: Database, fake_slack: FakeSlack, sms: FakeMessageService) 
     yield harness
     harness.close()
     harness.app.listener_runner.listener_executor.shutdown(wait=True)
+
+
+@pytest.fixture
+def simulate(database_url: str, monkeypatch: pytest.MonkeyPatch, texting_slack: SlackHarness):
+    """`spokebot sms simulate-reply`, with Slack configured so it notifies the texter."""
+    from bot.cli import cli
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_API_URL", texting_slack.fake.api_url)
+
+    def run(cell: str, text: str) -> str:
+        result = CliRunner().invoke(cli, ["sms", "simulate-reply", cell, text])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    return run
 
 
 def world(

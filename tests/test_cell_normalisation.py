@@ -6,8 +6,8 @@ import random
 
 import pytest
 
-from core.services import contact_import
-from core.services.contact_import import _fast_nanp, _normalise_cell_phonenumbers, normalise_cell
+from core.services import cell_numbers
+from core.services.cell_numbers import _fast_nanp, _normalise_cell_phonenumbers, normalise_cell
 
 
 def _shapes(npa: str, nxx: str, line: str) -> list[str]:
@@ -68,6 +68,6 @@ def test_fast_path_only_answers_for_valid_us_numbers() -> None:
 
 
 def test_fast_path_stands_down_if_the_metadata_changes_shape(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(contact_import, "_FAST_PATH_SOUND", False)
+    monkeypatch.setattr(cell_numbers, "_FAST_PATH_SOUND", False)
     assert _fast_nanp("+12022345678", "US") is None
     assert normalise_cell("+12022345678", "US") == "+12022345678"

@@ -178,7 +178,7 @@ def test_letters_in_a_phone_number_are_refused(db: Database) -> None:
 def test_no_random_hex_string_is_a_number() -> None:
     import random
 
-    from core.services.contact_import import normalise_cell
+    from core.services.cell_numbers import normalise_cell
 
     rng = random.Random(17)
     strings = [f"{rng.getrandbits(44):011x}" for _ in range(20_000)]

@@ -238,7 +238,7 @@ def test_stats_and_launch_say_the_texting_hours_and_the_first_text(slack: SlackH
 
 def test_an_edited_script_reaches_first_texts_not_yet_sent(slack: SlackHarness) -> None:
     from core.services.batches import request_batch
-    from core.services.texting import next_contact_to_send
+    from core.services.send_card import next_contact_to_send
 
     world = team(slack, contacts=3)
     texter = world.texters["UT000"]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from slack_sdk.models.views import View
 
-from bot.render import admin
+from bot.render import admin, admin_modals
 from core.services.admin_lookup import CampaignSettingsForm
 from core.services.campaigns import CampaignSummary
 from core.services.contact_import import ImportReport, SkippedRow
@@ -72,7 +72,7 @@ def check_modal(view: dict[str, Any]) -> None:
 
 
 def test_modals_within_limits() -> None:
-    check_modal(admin.max_amount_modal(1, 2, LONG, 10**6))
+    check_modal(admin_modals.max_amount_modal(1, 2, LONG, 10**6))
     form = CampaignSettingsForm(
         1,
         LONG,
@@ -85,8 +85,8 @@ def test_modals_within_limits() -> None:
         False,
         10**4,
     )
-    check_modal(admin.settings_modal(form))
-    check_modal(admin.done_modal(LONG, LONG))
+    check_modal(admin_modals.settings_modal(form))
+    check_modal(admin_modals.done_modal(LONG, LONG))
 
 
 def test_admin_home_blocks_within_limits() -> None:

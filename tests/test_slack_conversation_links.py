@@ -3,13 +3,8 @@ DM's answers to top-level messages; a failed answer's Retry; the thread's state 
 
 from __future__ import annotations
 
-import pytest
-from click.testing import CliRunner
-
 from bot import ids
-from bot.cli import cli
 from core.statuses import MessageStatus
-from tests.slack_harness import BOT_TOKEN, SlackHarness
 from tests.slack_texting_support import (
     TEXTER,
     card_contact,
@@ -22,20 +17,6 @@ from tests.slack_texting_support import (
 )
 
 DM = "D" + TEXTER
-
-
-@pytest.fixture
-def simulate(database_url: str, monkeypatch: pytest.MonkeyPatch, texting_slack: SlackHarness):
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_API_URL", texting_slack.fake.api_url)
-
-    def run(cell: str, text: str) -> str:
-        result = CliRunner().invoke(cli, ["sms", "simulate-reply", cell, text])
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
 
 
 def replied(t, simulate, text: str = "Who is this?"):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from click.testing import CliRunner
 
 from bot import ids
@@ -31,24 +30,8 @@ from tests.test_slack_conversations import holders, take
 from tests.test_slack_texting_threads import DM
 
 
-@pytest.fixture
-def simulate_reply(database_url: str, monkeypatch: pytest.MonkeyPatch, texting_slack):
-    from bot.cli import cli
-
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test-token")
-    monkeypatch.setenv("SLACK_API_URL", texting_slack.fake.api_url)
-
-    def run(cell: str, text: str) -> str:
-        result = CliRunner().invoke(cli, ["sms", "simulate-reply", cell, text])
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
-
-
 def test_split_unassigns_on_first_text_and_replies_go_to_takers(
-    texting_slack: SlackHarness, sms, simulate_reply
+    texting_slack: SlackHarness, sms, simulate
 ) -> None:
     t = world(texting_slack, sms, contacts=2, batch_size=2, strategies=TAKE)
     set_campaign_settings(t.db, t.campaign_id, split_assignments=True)
@@ -63,7 +46,7 @@ def test_split_unassigns_on_first_text_and_replies_go_to_takers(
     assert row.message_status == MessageStatus.MESSAGED.value and row.assignment_id is None
     assert len(sms.sent) == 1
     # The reply waits in the pool: the first-text sender is not told and not blocked.
-    output = simulate_reply(row.cell, "Sure, tell me more")
+    output = simulate(row.cell, "Sure, tell me more")
     assert "no texter" in output
     # (the send card itself is posted in the DM: only the reply must not reach it)
     to_sender = [c for c in t.fake.of("chat.postMessage") if c.params.get("channel") == DM]

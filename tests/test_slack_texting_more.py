@@ -23,7 +23,8 @@ from bot.render.common import (
 from core.models import Campaign, CampaignContact
 from core.roles import Role
 from core.services.batches import Eligibility
-from core.services.texting import MessageView, SendCard, Thread
+from core.services.send_card import SendCard
+from core.services.texting import MessageView, Thread
 from core.statuses import MessageStatus
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
 from tests.slack_harness import BOT_TOKEN, SlackHarness

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from bot import ids
 from bot.cli import cli
 from core.statuses import MessageStatus
-from tests.slack_harness import BOT_TOKEN, Call, SlackHarness
+from tests.slack_harness import Call
 from tests.slack_texting_support import (
     TEXTER,
     Texting,
@@ -23,21 +23,6 @@ from tests.slack_texting_support import (
 )
 
 DM = "D" + TEXTER
-
-
-@pytest.fixture
-def simulate(database_url: str, monkeypatch: pytest.MonkeyPatch, texting_slack: SlackHarness):
-    """`spokebot sms simulate-reply`, with Slack configured so it notifies the texter."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
-    monkeypatch.setenv("SLACK_API_URL", texting_slack.fake.api_url)
-
-    def run(cell: str, text: str) -> str:
-        result = CliRunner().invoke(cli, ["sms", "simulate-reply", cell, text])
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    return run
 
 
 def sent_one(t: Texting) -> int:

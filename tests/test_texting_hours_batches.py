@@ -139,8 +139,8 @@ def test_duration_words() -> None:
 
 
 def test_the_card_at_closing_offers_only_the_zone_still_open(db: Database) -> None:
+    from core.services.send_card import next_contact_to_send
     from core.services.send_queue import held_left
-    from core.services.texting import next_contact_to_send
 
     campaign, user, ny, la = world(db)
     result = request_batch(db, campaign, user, now=NY_2059)  # everyone, just before closing

@@ -16,18 +16,18 @@ from core.messaging import FakeMessageService, SendOutcome
 from core.models import Campaign, CampaignContact, Message, OptOut
 from core.roles import Role
 from core.services.batches import request_batch
+from core.services.send_card import next_contact_to_send
 from core.services.send_queue import held_left
 from core.services.texting import (
-    OutsideTextingHours,
     close_conversation,
     conversation,
-    next_contact_to_send,
     opt_out_contact,
     receive_inbound,
     render_script,
     send_first_text,
     send_reply,
 )
+from core.services.texting_rules import OutsideTextingHours
 from core.statuses import MessageStatus
 from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
 

@@ -12,12 +12,11 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.admin_commands import open_settings, show, show_stats, texters_page
-from bot.listeners.common import Deps, Turn, ack_now, lazy
-from bot.render import admin
+from bot.listeners.common import Deps, Turn, ack_now, lazy, view_submission
+from bot.render import admin, admin_modals
 from core.errors import InvalidInput, SpokebotError
 from core.services import admin_gate, admin_lookup, release
 from core.services.admin import (
@@ -46,14 +45,8 @@ def register(app: App, deps: Deps) -> None:
 
     # Submissions are validated and saved inside the ack: only the ack can put errors
     # under the fields, and the work is a few quick queries.
-    def max_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_max_amount(Turn(deps, body, client, None), ack)
-
-    def settings_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_settings(Turn(deps, body, client, None), ack)
-
-    app.view(ids.ADMIN_MAX_MODAL)(max_submitted)
-    app.view(ids.ADMIN_SETTINGS_MODAL)(settings_submitted)
+    app.view(ids.ADMIN_MAX_MODAL)(view_submission(deps, submit_max_amount))
+    app.view(ids.ADMIN_SETTINGS_MODAL)(view_submission(deps, submit_settings))
 
 
 def _value(turn: Turn) -> str:
@@ -81,7 +74,9 @@ def set_max_clicked(turn: Turn) -> None:
     )
     turn.client.views_open(
         trigger_id=turn.body["trigger_id"],
-        view=admin.max_amount_modal(campaign_id, texter_user_id, texter.name, texter.max_contacts),
+        view=admin_modals.max_amount_modal(
+            campaign_id, texter_user_id, texter.name, texter.max_contacts
+        ),
     )
 
 
@@ -200,7 +195,7 @@ def submit_max_amount(turn: Turn, ack: Ack) -> None:
         return
     ack(
         response_action="update",
-        view=admin.done_modal(
+        view=admin_modals.done_modal(
             "Max amount saved",
             f"{texter.name}'s max amount is now {admin.max_amount_words(saved)}.",
         ),
@@ -213,16 +208,16 @@ def _settings_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettings
     raw_batch = _text(state, ids.ADMIN_SETTING_BATCH_SIZE).strip()
     strategy = _choice(state, ids.ADMIN_SETTING_STRATEGY)
     strategies = [strategy] if strategy else []
-    if strategy != admin.SECONDARY_STRATEGY and admin.SECONDARY_STRATEGY in _checked(
+    if strategy != admin_modals.SECONDARY_STRATEGY and admin_modals.SECONDARY_STRATEGY in _checked(
         state, ids.ADMIN_SETTING_TAKE_CONVERSATIONS
     ):
-        strategies.append(admin.SECONDARY_STRATEGY)
+        strategies.append(admin_modals.SECONDARY_STRATEGY)
     label = _text(state, ids.ADMIN_SETTING_REQUEST_LABEL).strip()
     raw_per_take = _text(state, ids.ADMIN_SETTING_PER_TAKE).strip()
     change = CampaignSettingsChange(
         conversations_per_take=ids.parse_id(raw_per_take) if raw_per_take else None,
-        split_assignments=admin.ON in _checked(state, ids.ADMIN_SETTING_SPLIT),
-        use_dynamic_assignment=_choice(state, ids.ADMIN_SETTING_DYNAMIC) == admin.ON,
+        split_assignments=admin_modals.ON in _checked(state, ids.ADMIN_SETTING_SPLIT),
+        use_dynamic_assignment=_choice(state, ids.ADMIN_SETTING_DYNAMIC) == admin_modals.ON,
         batch_size=ids.parse_id(raw_batch),  # "²".isdigit() is True, int() refuses it
         strategies=strategies or None,
         request_button_label=label or None,
@@ -302,7 +297,7 @@ def submit_settings(turn: Turn, ack: Ack) -> None:
         return
     ack(
         response_action="update",
-        view=admin.done_modal("Settings saved", f"The settings of “{title}” are saved."),
+        view=admin_modals.done_modal("Settings saved", f"The settings of “{title}” are saved."),
     )
 
 
@@ -311,10 +306,12 @@ def kept_strategies(chosen: list[str], current: list[str]) -> list[str] | None:
     lists that the form doesn't show: saving never drops them."""
     merged = list(chosen)
     merged += [
-        name for name in current[1:] if name not in merged and name != admin.SECONDARY_STRATEGY
+        name
+        for name in current[1:]
+        if name not in merged and name != admin_modals.SECONDARY_STRATEGY
     ]
     return merged or None
 
 
 def _boolean(choice: str) -> str:
-    return "true" if choice == admin.ON else "false"
+    return "true" if choice == admin_modals.ON else "false"

@@ -13,7 +13,7 @@ from slack_bolt import App
 from bot import ids
 from bot.listeners.commands import campaign_subcommand
 from bot.listeners.common import Deps, Turn
-from bot.render import Reply, admin, campaign_forms
+from bot.render import Reply, admin, admin_modals, campaign_forms
 from bot.render.common import escape, text_reply
 from core.errors import InvalidInput
 from core.refusals import plural
@@ -150,7 +150,9 @@ def open_settings(turn: Turn, campaign_id: int) -> None:
     form = admin_lookup.settings_form(
         turn.db, identity.user_id, identity.organization_id, campaign_id
     )
-    turn.client.views_open(trigger_id=turn.body["trigger_id"], view=admin.settings_modal(form))
+    turn.client.views_open(
+        trigger_id=turn.body["trigger_id"], view=admin_modals.settings_modal(form)
+    )
 
 
 # --- subcommands ---------------------------------------------------------------------------

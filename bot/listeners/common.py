@@ -34,6 +34,11 @@ class Deps:
     message_service: MessageService = field(default_factory=FakeMessageService)
 
 
+def action_value(turn: Turn) -> str:
+    """The clicked button's value."""
+    return str(turn.body["actions"][0].get("value", ""))
+
+
 def ack_now(ack: Ack) -> None:
     """Acknowledge at once (Slack allows 3 seconds); the work happens in a lazy listener."""
     ack()
@@ -174,3 +179,17 @@ def lazy(deps: Deps, work: Work) -> Callable[..., None]:
 
     run.__name__ = work.__name__
     return guarded(run)
+
+
+Submission = Callable[[Turn, Ack], None]
+
+
+def view_submission(deps: Deps, submit: Submission) -> Callable[..., None]:
+    """A Bolt view listener running `submit(turn, ack)` inside the ack: only the ack can put
+    errors under a modal's fields."""
+
+    def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        submit(Turn(deps, body, client, None), ack)
+
+    submitted.__name__ = submit.__name__
+    return submitted

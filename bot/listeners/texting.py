@@ -1,5 +1,5 @@
-"""The texting loop in Slack: the send card (Send, Retry, Skip, Opt out, Edit), the Edit
-modal, a contact's DM thread (Close, Opt out) and the texter's answers in it (message.im).
+"""The texting loop in Slack: the send card (Send, Retry, Skip, Opt out, Edit) and the Edit
+modal; registers the DM thread listeners of texting_threads too.
 
 Each click re-checks on the server: core sends under the contact's row lock and refuses a
 contact already sent, so a stale card's Send never sends twice; the card is then replaced
@@ -8,18 +8,20 @@ by the next contact with a sentence saying why.
 
 from __future__ import annotations
 
-import html
-import logging
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import App, Respond
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
+from bot.listeners.texting_threads import (
+    dm_message,
+    thread_close_clicked,
+    thread_opt_out_clicked,
+    thread_retry_clicked,
+)
 from bot.notify import SlackTexterNotifier
-from bot.permalinks import thread_links, waiting_reply_blocks
+from bot.permalinks import waiting_reply_blocks
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
@@ -29,29 +31,19 @@ from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
 from core.refusals import Refusal, RefusalReason, plural
 from core.services.batches import BatchResult, can_request_more
 from core.services.release import release_own_unsent
+from core.services.send_card import SendCard, next_contact_to_send
 from core.services.send_queue import held_left
-from core.services.slack_support import campaign_title_in_org, claim_event
-from core.services.texter_home import request_prompt, texter_campaigns
+from core.services.slack_support import campaign_title_in_org
+from core.services.texter_home import request_prompt
 from core.services.texting import (
-    SendCard,
     SendResult,
-    close_conversation,
     conversation,
-    next_contact_to_send,
     opt_out_contact,
     send_first_text,
-    send_reply,
 )
 from core.services.threads import (
-    ThreadRef,
     assignment_for,
-    thread_at,
-    thread_for,
 )
-from core.services.waiting_replies import waiting_replies
-
-log = logging.getLogger("spokebot.texting")
-SENT_REACTION = "white_check_mark"
 
 
 def register(app: App, deps: Deps) -> None:
@@ -75,10 +67,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 # ---------------------------------------------------------------------------- the send card
-
-
-def _value(turn: Turn) -> str:
-    return str(turn.body["actions"][0].get("value", ""))
 
 
 def _assignment(turn: Turn, campaign_id: int) -> int:
@@ -193,7 +181,7 @@ def _sent_notice(card_name: str, result: SendResult) -> str:
 
 
 def send_clicked(turn: Turn) -> None:
-    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
     _send(turn, campaign_id, contact_id, None)
 
 
@@ -217,7 +205,7 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         # The provider's answer was lost: no Send or Retry for this contact until the outbox
         # has asked the provider whether it went out (never twice to a voter).
         name = _name_of(turn, contact_id, identity.user_id)
-        show_next(turn, campaign_id, contact_id, pending_notice(name, result.error))
+        show_next(turn, campaign_id, contact_id, thread_render.pending_notice(name, result.error))
         return
     # The provider failed: the contact stays with the texter, with a Retry button.
     card = _card_for(turn, campaign_id, contact_id)
@@ -228,32 +216,24 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
     _present(turn, cards.send_card(card, why + " Try again?", retry=True))
 
 
-def pending_notice(name: str, error: str | None) -> str:
-    why = f" ({error})" if error else ""
-    return (
-        f"⏳ Checking whether this went out to {name}: the message service didn't answer{why}. "
-        "It won't be sent again unless it didn't go out; you'll see it here if it needs sending."
-    )
-
-
 def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
     thread = conversation(turn.db, contact_id, user_id)
     return contact_name(thread.first_name, thread.last_name, thread.cell)
 
 
 def skip_clicked(turn: Turn) -> None:
-    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
     show_next(turn, campaign_id, contact_id, "Skipped; they'll come back after the others.")
 
 
 def restart_clicked(turn: Turn) -> None:
     """Go through skipped: a fresh walk over what the texter holds."""
-    show_next(turn, ids.parse_campaign_value(_value(turn)), None)
+    show_next(turn, ids.parse_campaign_value(action_value(turn)), None)
 
 
 def release_held_clicked(turn: Turn) -> None:
     # Confirmed by the button's dialog. Only unsent first texts go back to the pool.
-    campaign_id = ids.parse_campaign_value(_value(turn))
+    campaign_id = ids.parse_campaign_value(action_value(turn))
     identity = turn.identity()
     title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
     result = release_own_unsent(turn.db, campaign_id, identity.user_id)
@@ -270,7 +250,7 @@ def release_held_clicked(turn: Turn) -> None:
 
 def opt_out_clicked(turn: Turn) -> None:
     # The button carries a Block Kit confirm dialog: a click here is already confirmed.
-    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
     identity = turn.identity()
     name = _name_of(turn, contact_id, identity.user_id)
     opt_out_contact(turn.db, contact_id, identity.user_id)
@@ -278,7 +258,7 @@ def opt_out_clicked(turn: Turn) -> None:
 
 
 def edit_clicked(turn: Turn) -> None:
-    campaign_id, contact_id = ids.parse_contact_value(_value(turn))
+    campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
     card = _card_for(turn, campaign_id, contact_id)
     if card is None or turn.respond is None:
         show_next(turn, campaign_id, contact_id, "That contact can't be sent to right now.")
@@ -307,123 +287,3 @@ def edit_submitted(turn: Turn) -> None:
             show_next(turn, campaign_id, contact_id, refusal.message)
         else:
             _present(turn, cards.send_card(card, refusal.message))
-
-
-# ---------------------------------------------------------------------------- DM threads
-
-
-def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
-    """The thread's first message as the notifier draws it (who sent what, and when)."""
-    thread = conversation(turn.db, contact_id, user_id)
-    return SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).root(thread, user_id)
-
-
-def thread_close_clicked(turn: Turn) -> None:
-    contact_id = ids.parse_thread_value(_value(turn))
-    identity = turn.identity()
-    close_conversation(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
-
-
-def thread_opt_out_clicked(turn: Turn) -> None:
-    contact_id = ids.parse_thread_value(_value(turn))
-    identity = turn.identity()
-    opt_out_contact(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
-
-
-def dm_message(turn: Turn) -> None:
-    """The texter answers a contact by replying in the contact's DM thread. Anything else
-    typed in the DM gets an answer saying where answers go (nothing is silently dropped)."""
-    event: dict[str, Any] = turn.body.get("event") or {}
-    thread_ts = event.get("thread_ts")
-    if event.get("bot_id") or event.get("subtype") or event.get("channel_type", "im") != "im":
-        return  # the bot's own posts, edits, file shares (CSV imports) and channels
-    channel = str(event.get("channel", ""))
-    ref = thread_at(turn.db, channel, str(thread_ts)) if thread_ts else None
-    event_id = turn.body.get("event_id")
-    if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
-        return  # Slack redelivered it: answered once already
-    if ref is None or thread_ts == event.get("ts"):
-        dm_help(turn, channel, str(thread_ts or ""))
-        return
-    text = _sms_text(event.get("text") or "")
-    identity = turn.identity()
-    notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
-    try:
-        service = turn.deps.message_service
-        # The event id keys the text: an inbox retry after a crash never texts it twice.
-        key = f"slack:{event_id}" if event_id else None
-        result = send_reply(
-            turn.db, ref.contact_id, identity.user_id, text, service, idempotency_key=key
-        )
-    except SpokebotError as refusal:
-        notifier.post(ref, thread_render.refused(refusal.message))
-        return
-    confirm_answer(turn, notifier, ref, result, str(event.get("ts", "")))
-
-
-def confirm_answer(
-    turn: Turn, notifier: SlackTexterNotifier, ref: ThreadRef, result: SendResult, ts: str
-) -> None:
-    """A sent answer: ✅ on the texter's message and the thread's first message says
-    "answered" (no new bot message). A failed one: said in the thread, with Retry."""
-    if result.sent:
-        notifier.update_root(ref)
-        if ts:
-            try:
-                turn.client.reactions_add(channel=ref.channel_id, timestamp=ts, name=SENT_REACTION)
-            except SlackApiError:
-                log.warning("could not mark an answer as sent in %s", ref.channel_id)
-        return
-    thread = conversation(turn.db, ref.contact_id, ref.user_id)
-    first = thread.first_name or thread.cell
-    if result.pending:  # the provider's answer was lost: checked, never offered again
-        notifier.post(ref, thread_render.refused(pending_notice(first, result.error)))
-        return
-    notifier.post(
-        ref, thread_render.reply_failed(first, result.error, ref.contact_id, result.message_id)
-    )
-
-
-def thread_retry_clicked(turn: Turn) -> None:
-    """Retry a failed answer: the same text again, from whoever holds the contact now."""
-    contact_id, message_id = ids.parse_retry_value(_value(turn))
-    identity = turn.identity()
-    thread = conversation(turn.db, contact_id, identity.user_id)
-    failed = next((m for m in thread.messages if m.id == message_id), None)
-    if failed is None:
-        raise NotFound("That text no longer exists, so it can't be sent again.")
-    ref = thread_for(turn.db, contact_id, identity.user_id)
-    service = turn.deps.message_service
-    result = send_reply(turn.db, contact_id, identity.user_id, failed.text, service)
-    first = thread.first_name or thread.cell
-    if result.sent:
-        turn.reply(thread_render.retried(first), replace=True)
-        if ref is not None:
-            SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).update_root(ref)
-        return
-    if result.pending:
-        turn.reply(thread_render.refused(pending_notice(first, result.error)), replace=True)
-        return
-    turn.reply(
-        thread_render.reply_failed(first, result.error, contact_id, result.message_id),
-        replace=True,
-    )
-
-
-def dm_help(turn: Turn, channel: str, thread_ts: str) -> None:
-    """A message at the top level of the DM (or in a thread that isn't a conversation):
-    replies waiting get their links; otherwise what the texter can do next."""
-    identity = turn.identity()
-    replies = waiting_replies(turn.db, identity.user_id, organization_id=identity.organization_id)
-    links = thread_links(turn.client, replies)
-    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
-    message = thread_render.dm_help(replies, links, campaigns, datetime.now(UTC))
-    kwargs = {"thread_ts": thread_ts} if thread_ts else {}
-    turn.client.chat_postMessage(channel=channel, **kwargs, **message.as_kwargs())
-
-
-def _sms_text(slack_text: str) -> str:
-    """Slack escapes &, < and > in message text; the contact should get what was typed."""
-    return html.unescape(slack_text).strip()

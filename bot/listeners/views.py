@@ -12,13 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
-from slack_sdk import WebClient
 
 from bot import ids
 from bot.listeners.admin_actions import _choice, _metadata_ids, _state, _text
 from bot.listeners.admin_commands import USAGE, exactly, only_campaign_id
 from bot.listeners.commands import campaign_subcommand
-from bot.listeners.common import Deps, Turn
+from bot.listeners.common import Deps, Turn, view_submission
 from bot.render import campaign_forms
 from core.errors import SpokebotError
 from core.services.admin import (
@@ -51,14 +50,8 @@ FIELD_BLOCKS = {
 
 
 def register(app: App, deps: Deps) -> None:
-    def create_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_create(Turn(deps, body, client, None), ack)
-
-    def edit_submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit_edit(Turn(deps, body, client, None), ack)
-
-    app.view(ids.ADMIN_CREATE_MODAL)(create_submitted)
-    app.view(ids.ADMIN_EDIT_MODAL)(edit_submitted)
+    app.view(ids.ADMIN_CREATE_MODAL)(view_submission(deps, submit_create))
+    app.view(ids.ADMIN_EDIT_MODAL)(view_submission(deps, submit_edit))
 
 
 # --- subcommands ---------------------------------------------------------------------------

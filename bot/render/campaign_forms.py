@@ -8,7 +8,7 @@ from typing import Any
 from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, StaticSelectElement
 
 from bot import ids
-from bot.render.admin import PRIMARY_STRATEGIES, _modal, _text_input
+from bot.render.admin_modals import PRIMARY_STRATEGIES, modal, text_input
 from bot.render.common import Reply, clip, context, escape, reply, section
 from bot.render.send_card import quoted
 from core.services.campaign_editing import CampaignForm, ScriptReport
@@ -42,14 +42,14 @@ def campaign_modal(form: CampaignForm) -> dict[str, Any]:
             section(f"Campaign *{form.campaign_id}*: a changed script applies to unsent texts.")
         )
     blocks += [
-        _text_input(ids.CAMPAIGN_FIELD_TITLE, "Title", form.title, optional=False),
-        _text_input(
+        text_input(ids.CAMPAIGN_FIELD_TITLE, "Title", form.title, optional=False),
+        text_input(
             ids.CAMPAIGN_FIELD_DESCRIPTION,
             "Description (texters see it when they join)",
             form.description,
             multiline=True,
         ),
-        _text_input(
+        text_input(
             ids.CAMPAIGN_FIELD_SCRIPT,
             "Script (the first text)",
             form.script,
@@ -58,7 +58,7 @@ def campaign_modal(form: CampaignForm) -> dict[str, Any]:
             multiline=True,
             optional=False,
         ),
-        _text_input(
+        text_input(
             ids.CAMPAIGN_FIELD_BATCH_SIZE,
             "Batch size",
             "" if form.batch_size is None else str(form.batch_size),
@@ -72,14 +72,14 @@ def campaign_modal(form: CampaignForm) -> dict[str, Any]:
                 action_id=ids.CAMPAIGN_FIELD_STRATEGY, options=options, initial_option=initial
             ),
         ),
-        _text_input(
+        text_input(
             ids.CAMPAIGN_FIELD_TEXTING_HOURS,
             "Texting hours (contacts' local time)",
             form.texting_hours,
             hint="Like 9-21 (9 AM to 9 PM); `any` for no limit.",
             optional=False,
         ),
-        _text_input(
+        text_input(
             ids.CAMPAIGN_FIELD_TIMEZONE,
             "Time zone (for contacts without one)",
             form.timezone,
@@ -88,8 +88,8 @@ def campaign_modal(form: CampaignForm) -> dict[str, Any]:
         ),
     ]
     if form.campaign_id is None:
-        return _modal(ids.ADMIN_CREATE_MODAL, "New campaign", blocks, "", submit="Create")
-    return _modal(ids.ADMIN_EDIT_MODAL, "Edit campaign", blocks, str(form.campaign_id))
+        return modal(ids.ADMIN_CREATE_MODAL, "New campaign", blocks, "", submit="Create")
+    return modal(ids.ADMIN_EDIT_MODAL, "Edit campaign", blocks, str(form.campaign_id))
 
 
 def script_lines(report: ScriptReport) -> list[str]:
@@ -149,4 +149,4 @@ def launched(report: ScriptReport) -> Reply:
 
 
 def confirmation_modal(title: str, lines: list[str]) -> dict[str, Any]:
-    return _modal(ids.ADMIN_DONE_MODAL, title, [section(line) for line in lines], "", submit=None)
+    return modal(ids.ADMIN_DONE_MODAL, title, [section(line) for line in lines], "", submit=None)

@@ -29,9 +29,10 @@ from bot.render.common import (
 from bot.render.messages import finished_prompt
 from core.refusals import plural
 from core.services.batches import Eligibility
+from core.services.send_card import SendCard
 from core.services.send_queue import HeldLeft
 from core.services.texter_home import RequestPrompt
-from core.services.texting import MAX_SMS_LENGTH, SendCard
+from core.services.texting_rules import MAX_SMS_LENGTH
 from core.services.texting_window import opening_sentence
 
 MAX_FIELDS_SHOWN = 10  # custom fields on the card; the rest are still in the script

@@ -213,3 +213,12 @@ def dm_help(
 
 def refused(message: str) -> Reply:
     return reply(message, [section(message)])
+
+
+def pending_notice(name: str, error: str | None) -> str:
+    """A send whose outcome the message service never reported: being checked, not resent."""
+    why = f" ({error})" if error else ""
+    return (
+        f"⏳ Checking whether this went out to {name}: the message service didn't answer{why}. "
+        "It won't be sent again unless it didn't go out; you'll see it here if it needs sending."
+    )

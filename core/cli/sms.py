@@ -10,7 +10,7 @@ import click
 from core.cli.common import open_database
 from core.db import Database
 from core.errors import InvalidInput
-from core.services.contact_import import normalise_cell
+from core.services.cell_numbers import normalise_cell
 from core.services.inbound import (
     InboundResult,
     mark_notified,

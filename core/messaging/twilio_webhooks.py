@@ -17,8 +17,8 @@ from twilio.request_validator import RequestValidator
 
 from core.db import Database
 from core.errors import NotFound, SpokebotError
+from core.services.delivery_reports import record_delivery_status
 from core.services.inbound import InboundResult, mark_notified, receive_inbound
-from core.services.texting import record_delivery_status
 
 _log = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import any_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from core.db import Database
 from core.errors import NotFound
@@ -27,6 +28,7 @@ from core.services.campaigns import TAKE_STRATEGY
 from core.services.contact_pool import status_in
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
+from core.services.reassign import join_as_by_link, locked_assignment
 from core.statuses import Direction, MessageStatus
 from strategies.registry import enabled_strategy_names
 
@@ -111,19 +113,20 @@ def _not_vetted(session: Session, organization_id: int) -> Refusal:
     )
 
 
+def _unassigned_takeable(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
+    """The campaign's contacts nobody holds, in conversation, not opted out."""
+    return (
+        Contact.campaign_id == campaign_id,
+        Contact.assignment_id.is_(None),
+        TAKEABLE,
+        ~Contact.is_opted_out,
+    )
+
+
 def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
     """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
     with db.uow(read_only=True) as uow:
-        limited = (
-            select(Contact.id)
-            .where(
-                Contact.campaign_id == campaign_id,
-                Contact.assignment_id.is_(None),
-                TAKEABLE,
-                ~Contact.is_opted_out,
-            )
-            .limit(up_to)
-        )
+        limited = select(Contact.id).where(*_unassigned_takeable(campaign_id)).limit(up_to)
         return uow.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
@@ -253,19 +256,9 @@ def _assignment(
 ) -> Assignment:
     """The texter's assignment, locked like a batch request's; a vetted texter taking
     conversations in a campaign they never joined is joined to it (no link needed)."""
-    assignment = session.scalar(
-        select(Assignment)
-        .where(Assignment.campaign_id == campaign.id, Assignment.user_id == user_id)
-        .with_for_update()
-    )
+    assignment = locked_assignment(session, campaign.id, user_id)
     if assignment is None:
-        assignment = Assignment(
-            campaign_id=campaign.id,
-            user_id=user_id,
-            max_contacts=effective_setting(org_settings, "MAX_CONTACTS_PER_TEXTER"),
-        )
-        session.add(assignment)
-        session.flush()
+        assignment = join_as_by_link(session, campaign, user_id, org_settings)
     return assignment
 
 
@@ -285,12 +278,7 @@ def _claim(
     )
     chosen = (
         select(Contact.id)
-        .where(
-            Contact.campaign_id == campaign_id,
-            Contact.assignment_id.is_(None),
-            TAKEABLE,
-            ~Contact.is_opted_out,
-        )
+        .where(*_unassigned_takeable(campaign_id))
         .order_by(
             case((Contact.message_status == MessageStatus.NEEDS_RESPONSE.value, 0), else_=1),
             latest_reply.is_(None),

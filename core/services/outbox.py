@@ -128,6 +128,11 @@ def sent_with_key(session: Session, key: str) -> SendResult | None:
         return None
     contact = session.get(CampaignContact, message.campaign_contact_id)
     assert contact is not None
+    return _result(contact, message)
+
+
+def _result(contact: CampaignContact, message: Message) -> SendResult:
+    """A send's result as the message now stands."""
     return SendResult(
         contact_id=contact.id,
         message_id=message.id,
@@ -198,16 +203,7 @@ def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
                 else:
                     _hand_to_conversation_team(session, contact, message)
         uow.commit()
-        return SendResult(
-            contact_id=contact.id,
-            message_id=message.id,
-            sent=message.status not in (*PENDING, SendStatus.FAILED.value),
-            message_status=message.status,
-            contact_status=contact.message_status,
-            text=message.text,
-            error=message.error,
-            pending=message.status in PENDING,
-        )
+        return _result(contact, message)
 
 
 def _hand_to_conversation_team(

@@ -85,7 +85,7 @@ def _member(session: Session, organization_id: int, slack_user_id: str) -> tuple
     return row[0], Role(row[1])
 
 
-def _locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment | None:
+def locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment | None:
     return session.scalar(
         select(Assignment)
         .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
@@ -93,7 +93,7 @@ def _locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assi
     )
 
 
-def _join(
+def join_as_by_link(
     session: Session, campaign: Campaign, user_id: int, org_settings: dict[str, object]
 ) -> Assignment:
     """Join as if by the link: the organization's MAX_CONTACTS_PER_TEXTER is the cap."""
@@ -136,14 +136,14 @@ def reassign_contacts(
             if from_slack_user_id == to_slack_user_id:
                 raise InvalidInput("Those are the same person; nothing to move.")
             from_user, _ = _member(session, organization_id, from_slack_user_id)
-            source = _locked_assignment(session, campaign_id, from_user.id)
+            source = locked_assignment(session, campaign_id, from_user.id)
             if source is None:
                 raise NotFound(f"<@{from_slack_user_id}> has not joined “{campaign.title}”.")
             conditions.append(Contact.assignment_id == source.id)
-        target = _locked_assignment(session, campaign_id, to_user.id)
+        target = locked_assignment(session, campaign_id, to_user.id)
         joined = target is None
         if target is None:
-            target = _join(
+            target = join_as_by_link(
                 session, campaign, to_user.id, campaign_org_settings(session, organization_id)
             )
         conditions.append((Contact.assignment_id != target.id) | Contact.assignment_id.is_(None))
@@ -272,10 +272,10 @@ def _add_once(
             elif Role(link.role) == Role.SUSPENDED:
                 refused[slack_user_id] = "is suspended"
                 continue
-            if _locked_assignment(session, campaign.id, user.id) is not None:
+            if locked_assignment(session, campaign.id, user.id) is not None:
                 already.append(slack_user_id)
                 continue
-            _join(session, campaign, user.id, org_settings)
+            join_as_by_link(session, campaign, user.id, org_settings)
             added.append(slack_user_id)
         texters = session.scalar(select(func.count()).where(Assignment.campaign_id == campaign.id))
         max_texters = effective_setting(org_settings, "MAX_TEXTERS_PER_CAMPAIGN")

@@ -10,14 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
-
 from core.db import Database
-from core.errors import NotFound
-from core.models import Assignment, Campaign, CampaignContact
 from core.services.campaigns import texting_hours_words
-from core.services.texting import _textable_at, _zone_name
-from core.statuses import MessageStatus
+from core.services.send_card import assignment_and_campaign, unsent_first_texts
+from core.services.texting_rules import textable_at, zone_name
 
 
 @dataclass(frozen=True)
@@ -46,23 +42,13 @@ def held_left(
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
         session = uow.session
-        assignment = session.get(Assignment, assignment_id)
-        if assignment is None:
-            raise NotFound("That assignment no longer exists.")
-        campaign = session.get(Campaign, assignment.campaign_id)
-        assert campaign is not None  # the foreign key guarantees it
-        rows = session.execute(
-            select(CampaignContact.id, CampaignContact.timezone).where(
-                CampaignContact.assignment_id == assignment_id,
-                CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
-                CampaignContact.is_opted_out.is_(False),
-            )
-        ).all()
+        _, campaign = assignment_and_campaign(session, assignment_id)
+        rows = unsent_first_texts(session, assignment_id)
         after = after_contact_id if after_contact_id is not None else -1
         skipped = not_textable = 0
         openings: list[datetime] = []
         for row in rows:
-            when = _textable_at(campaign, _zone_name(row.timezone, campaign.timezone), now)
+            when = textable_at(campaign, zone_name(row.timezone, campaign.timezone), now)
             if when is not None:
                 not_textable += 1
                 openings.append(when)

@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
-from core.models import Assignment, Campaign, CampaignContact, Message, User
+from core.models import Assignment, Campaign, CampaignContact, User
 from core.models_slack import SlackThread
-from core.services.texting import InboundResult, MessageView, Thread
+from core.services.texting import InboundResult, Thread, thread_of
 
 __all__ = [
     "TexterNotifier",
@@ -139,24 +139,7 @@ def thread_snapshot(db: Database, contact_id: int) -> Thread | None:
         contact = session.get(CampaignContact, contact_id)
         if contact is None:
             return None
-        messages = session.scalars(
-            select(Message)
-            .where(Message.campaign_contact_id == contact_id)
-            .order_by(Message.created_at, Message.id)
-        ).all()
-        return Thread(
-            contact_id=contact.id,
-            campaign_id=contact.campaign_id,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            cell=contact.cell,
-            contact_status=contact.message_status,
-            is_opted_out=contact.is_opted_out,
-            messages=tuple(
-                MessageView(m.id, m.direction, m.text, m.status, m.user_id, m.error, m.created_at)
-                for m in messages
-            ),
-        )
+        return thread_of(session, contact)
 
 
 def threads_of(db: Database, contact_ids: list[int]) -> list[ThreadRef]:
