@@ -3,7 +3,7 @@ amount, what a modal becomes after a save, and the pieces campaign_forms builds 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -116,15 +116,7 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
         for i, name in enumerate(form.strategies)
         if name not in primary and (i == 0 or name != SECONDARY_STRATEGY)
     ]
-    options = [
-        Option(
-            value=name,
-            label=clip(
-                f"{strategies[name].display_name if name in strategies else name} ({name})", 75
-            ),
-        )
-        for name in primary
-    ]
+    options = [strategy_option(name, strategies) for name in primary]
     chosen = form.strategies[0] if form.strategies else primary[0]
     initial = next((o for o in options if o.value == chosen), options[0])
     take = Option(
@@ -145,20 +137,10 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
             "On: texters join by link and request batches",
             "Off: assign texts by hand",
         ),
-        text_input(
-            ids.ADMIN_SETTING_BATCH_SIZE,
-            "How large should this batch size be?",
-            "" if form.batch_size is None else str(form.batch_size),
-            hint=f"First texts per request (Spoke's default: {DEFAULT_BATCH_SIZE}).",
-            optional=False,
+        batch_size_input(
+            ids.ADMIN_SETTING_BATCH_SIZE, "How large should this batch size be?", form.batch_size
         ),
-        InputBlock(
-            block_id=ids.ADMIN_SETTING_STRATEGY,
-            label=PlainTextObject(text="When may texters request another batch?"),
-            element=StaticSelectElement(
-                action_id=ids.ADMIN_SETTING_STRATEGY, options=options, initial_option=initial
-            ),
-        ),
+        strategy_select(ids.ADMIN_SETTING_STRATEGY, options, initial),
         InputBlock(
             block_id=ids.ADMIN_SETTING_TAKE_CONVERSATIONS,
             label=PlainTextObject(text="Secondary strategy (experimental)"),
@@ -207,3 +189,27 @@ def settings_modal(form: CampaignSettingsForm) -> dict[str, Any]:
 def done_modal(title: str, text: str) -> dict[str, Any]:
     """What a modal turns into after a successful save."""
     return modal(ids.ADMIN_DONE_MODAL, title, [section(text)], "", submit=None)
+
+
+def strategy_option(name: str, strategies: Mapping[str, Any]) -> Option:
+    """A strategy as the forms list it: its display name and its name (Slack: 75 chars)."""
+    label = strategies[name].display_name if name in strategies else name
+    return Option(value=name, label=clip(f"{label} ({name})", 75))
+
+
+def batch_size_input(block_id: str, label: str, batch_size: int | None) -> InputBlock:
+    return text_input(
+        block_id,
+        label,
+        "" if batch_size is None else str(batch_size),
+        hint=f"First texts per request (Spoke's default: {DEFAULT_BATCH_SIZE}).",
+        optional=False,
+    )
+
+
+def strategy_select(block_id: str, options: list[Option], initial: Option) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=PlainTextObject(text="When may texters request another batch?"),
+        element=StaticSelectElement(action_id=block_id, options=options, initial_option=initial),
+    )

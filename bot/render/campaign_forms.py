@@ -5,14 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_sdk.models.blocks import Block, InputBlock, Option, PlainTextObject, StaticSelectElement
+from slack_sdk.models.blocks import Block, Option
 
 from bot import ids
-from bot.render.admin_modals import PRIMARY_STRATEGIES, modal, text_input
-from bot.render.common import Reply, clip, context, escape, reply, section
+from bot.render.admin_modals import (
+    PRIMARY_STRATEGIES,
+    batch_size_input,
+    modal,
+    strategy_option,
+    strategy_select,
+    text_input,
+)
+from bot.render.common import Reply, context, escape, reply, section
 from bot.render.send_card import quoted
 from core.services.campaign_editing import CampaignForm, ScriptReport
-from core.services.campaigns import DEFAULT_BATCH_SIZE
 from strategies.registry import available_strategies
 
 ORG_DEFAULT = "org-default"  # the strategy select's "the organization's default" option
@@ -25,9 +31,7 @@ def strategy_options(configured: list[str]) -> list[Option]:
     names = [n for n in PRIMARY_STRATEGIES if n in strategies]
     names += [n for n in configured if n not in names]
     options = [Option(value=ORG_DEFAULT, label="The organization's default")]
-    for name in names:
-        label = strategies[name].display_name if name in strategies else name
-        options.append(Option(value=name, label=clip(f"{label} ({name})", 75)))
+    options += [strategy_option(name, strategies) for name in names]
     return options
 
 
@@ -58,20 +62,8 @@ def campaign_modal(form: CampaignForm) -> dict[str, Any]:
             multiline=True,
             optional=False,
         ),
-        text_input(
-            ids.CAMPAIGN_FIELD_BATCH_SIZE,
-            "Batch size",
-            "" if form.batch_size is None else str(form.batch_size),
-            hint=f"First texts per request (Spoke's default: {DEFAULT_BATCH_SIZE}).",
-            optional=False,
-        ),
-        InputBlock(
-            block_id=ids.CAMPAIGN_FIELD_STRATEGY,
-            label=PlainTextObject(text="When may texters request another batch?"),
-            element=StaticSelectElement(
-                action_id=ids.CAMPAIGN_FIELD_STRATEGY, options=options, initial_option=initial
-            ),
-        ),
+        batch_size_input(ids.CAMPAIGN_FIELD_BATCH_SIZE, "Batch size", form.batch_size),
+        strategy_select(ids.CAMPAIGN_FIELD_STRATEGY, options, initial),
         text_input(
             ids.CAMPAIGN_FIELD_TEXTING_HOURS,
             "Texting hours (contacts' local time)",
