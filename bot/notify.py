@@ -98,14 +98,16 @@ class SlackTexterNotifier:
             full_history=True,
         )
 
-    def update_root(self, ref: ThreadRef, moved_to: str | None = None) -> None:
+    def update_root(
+        self, ref: ThreadRef, moved_to: str | None = None, client: WebClient | None = None
+    ) -> None:
         """Redraw the thread's first message with the contact's state now (chat.update)."""
         thread = thread_snapshot(self.db, ref.contact_id)
         if thread is None:
             return
         message = self.root(thread, ref.user_id, moved_to=moved_to)
         try:
-            client = self.client_for(ref.contact_id)
+            client = client or self.client_for(ref.contact_id)
             client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
         except Exception:  # the state line is a courtesy: never lose the caller's work on it
             log.exception("updating the thread of contact %s failed", ref.contact_id)
@@ -117,12 +119,14 @@ class SlackTexterNotifier:
         latest = _latest_inbound(thread, message_id)
         client = self.client_for(contact_id)
         existing = thread_for(self.db, contact_id, user_id)
-        ref = self.ensure_thread(
-            thread, user_id, exclude=latest.id if latest else None, client=client
-        )
-        first = thread.first_name or thread.cell
         if existing is not None:
-            self.update_root(ref)  # "waiting for your answer" again, or opted out
+            ref = existing
+            self.update_root(ref, client=client)  # "waiting for your answer" again, or opted out
+        else:
+            ref = self.ensure_thread(
+                thread, user_id, exclude=latest.id if latest else None, client=client
+            )
+        first = thread.first_name or thread.cell
         if latest is None:
             return
         message = (
