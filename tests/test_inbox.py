@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from bot.cli import cli
@@ -112,6 +113,37 @@ def test_a_retried_thread_answer_never_texts_twice(texting_slack: SlackHarness, 
         uow.commit()
     wait_until(lambda: inbox_statuses(texting_slack.db) == {"done": 1}, timeout=15)
     assert replies_per_contact(texting_slack.db) == {convo.contact_ids[0]: 1}
+    assert len(sms.sent) == 1
+
+
+def test_an_answer_sent_by_a_worker_that_died_before_recording_it_is_confirmed(
+    texting_slack: SlackHarness, sms
+) -> None:
+    """The provider took the text, then the worker died (the message left `sending`): the
+    retry asks the provider at once, records it as sent and puts the ✅ on the answer."""
+    from sqlalchemy import update
+
+    from core.models import Message
+    from core.models_durable import SlackInbox
+
+    convo = conversations(texting_slack.db, 1)
+    body = thread_answer(convo.thread_ts[0], "On my way", "EvDIED")
+    assert _post(texting_slack, body).status == 200
+    wait_until(lambda: inbox_statuses(texting_slack.db) == {"done": 1})
+    with texting_slack.db.uow() as uow:  # as if the worker died between provider and record
+        uow.session.execute(
+            update(Message)
+            .where(Message.text == "On my way")
+            .values(status="sending", service_id=None)
+        )
+        uow.session.execute(update(SlackInbox).values(status="pending", lease_until=None))
+        uow.commit()
+    before = len(texting_slack.fake.of("reactions.add"))
+    wait_until(lambda: inbox_statuses(texting_slack.db) == {"done": 1}, timeout=15)
+    wait_until(lambda: len(texting_slack.fake.of("reactions.add")) == before + 1)
+    with texting_slack.db.uow(read_only=True) as uow:
+        statuses = uow.session.scalars(select(Message.status).where(Message.text == "On my way"))
+        assert list(statuses) == ["delivered"]
     assert len(sms.sent) == 1
 
 

@@ -18,6 +18,7 @@ from bot.permalinks import thread_links
 from bot.render import Reply
 from bot.render import threads as thread_render
 from core.errors import NotFound, SpokebotError
+from core.services.outbox import recheck
 from core.services.slack_support import claim_event
 from core.services.texter_home import texter_campaigns
 from core.services.texting import (
@@ -79,6 +80,8 @@ def dm_message(turn: Turn) -> None:
         result = send_reply(
             turn.db, ref.contact_id, identity.user_id, text, service, idempotency_key=key
         )
+        # Pending: a timed-out call, or a dead process's attempt this retry took over.
+        result = recheck(turn.db, service, result)
     except SpokebotError as refusal:
         notifier.post(ref, thread_render.refused(refusal.message))
         return

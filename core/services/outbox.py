@@ -233,6 +233,7 @@ def reconcile_outbox(
     *,
     contact_id: int | None = None,
     limit: int = 200,
+    settle_sending_after: timedelta = SETTLE_SENDING_AFTER,
 ) -> ReconcileReport:
     """Settle texts whose outcome was lost, from the provider's own record: found there ->
     sent; not found GIVE_UP_AFTER after the attempt -> failed (may be sent again); the
@@ -252,7 +253,7 @@ def reconcile_outbox(
     sent = failed = unknown = 0
     for row in pending:
         attempted = as_utc(row.created_at)
-        if row.status == SENDING and now - attempted < SETTLE_SENDING_AFTER:
+        if row.status == SENDING and now - attempted < settle_sending_after:
             continue  # a live process may still be waiting for the provider's answer
         try:
             found = service.find_sent(row.cell, row.text, attempted - CLOCK_SKEW)
@@ -273,6 +274,21 @@ def reconcile_outbox(
     if sent or failed:
         log.info("outbox reconciled: %d went out, %d did not", sent, failed)
     return ReconcileReport(sent, failed, unknown)
+
+
+def recheck(db: Database, service: MessageService, result: SendResult) -> SendResult:
+    """A send whose outcome is pending, asked about at once: the attempt that left it is
+    over (its provider call timed out, or an inbox retry holds the lease its dead process
+    had), so the provider's record settles it now if it has one."""
+    if not result.pending:
+        return result
+    reconcile_outbox(db, service, contact_id=result.contact_id, settle_sending_after=timedelta(0))
+    with db.uow(read_only=True) as uow:
+        message = uow.session.get(Message, result.message_id)
+        contact = uow.session.get(CampaignContact, result.contact_id)
+        if message is None or contact is None:
+            return result
+        return _result(contact, message)
 
 
 def _unclaimed(db: Database, found: Sequence[SendOutcome]) -> SendOutcome | None:
