@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.listeners.commands import CAMPAIGN_SUBCOMMANDS
+from bot.listeners.admin import campaign_subcommands
 from bot.render.admin import progress_bar
 from core.statuses import MessageStatus
 from tests.factories import add_contacts, make_campaign, set_status
 from tests.slack_admin_support import run, team
 from tests.slack_harness import SlackHarness
 
+CAMPAIGN_SUBCOMMANDS = campaign_subcommands()
 ADMIN_SUBCOMMANDS = {
     "list",
     "stats",

@@ -5,7 +5,6 @@ Kept here so `bot/` never writes SQL; each function is one unit of work.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, select, text
@@ -14,41 +13,9 @@ from sqlalchemy.exc import IntegrityError
 from core.db import Database
 from core.models import Campaign, utcnow
 from core.models_slack import SlackEvent
-from core.roles import Role
-from core.services.authz import require_role
 from core.services.campaigns import get_campaign
 
 EVENT_MEMORY = timedelta(days=2)  # Slack stops retrying an event after about an hour
-
-
-@dataclass(frozen=True)
-class JoinLink:
-    campaign_id: int
-    title: str
-    description: str
-    join_token: str
-    is_started: bool
-    use_dynamic_assignment: bool
-    is_archived: bool
-
-
-def join_link_for(
-    db: Database, actor_user_id: int, organization_id: int, campaign_id: int
-) -> JoinLink:
-    """What an admin posts as a campaign's join link (NotAllowed below ADMIN, NotFound for a
-    campaign of another organization)."""
-    with db.uow(read_only=True) as uow:
-        require_role(uow.session, actor_user_id, organization_id, Role.ADMIN)
-        campaign = get_campaign(uow.session, campaign_id, organization_id)
-        return JoinLink(
-            campaign.id,
-            campaign.title,
-            campaign.description,
-            campaign.join_token,
-            campaign.is_started,
-            campaign.use_dynamic_assignment,
-            campaign.is_archived,
-        )
 
 
 def campaign_title_in_org(db: Database, campaign_id: int, organization_id: int) -> str:

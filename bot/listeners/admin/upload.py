@@ -28,8 +28,7 @@ from bot.render import Reply, admin, campaign_forms, messages
 from bot.render.common import section
 from core.errors import InvalidInput, SpokebotError
 from core.refusals import plural
-from core.services import admin_gate, admin_lookup
-from core.services.campaign_editing import script_report
+from core.services.contact_upload import import_uploaded, upload_target
 from core.services.csv_decoding import undecodable_problem
 from core.services.slack_support import claim_event
 
@@ -132,9 +131,7 @@ def prepare_import(turn: Turn, event: dict[str, Any]) -> tuple[int, Callable[[],
     check_file(shared)
     identity = turn.identity()
     # Role and campaign are checked before anything is downloaded.
-    title = admin_lookup.campaign_title(
-        turn.db, identity.user_id, identity.organization_id, campaign_id, admin_gate.MANAGE
-    )
+    title = upload_target(turn.db, identity.user_id, identity.organization_id, campaign_id)
     api_host = (urlsplit(turn.client.base_url).hostname or "").lower()
     url, token = str(shared.get("url_private") or ""), turn.client.token or ""
 
@@ -142,16 +139,15 @@ def prepare_import(turn: Turn, event: dict[str, Any]) -> tuple[int, Callable[[],
         with download_file(url, token, also_allowed={api_host}) as raw:
             text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
             try:
-                report = admin_gate.import_contacts(
+                imported = import_uploaded(
                     turn.db, identity.user_id, identity.organization_id, campaign_id, text
                 )
             except UnicodeDecodeError:
                 raise not_utf8(raw) from None
-        imported = admin.import_report(title, report)
+        report = admin.import_report(title, imported.report)
         # The script's {fields} checked against the columns just imported.
-        script = script_report(turn.db, campaign_id, identity.organization_id)
-        notes = "\n".join(campaign_forms.script_lines(script))
-        return Reply(imported.text, [*imported.blocks, section(notes).to_dict()])
+        notes = "\n".join(campaign_forms.script_lines(imported.script))
+        return Reply(report.text, [*report.blocks, section(notes).to_dict()])
 
     return identity.organization_id, job
 

@@ -8,34 +8,37 @@ with nothing saved; a save turns the form into its confirmation.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from slack_bolt import Ack, App
 
 from bot import ids
-from bot.listeners.admin_actions import _choice, _metadata_ids, _state, _text
-from bot.listeners.admin_commands import USAGE, exactly, only_campaign_id
-from bot.listeners.commands import campaign_subcommand
+from bot.listeners.admin.steps import (
+    Subcommand,
+    choice_of,
+    exactly,
+    metadata_ids,
+    modal_state,
+    only_campaign_id,
+    open_modal,
+    text_of,
+)
 from bot.listeners.common import Deps, Turn, view_submission
 from bot.render import campaign_forms
 from core.errors import SpokebotError
-from core.services.admin import (
-    CampaignSettingsChange,
-    ScriptRefused,
-    update_campaign_settings,
-    validate_settings_change,
-)
+from core.services.admin import CampaignSettingsChange, ScriptRefused, validate_settings_change
 from core.services.campaign_editing import (
     campaign_form,
-    copy_campaign,
+    copy_with_report,
     create_checked,
+    edit_campaign,
     new_campaign_form,
-    script_report,
 )
 from core.services.campaigns import DEFAULT_BATCH_SIZE, CampaignSpec, parse_texting_hours
 
-USAGE.update({"create": "create", "edit": "edit CAMPAIGN_ID", "copy": "copy CAMPAIGN_ID"})
+CREATE_USAGE = "create"
+EDIT_USAGE = "edit CAMPAIGN_ID"
+COPY_USAGE = "copy CAMPAIGN_ID"
 
 # CampaignSettingsChange field -> the form block showing it.
 FIELD_BLOCKS = {
@@ -57,55 +60,44 @@ def register(app: App, deps: Deps) -> None:
 # --- subcommands ---------------------------------------------------------------------------
 
 
-@campaign_subcommand("create", USAGE["create"], "a new campaign, in a form (admins)")
 def campaign_create(turn: Turn, args: list[str]) -> None:
-    exactly("create", args, 0)
+    exactly(CREATE_USAGE, args, 0)
     identity = turn.identity()
     form = new_campaign_form(turn.db, identity.user_id, identity.organization_id)
-    turn.client.views_open(
-        trigger_id=turn.body["trigger_id"], view=campaign_forms.campaign_modal(form)
-    )
+    open_modal(turn, campaign_forms.campaign_modal(form))
 
 
-@campaign_subcommand(
-    "edit", USAGE["edit"], "title, description, script, hours, time zone, batch size (admins)"
-)
 def campaign_edit(turn: Turn, args: list[str]) -> None:
-    campaign_id = only_campaign_id("edit", args)
+    campaign_id = only_campaign_id(EDIT_USAGE, args)
     identity = turn.identity()
     form = campaign_form(turn.db, identity.user_id, identity.organization_id, campaign_id)
-    turn.client.views_open(
-        trigger_id=turn.body["trigger_id"], view=campaign_forms.campaign_modal(form)
-    )
+    open_modal(turn, campaign_forms.campaign_modal(form))
 
 
-@campaign_subcommand(
-    "copy", USAGE["copy"], "same settings and script, no contacts, a new join link (admins)"
-)
 def campaign_copy(turn: Turn, args: list[str]) -> None:
-    campaign_id = only_campaign_id("copy", args)
+    campaign_id = only_campaign_id(COPY_USAGE, args)
     identity = turn.identity()
-    org = identity.organization_id
-    source = script_report(turn.db, campaign_id, org)  # NotFound for another workspace's
-    copy_id = copy_campaign(turn.db, campaign_id, identity.user_id, org)
-    turn.reply(campaign_forms.copied(source.title, script_report(turn.db, copy_id, org)))
+    copied = copy_with_report(turn.db, identity.user_id, identity.organization_id, campaign_id)
+    turn.reply(campaign_forms.copied(copied.source_title, copied.copy))
 
 
 # --- the form's submissions ----------------------------------------------------------------
 
 
 def _form_change(state: dict[str, dict[str, Any]]) -> tuple[CampaignSettingsChange, str, str]:
-    """The form as a change (every field set), the raw batch size and the chosen strategy."""
-    raw_batch = _text(state, ids.CAMPAIGN_FIELD_BATCH_SIZE).strip()
+    """The form as a change (every field set), the raw batch size and the chosen strategy
+    ('' for the organization's default)."""
+    raw_batch = text_of(state, ids.CAMPAIGN_FIELD_BATCH_SIZE).strip()
     change = CampaignSettingsChange(
-        title=_text(state, ids.CAMPAIGN_FIELD_TITLE).strip(),
-        description=_text(state, ids.CAMPAIGN_FIELD_DESCRIPTION).strip(),
-        script=_text(state, ids.CAMPAIGN_FIELD_SCRIPT),
+        title=text_of(state, ids.CAMPAIGN_FIELD_TITLE).strip(),
+        description=text_of(state, ids.CAMPAIGN_FIELD_DESCRIPTION).strip(),
+        script=text_of(state, ids.CAMPAIGN_FIELD_SCRIPT),
         batch_size=ids.parse_id(raw_batch),
-        texting_hours=_text(state, ids.CAMPAIGN_FIELD_TEXTING_HOURS).strip(),
-        timezone=_text(state, ids.CAMPAIGN_FIELD_TIMEZONE).strip(),
+        texting_hours=text_of(state, ids.CAMPAIGN_FIELD_TEXTING_HOURS).strip(),
+        timezone=text_of(state, ids.CAMPAIGN_FIELD_TIMEZONE).strip(),
     )
-    return change, raw_batch, _choice(state, ids.CAMPAIGN_FIELD_STRATEGY)
+    strategy = choice_of(state, ids.CAMPAIGN_FIELD_STRATEGY)
+    return change, raw_batch, "" if strategy == campaign_forms.ORG_DEFAULT else strategy
 
 
 def _form_errors(change: CampaignSettingsChange, raw_batch: str) -> dict[str, str]:
@@ -124,7 +116,7 @@ def _form_errors(change: CampaignSettingsChange, raw_batch: str) -> dict[str, st
 
 
 def submit_create(turn: Turn, ack: Ack) -> None:
-    change, raw_batch, strategy = _form_change(_state(turn))
+    change, raw_batch, strategy = _form_change(modal_state(turn))
     errors = _form_errors(change, raw_batch)
     if errors:
         ack(response_action="errors", errors=errors)
@@ -137,7 +129,7 @@ def submit_create(turn: Turn, ack: Ack) -> None:
             script=change.script or "",
             description=change.description or "",
             batch_size=change.batch_size,
-            strategies=None if strategy in ("", campaign_forms.ORG_DEFAULT) else [strategy],
+            strategies=[strategy] if strategy else None,
             texting_hours=parse_texting_hours(change.texting_hours or ""),
             timezone=change.timezone or "",
         )
@@ -152,19 +144,17 @@ def submit_create(turn: Turn, ack: Ack) -> None:
 
 
 def submit_edit(turn: Turn, ack: Ack) -> None:
-    change, raw_batch, strategy = _form_change(_state(turn))
+    change, raw_batch, strategy = _form_change(modal_state(turn))
     errors = _form_errors(change, raw_batch)
     if errors:
         ack(response_action="errors", errors=errors)
         return
     try:
-        (campaign_id,) = _metadata_ids(turn, 1)
+        (campaign_id,) = metadata_ids(turn, 1)
         identity = turn.identity()
-        org = identity.organization_id
-        current = campaign_form(turn.db, identity.user_id, org, campaign_id).strategies
-        change = replace(change, strategies=_strategies_after(current, strategy))
-        update_campaign_settings(turn.db, identity.user_id, campaign_id, change, org)
-        report = script_report(turn.db, campaign_id, org)
+        report = edit_campaign(
+            turn.db, identity.user_id, identity.organization_id, campaign_id, change, strategy
+        )
     except ScriptRefused as refusal:
         ack(response_action="errors", errors={ids.CAMPAIGN_FIELD_SCRIPT: refusal.message})
         return
@@ -177,12 +167,18 @@ def submit_edit(turn: Turn, ack: Ack) -> None:
     )
 
 
-def _strategies_after(current: list[str], chosen: str) -> list[str] | None:
-    """The campaign's strategy list after the form: the chosen one replaces the first,
-    the others are kept (the form shows only the first); None when nothing changes, [] for the
-    organization's default."""
-    if chosen in ("", campaign_forms.ORG_DEFAULT):
-        return [] if current else None
-    if current and current[0] == chosen:
-        return None
-    return [chosen, *(name for name in current[1:] if name != chosen)]
+SUBCOMMANDS = (
+    Subcommand("create", CREATE_USAGE, "a new campaign, in a form (admins)", campaign_create),
+    Subcommand(
+        "edit",
+        EDIT_USAGE,
+        "title, description, script, hours, time zone, batch size (admins)",
+        campaign_edit,
+    ),
+    Subcommand(
+        "copy",
+        COPY_USAGE,
+        "same settings and script, no contacts, a new join link (admins)",
+        campaign_copy,
+    ),
+)
