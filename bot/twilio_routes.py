@@ -127,9 +127,10 @@ def add_twilio_routes(router: Router, db: Database, app: App) -> None:
     """Mount both webhooks; a new reply reaches its texter's DM thread with the token of the
     campaign's organization (the one bot token, or its workspace's installation)."""
     from bot.app import workspaces_of
-    from bot.notify import SlackTexterNotifier
+    from bot.notify import SlackNotifier
 
-    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(app))
+    directory = app.spokebot_deps.directory  # type: ignore[attr-defined]  # one DM-channel cache
+    notifier = SlackNotifier(db, directory=directory, workspaces=workspaces_of(app))
     base = public_base_url_from_env()
     router.add("POST", INBOUND_PATH, inbound_app(db, notifier.notify_inbound, base))
     router.add("POST", STATUS_PATH, status_app(db, base))
