@@ -46,3 +46,12 @@ def test_huge_numbers_are_refused_without_int_raising() -> None:
     # int() raises ValueError past 4,300 digits; the parser must say None, not raise.
     assert parse_ascii_digits("9" * 10_000, MAX_INT32) is None
     assert parse_ascii_digits("0" * 10_000 + "5", MAX_INT32) == 5
+
+
+def test_texting_hours_take_ascii_digits_only() -> None:
+    from core.errors import InvalidInput
+    from core.services.campaigns import TextingHours
+
+    assert TextingHours.parse(" 9 - 21 ") == TextingHours(9, 21)
+    with pytest.raises(InvalidInput):
+        TextingHours.parse("٩-٢١")  # Arabic-Indic 9-21: a regex \d took it, and int() too
