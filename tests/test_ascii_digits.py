@@ -55,3 +55,27 @@ def test_texting_hours_take_ascii_digits_only() -> None:
     assert TextingHours.parse(" 9 - 21 ") == TextingHours(9, 21)
     with pytest.raises(InvalidInput):
         TextingHours.parse("٩-٢١")  # Arabic-Indic 9-21: a regex \d took it, and int() too
+
+
+def test_huge_numbers_in_slack_headers_are_refused_not_crashed() -> None:
+    """A 5,000-digit Content-Length or timestamp made int() raise (a 500); now 400 and 401."""
+    import io
+
+    from bot.request_guard import SlackRequestGuard
+
+    guard = SlackRequestGuard(None, "secret")  # type: ignore[arg-type]  # refused before Bolt
+    statuses: list[str] = []
+
+    def call(**environ: object) -> str:
+        guard({"wsgi.input": io.BytesIO(b"{}"), **environ}, lambda s, h: statuses.append(s))
+        return statuses[-1]
+
+    assert call(CONTENT_LENGTH="9" * 5000).startswith("400")
+    assert call(CONTENT_LENGTH="٢").startswith("400")
+    huge_timestamp = {
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": "9" * 5000,
+        "HTTP_X_SLACK_SIGNATURE": "v0=0",
+    }
+    assert call(CONTENT_LENGTH="2", CONTENT_TYPE="application/json", **huge_timestamp).startswith(
+        "401"
+    )
