@@ -20,9 +20,11 @@ from urllib.parse import parse_qsl
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.notify import SlackNotifier
 from bot.scheduled import render
 from bot.scheduled.ids import HANDLE_REPLIES_ACTION
-from bot.scheduled.notifier import SlackNotifier, make_client
+from bot.settings import Settings
+from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
 from core.migrate import upgrade
 from core.scheduler.runner import Ticks
@@ -125,8 +127,16 @@ def _within_limits(message: dict[str, Any]) -> None:
             assert all(len(e["text"]) <= 2000 for e in block["elements"])
 
 
-def test_reminder_dm_has_a_handle_replies_button_per_campaign(fake_web_api: FakeSlack) -> None:
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+def slack_notifier(db: Database, url: str) -> SlackNotifier:
+    """The notifier as `spokebot scheduler` builds it: the one client factory, one token."""
+    settings = Settings(bot_token=TOKEN, signing_secret="", database_url="", api_url=url)
+    return SlackNotifier(db, make_web_client(settings))
+
+
+def test_reminder_dm_has_a_handle_replies_button_per_campaign(
+    db: Database, fake_web_api: FakeSlack
+) -> None:
+    notifier = slack_notifier(db, fake_web_api.url)
     notifier.send_reply_reminder("U1", _summary())
     notifier.send_reply_reminder("U1", _summary(1))
 
@@ -141,6 +151,20 @@ def test_reminder_dm_has_a_handle_replies_button_per_campaign(fake_web_api: Fake
     ]
     assert all(b["text"]["text"] == "Handle replies" for b in buttons)
     _within_limits(first)
+
+
+def test_reminders_use_the_listeners_dm_channel_cache(
+    db: Database, fake_web_api: FakeSlack
+) -> None:
+    settings = Settings(
+        bot_token=TOKEN, signing_secret="", database_url="", api_url=fake_web_api.url
+    )
+    client, directory = make_web_client(settings), SlackDirectory()
+    assert directory.dm_channel(client, "U1") == "DU1"  # as a listener's DM would
+    SlackNotifier(db, client, directory).send_reply_reminder("U1", _summary())
+    assert len(fake_web_api.named("conversations.open")) == 1
+    [reminder] = fake_web_api.named("chat.postMessage")
+    assert reminder["channel"] == "DU1"
 
 
 def test_huge_inputs_stay_within_block_kit_limits() -> None:
@@ -176,8 +200,8 @@ def test_titles_are_escaped_and_progress_is_drawn() -> None:
     ]
 
 
-def test_stale_notice_dm_and_digest_post(fake_web_api: FakeSlack) -> None:
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+def test_stale_notice_dm_and_digest_post(db: Database, fake_web_api: FakeSlack) -> None:
+    notifier = slack_notifier(db, fake_web_api.url)
     notifier.send_stale_release_notice(
         "U2", StaleReleaseNotice(2, "U2", (ReleasedInCampaign(7, "GOTV", 2, 1),), 1)
     )
@@ -193,7 +217,7 @@ def test_a_slack_error_raises_so_the_job_retries(db: Database, fake_web_api: Fak
     org_id = make_org(db)
     campaign_id = make_campaign(db, org_id)
     replies(db, campaign_id, texter_in(db, org_id, campaign_id, "U1"), 1, T0)
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+    notifier = slack_notifier(db, fake_web_api.url)
     fake_web_api.failing = {"chat.postMessage"}
     with pytest.raises(SlackApiError):
         notifier.send_reply_reminder("U1", _summary())

@@ -64,6 +64,15 @@ def test_told_in_slack_when_it_works(reply) -> None:
     assert last == f"texter user {reply.t.user_id} notified in Slack"
 
 
+def test_a_rate_limited_slack_is_waited_out(reply) -> None:
+    """The CLI's client has the same retry handlers as `spokebot serve`'s: a 429 is retried."""
+    reply.t.fake.rate_limited["chat.postMessage"] = 1
+    last = reply(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=reply.t.fake.api_url)
+    assert last == f"texter user {reply.t.user_id} notified in Slack"
+    posts = reply.t.fake.of("chat.postMessage")
+    assert [c.params.get("_status") for c in posts].count(429) == 1
+
+
 def test_as_a_process_without_slack(db: Database, database_url: str, tmp_path: Path) -> None:
     from tests.test_startup_failures import run
     from tests.test_texting_cli import _contact, _texted_contact

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.listeners.admin import campaign_subcommands
-from bot.render.admin import progress_bar
 from core.statuses import MessageStatus
 from tests.factories import add_contacts, make_campaign, set_status
 from tests.slack_admin_support import run, team
@@ -25,13 +24,6 @@ ADMIN_SUBCOMMANDS = {
     "vet",
     "unvet",
 }
-
-
-def test_progress_bar() -> None:
-    assert progress_bar(0.48) == "▓▓▓▓░░░░░░ 48%"
-    assert progress_bar(0.0) == "░░░░░░░░░░ 0%"
-    assert progress_bar(1.0) == "▓▓▓▓▓▓▓▓▓▓ 100%"
-    assert progress_bar(0.999) == "▓▓▓▓▓▓▓▓▓░ 99%"  # 100% only when every text went out
 
 
 def test_help_lists_every_subcommand_with_one_line(slack: SlackHarness) -> None:

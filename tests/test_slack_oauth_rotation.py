@@ -17,7 +17,7 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot.app import workspaces_of
-from bot.scheduled.notifier import SlackNotifier
+from bot.notify import SlackNotifier
 from bot.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY
 from core.db import Database
 from core.migrate import upgrade
@@ -124,7 +124,7 @@ def test_an_expiring_token_is_refreshed_for_requests_and_for_the_scheduler(
     wall.now += LIFETIME - window + 60
     ticks = Ticks(
         oauth.db,
-        SlackNotifier(workspaces_of(oauth.app)),
+        SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app)),
         Clock(T0 + timedelta(minutes=31)),
         holder="p1",
         environ={},
@@ -153,7 +153,7 @@ def test_a_refused_refresh_sets_the_workspace_aside(oauth: SlackHarness, wall: W
     wall.now = START + LIFETIME  # expired, and the refresh token is unknown to Slack
     ticks = Ticks(
         oauth.db,
-        SlackNotifier(workspaces_of(oauth.app)),
+        SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app)),
         Clock(T0 + timedelta(minutes=31)),
         holder="p1",
         environ={},

@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import workspaces_of
 from bot.cli import cli
-from bot.scheduled.notifier import SlackNotifier
+from bot.notify import SlackNotifier
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import Campaign, CampaignContact, Organization
@@ -109,7 +109,7 @@ def test_each_reply_goes_out_with_its_workspaces_token(
 
 
 def ticks(oauth: SlackHarness, clock: Clock) -> Ticks:
-    notifier = SlackNotifier(workspaces_of(oauth.app))
+    notifier = SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app))
     return Ticks(oauth.db, notifier, clock, holder="p1", environ={})
 
 

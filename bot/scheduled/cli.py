@@ -15,8 +15,9 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.scheduled.notifier import SlackNotifier
+from bot.notify import SlackNotifier
 from bot.settings import Settings
+from bot.slack_client import SlackDirectory
 from bot.startup import check_slack_token, report_stored_settings
 from bot.workspaces import Workspaces, workspaces_for
 from core.cli.common import errors_in_one_line
@@ -36,15 +37,21 @@ def configure_logging() -> None:
 
 
 def start_scheduler(
-    db: Database, workspaces: Workspaces, message_service: MessageService | None = None
+    db: Database,
+    workspaces: Workspaces,
+    message_service: MessageService | None = None,
+    directory: SlackDirectory | None = None,
 ) -> BackgroundScheduler:
-    """Start the scheduled jobs on background threads (also what `spokebot serve` calls);
-    with a message service, texts whose outcome was lost are reconciled every 30 s too."""
-    scheduler = build_scheduler(db, SlackNotifier(workspaces), message_service=message_service)
+    """Start the scheduled jobs on background threads (also what `spokebot serve` calls, with
+    its listeners' directory: one cache of DM channels per process); with a message service,
+    texts whose outcome was lost are reconciled every 30 s too."""
+    directory = directory or SlackDirectory()
+    notifier = SlackNotifier(db, directory=directory, workspaces=workspaces)
+    scheduler = build_scheduler(db, notifier, message_service=message_service)
     scheduler.add_job(
         renotify_replies,
         IntervalTrigger(seconds=RENOTIFY_EVERY.total_seconds(), timezone=UTC),
-        args=[db, workspaces],
+        args=[db, workspaces, directory],
         id="renotify-replies",
         next_run_time=datetime.now(UTC),
     )
@@ -57,15 +64,15 @@ RENOTIFY_EVERY = timedelta(seconds=30)
 RENOTIFY_AFTER = timedelta(seconds=30)  # the webhook's own notification had its chance
 
 
-def renotify_replies(db: Database, workspaces: Workspaces) -> None:
+def renotify_replies(
+    db: Database, workspaces: Workspaces, directory: SlackDirectory | None = None
+) -> None:
     """Tell texters of replies whose notification never went out (one process per tick)."""
-    from bot.notify import SlackTexterNotifier
-
     holder, now = default_holder(), datetime.now(UTC)
     try:
         if not try_acquire(db, "renotify-replies", holder, now, RENOTIFY_EVERY / 2):
             return
-        notifier = SlackTexterNotifier(db, workspaces=workspaces)
+        notifier = SlackNotifier(db, directory=directory, workspaces=workspaces)
         for result in unnotified_replies(db, now - RENOTIFY_AFTER):
             try:
                 notifier.notify_inbound(result)

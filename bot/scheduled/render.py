@@ -15,7 +15,9 @@ from bot.render.common import (
     clip,
     escape,
 )
+from bot.render.progress import progress_cells
 from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from core.progress import whole_percent
 from core.services.digest import CampaignDigest, OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
@@ -25,7 +27,6 @@ Message = dict[str, Any]  # chat.postMessage keyword arguments: text + blocks
 MAX_FIELD_TEXT = 2000
 # Leave room under 50 blocks for the header, the intro and a "more not shown" line.
 MAX_LISTED = 20
-BAR_WIDTH = 10
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:
@@ -115,15 +116,11 @@ def stale_release_notice(notice: StaleReleaseNotice) -> Message:
     return _message(text, blocks)
 
 
-def progress_bar(share: float) -> str:
-    filled = round(max(0.0, min(1.0, share)) * BAR_WIDTH)
-    return "▓" * filled + "░" * (BAR_WIDTH - filled)
-
-
 def _campaign_digest(campaign: CampaignDigest) -> Message:
-    percent = round(campaign.progress * 100)
+    sent, textable = campaign.first_texts_sent, campaign.textable
     return _section(
-        f"*{escape(campaign.title)}*\n`{progress_bar(campaign.progress)}` {percent}% of first "
+        f"*{escape(campaign.title)}*\n`{progress_cells(sent, textable)}` "
+        f"{whole_percent(sent, textable)}% of first "
         f"texts sent ({campaign.first_texts_sent:,} of {campaign.textable:,})",
         fields=[
             {"type": "mrkdwn", "text": clip(f"*{label}*\n{value:,}", MAX_FIELD_TEXT)}

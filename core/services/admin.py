@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core.ascii_digits import MAX_INT32, parse_ascii_digits
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Assignment, Campaign, User
@@ -40,11 +41,12 @@ def parse_max_contacts(raw: str) -> int | None:
     text = raw.strip()
     if text == "":
         return None
-    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True; int() refuses it
+    value = parse_ascii_digits(text, MAX_INT32)  # the column is an integer
+    if value is None:
         raise InvalidInput(
             f"Max amount must be a whole number of 0 or more, or empty; not {raw!r}."
         )
-    return int(text)
+    return value
 
 
 def set_max_contacts(

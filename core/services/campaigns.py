@@ -37,7 +37,8 @@ class TextingHours:
 
     @classmethod
     def parse(cls, text: str) -> TextingHours:
-        match = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+        # [0-9], not \d: \d also matches "٩", which int() reads (core.ascii_digits).
+        match = re.fullmatch(r"\s*([0-9]{1,2})\s*-\s*([0-9]{1,2})\s*", text)
         if not match:
             raise InvalidInput(f"texting hours {text!r} should look like 9-21 (start-end, 0-24)")
         start, end = int(match[1]), int(match[2])
