@@ -10,7 +10,7 @@ from core.db import Database
 from core.errors import NotAllowed, NotFound
 from core.roles import Role
 from core.services import admin_gate
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_campaign, make_org, make_texter
 
 VIEWS = ["list_campaigns", "campaign_stats", "texter_rows", "search_contacts"]
 MANAGES = ["launch_campaign", "rotate_join_link", "import_contacts"]

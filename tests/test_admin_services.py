@@ -19,7 +19,7 @@ from core.services.admin import (
 from core.services.batches import request_batch
 from core.services.release import release_all, remove_unsent, unassign_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from core.services.campaigns import rotate_join_token
 from core.services.joining import JoinRefusal, JoinRefused, join_campaign
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import (
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,

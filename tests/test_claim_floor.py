@@ -14,7 +14,7 @@ from core.services.batches import can_request_more, request_batch
 from core.services.claim_floor import RESCAN_SECONDS, ClaimFloors, claim_floors
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import (
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.models import CampaignContact
 from core.services.csv_decoding import undecodable_problem
-from tests.factories import make_campaign, make_org
+from tests.support.world import make_campaign, make_org
 from tests.test_startup_failures import run
 
 

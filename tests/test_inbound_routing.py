@@ -18,7 +18,7 @@ from core.models_durable import UnmatchedInbound
 from core.services.contact_import import import_contacts
 from core.services.inbound import InboundResult, receive_inbound, unmatched_texts
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TOKEN = "test-auth-token"
 URL = "https://bot.example.org/sms/twilio"

@@ -23,8 +23,8 @@ from core.services import outbox
 from core.services.outbox import GIVE_UP_AFTER, SETTLE_SENDING_AFTER, claim_send, reconcile_outbox
 from core.services.send_card import next_contact_to_send
 from core.services.texting import send_first_text, send_reply
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token"

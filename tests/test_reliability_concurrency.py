@@ -20,7 +20,7 @@ from core.models import CampaignContact
 from core.services.batches import request_batch
 from core.services.contact_import import import_contacts
 from core.services.release import release_contacts
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 PROCESSES = 4
 THREADS_PER_PROCESS = 50
@@ -54,7 +54,7 @@ def _process_requests(
 def test_200_requests_from_four_processes(request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue("postgres_url")
     db = Database.from_url(url)
-    from tests.conftest import _truncate_all
+    from tests.support.database import _truncate_all
 
     _truncate_all(db)
     org = make_org(db)

@@ -1,6 +1,6 @@
 """The Slack front door under bad input, tampering, concurrency, Web API faults and log capture.
 
-Every test goes through HTTP to the real WSGI app (tests/slack_harness.py), with signed
+Every test goes through HTTP to the real WSGI app (tests/support/slack_harness.py), with signed
 requests and a loopback fake of Slack's Web API; database tests run on SQLite and PostgreSQL.
 """
 
@@ -41,8 +41,8 @@ from core.roles import Role
 from core.services.batches import can_request_more
 from core.services.campaigns import get_campaign
 from core.services.installations import organizations_with_installations
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackHarness
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack, SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 ROOT = Path(__file__).resolve().parent.parent
 FORM = "application/x-www-form-urlencoded"
@@ -851,7 +851,7 @@ def test_secrets_never_appear_in_logs_or_responses(
         ("TWILIO_AUTH_TOKEN", DISTINCT_TWILIO_TOKEN),
     ):
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr("tests.slack_harness.BOT_TOKEN", DISTINCT_BOT_TOKEN)
+    monkeypatch.setattr("tests.support.slack_harness.BOT_TOKEN", DISTINCT_BOT_TOKEN)
     caplog.set_level(logging.DEBUG)
     for name in ("", "slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.DEBUG)

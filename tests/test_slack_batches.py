@@ -11,7 +11,8 @@ from core.roles import Role
 from core.services.batches import can_request_more
 from core.services.organizations import set_organization_setting
 from core.statuses import MessageStatus
-from tests.factories import (
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,
@@ -19,7 +20,6 @@ from tests.factories import (
     make_texter,
     set_status,
 )
-from tests.slack_harness import SlackHarness
 
 TEXTER = "UTEXT"
 

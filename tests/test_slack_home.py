@@ -7,7 +7,8 @@ from core.models import Campaign, CampaignContact
 from core.services.batches import can_request_more, request_batch
 from core.services.organizations import set_organization_setting
 from core.statuses import MessageStatus
-from tests.factories import (
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,
@@ -15,7 +16,6 @@ from tests.factories import (
     make_texter,
     set_status,
 )
-from tests.slack_harness import SlackHarness
 
 TEXTER = "UTEXT"
 

@@ -8,8 +8,8 @@ from bot import ids
 from core.roles import Role
 from core.services.campaigns import rotate_join_token
 from core.services.organizations import set_organization_setting
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_campaign, make_org, make_texter
 
 ADMIN = "UADMIN"
 

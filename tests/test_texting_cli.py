@@ -11,7 +11,7 @@ from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import CampaignContact, Message
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 @pytest.fixture

@@ -29,7 +29,7 @@ from core.services.texting import (
 )
 from core.services.texting_rules import OutsideTextingHours
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 # 15:00 UTC on a Monday in November is 10:00 in New York and 07:00 in Los Angeles.
 MORNING_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)

@@ -16,8 +16,8 @@ from core.messaging.twilio_service import TwilioMessageService
 from core.messaging.twilio_webhooks import EMPTY_TWIML, inbound_sms, status_callback
 from core.models import CampaignContact, Message
 from core.services.texting import InboundResult, send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token"

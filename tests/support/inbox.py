@@ -13,8 +13,8 @@ from core.models import Message
 from core.models_durable import SlackInbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TEXTER = "UTEXTER1"
 DM = "D" + TEXTER

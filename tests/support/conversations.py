@@ -13,8 +13,8 @@ from core.db import Database
 from core.models import Campaign, Message
 from core.roles import Role
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TAKE = ["finished-replies", "vetted-takeconversations"]
 VETTED = "UVET"

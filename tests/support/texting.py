@@ -18,8 +18,8 @@ from bot import ids
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import CampaignContact, Message
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import BOT_TOKEN, TEAM, Call, FakeSlack, Response, SlackHarness
+from tests.support.slack_harness import BOT_TOKEN, TEAM, Call, FakeSlack, Response, SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TEXTER = "UTEXT"
 SCRIPT = "Hi {firstName}, it's {texterFirstName}. Are you in ward {ward}?"
