@@ -52,7 +52,7 @@ from core.models_durable import SlackInbox
 from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.support.slack_harness import FakeSlack
+from tests.support.fake_slack import FakeSlack
 from tests.support.twilio import twilio_standin
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from core.roles import Role
 from tests.support.loopback import LoopbackServer, QuietHandler
 from tests.support.slack_harness import APP_ID, TEAM, Call, Response, SlackHarness
-from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import Member, build_world
 
 ADMIN = "UADMIN"
 
@@ -33,18 +33,16 @@ def team(
     admin_role: Role = Role.ADMIN,
     **campaign: Any,
 ) -> Team:
-    org = make_org(slack.db)
-    admin_id = make_texter(slack.db, org, ADMIN, admin_role, name="Ada")
-    campaign_id = make_campaign(slack.db, org, **campaign)
-    if contacts:
-        add_contacts(slack.db, campaign_id, contacts)
-    members = {}
-    for n in range(texters):
-        slack_id = f"UT{n:03d}"
-        user_id = make_texter(slack.db, org, slack_id, name=f"Texter {n:03d}")
-        make_assignment(slack.db, campaign_id, user_id)
-        members[slack_id] = user_id
-    return Team(org, campaign_id, admin_id, members)
+    texter_ids = [f"UT{n:03d}" for n in range(texters)]
+    built = build_world(
+        slack.db,
+        members=[Member(ADMIN, "Ada", admin_role, joined=False)]
+        + [Member(slack_id, f"Texter {slack_id[2:]}") for slack_id in texter_ids],
+        contacts=contacts,
+        **campaign,
+    )
+    members = {slack_id: built.user(slack_id) for slack_id in texter_ids}
+    return Team(built.org_id, built.campaign_id, built.user(ADMIN), members)
 
 
 def run(slack: SlackHarness, text: str, user: str = ADMIN, **options: Any) -> Call:
