@@ -20,6 +20,7 @@ from core.models import CampaignContact
 from core.services.batches import request_batch
 from core.services.contact_import import import_contacts
 from core.services.release import release_contacts
+from tests.support.csv_files import csv_text
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 PROCESSES = 4
@@ -142,18 +143,12 @@ FIELD = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3
 def test_fuzzed_csv_imports_write_all_valid_rows_or_nothing(
     db: Database, rows: list[tuple[str, str, str]]
 ) -> None:
-    import csv
-
     from tests.test_assignment_properties import wipe
 
     wipe(db)
     org = make_org(db)
     campaign = make_campaign(db, org, started=False)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["firstName", "cell", "note"])
-    writer.writerows(rows)
-    buffer.seek(0)
+    buffer = io.StringIO(csv_text([["firstName", "cell", "note"], *rows]))
     try:
         report = import_contacts(db, campaign, buffer)
     except InvalidInput as refused:

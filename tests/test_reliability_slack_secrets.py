@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -28,6 +29,21 @@ from tests.support.reliability import (
 )
 from tests.support.slack_harness import FakeSlack, SlackHarness
 from tests.support.world import add_contacts, make_campaign, make_org, make_texter
+
+LIBRARIES = ("slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy")
+
+
+@pytest.fixture
+def libraries_at_debug() -> Iterator[None]:
+    """Every library's logger at DEBUG for one test (caplog puts the root there), and back
+    afterwards: sqlalchemy left at DEBUG would log later tests' parameters, join tokens too."""
+    loggers = [logging.getLogger(name) for name in LIBRARIES]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+    yield
+    for logger, level in zip(loggers, levels, strict=True):
+        logger.setLevel(level)
 
 
 def full_flow(slack: SlackHarness) -> list[str]:
@@ -63,6 +79,7 @@ def test_secrets_never_appear_in_logs_or_responses(
     db: Database,
     fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
+    libraries_at_debug: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for name, value in (
@@ -74,8 +91,6 @@ def test_secrets_never_appear_in_logs_or_responses(
         monkeypatch.setenv(name, value)
     monkeypatch.setattr("tests.support.slack_harness.BOT_TOKEN", DISTINCT_BOT_TOKEN)
     caplog.set_level(logging.DEBUG)
-    for name in ("", "slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
     slack = SlackHarness(db, fake_slack, secret=DISTINCT_SIGNING_SECRET)
     try:
         bodies = full_flow(slack)
@@ -108,6 +123,7 @@ def test_oauth_secrets_never_appear_in_logs_or_pages(
     db: Database,
     fake_slack: FakeSlack,
     caplog: pytest.LogCaptureFixture,
+    libraries_at_debug: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Installs (one with a rotating token that is then refreshed), a refused install, a bad
@@ -117,8 +133,6 @@ def test_oauth_secrets_never_appear_in_logs_or_pages(
 
     monkeypatch.setenv("SLACK_CLIENT_SECRET", DISTINCT_CLIENT_SECRET)
     caplog.set_level(logging.DEBUG)
-    for name in ("", "slack_bolt", "slack_sdk", "spokebot", "urllib3", "waitress", "sqlalchemy"):
-        logging.getLogger(name).setLevel(logging.DEBUG)
     first, refresh, rotated, refresh2, other = OAUTH_TOKENS
     slack = SlackHarness(
         db,

@@ -30,6 +30,7 @@ class Member:
     name: str = ""  # "" for "Texter <slack id>"
     role: Role = Role.TEXTER
     joined: bool = True  # holds an assignment in the campaign
+    max_contacts: int | None = None  # the assignment's cap
 
 
 @dataclass
@@ -70,7 +71,9 @@ def build_world(
         user_id = make_texter(db, org_id, person.slack_id, person.role, name=person.name)
         world.users[person.slack_id] = user_id
         if person.joined:
-            world.assignments[person.slack_id] = make_assignment(db, campaign_id, user_id)
+            world.assignments[person.slack_id] = make_assignment(
+                db, campaign_id, user_id, person.max_contacts
+            )
     if contacts:
         holder = world.assignments[contacts_held_by] if contacts_held_by else None
         world.contact_ids = add_contacts(
