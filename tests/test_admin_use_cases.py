@@ -26,7 +26,7 @@ from core.services import (
 from core.services.admin import CampaignSettingsChange
 from core.services.batches import request_batch
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 @contextmanager

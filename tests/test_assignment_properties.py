@@ -27,7 +27,7 @@ from core.services.joining import JoinRefused, join_campaign
 from core.services.organizations import set_organization_setting
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_campaign, make_org
+from tests.support.world import add_contacts, make_campaign, make_org
 
 TEXTERS = ["UA", "UB", "UC"]
 CAPS = {"UA": None, "UB": 7, "UC": 3}

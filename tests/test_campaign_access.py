@@ -11,7 +11,7 @@ from core.errors import NotAllowed, NotFound
 from core.roles import Role
 from core.services import campaign_lifecycle, campaign_progress, contact_upload, message_review
 from core.services.texters_panel import texter_rows
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_campaign, make_org, make_texter
 
 VIEWS = ["list_campaigns", "campaign_stats", "texter_rows", "search_contacts"]
 MANAGES = ["launch_campaign", "rotate_join_link", "import_contacts"]

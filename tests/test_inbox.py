@@ -15,14 +15,14 @@ from sqlalchemy.exc import OperationalError
 from bot.cli import cli
 from core.db import Database
 from core.services import inbox as core_inbox
-from tests.inbox_support import (
+from tests.support.inbox import (
     conversations,
     inbox_statuses,
     replies_per_contact,
     thread_answer,
 )
-from tests.slack_harness import SlackHarness
-from tests.slack_texting_support import wait_until
+from tests.support.slack_harness import SlackHarness
+from tests.support.texting import wait_until
 
 
 def _post(slack: SlackHarness, body: bytes, **headers: str):

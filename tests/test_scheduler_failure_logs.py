@@ -11,8 +11,8 @@ import pytest
 from core.db import Database
 from core.errors import InvalidInput
 from core.scheduler.runner import Ticks
-from tests.factories import make_campaign, make_org
-from tests.test_scheduler_support import T0, Clock, RecordingNotifier, replies, texter_in
+from tests.support.scheduler import T0, Clock, RecordingNotifier, replies, texter_in
+from tests.support.world import make_campaign, make_org
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:

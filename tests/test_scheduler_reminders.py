@@ -10,8 +10,7 @@ from core.db import Database
 from core.models_scheduler import ReplyReminder
 from core.scheduler.runner import Ticks
 from core.statuses import MessageStatus
-from tests.factories import make_campaign, make_org, set_status
-from tests.test_scheduler_support import (
+from tests.support.scheduler import (
     T0,
     Clock,
     RecordingNotifier,
@@ -19,6 +18,7 @@ from tests.test_scheduler_support import (
     replies,
     texter_in,
 )
+from tests.support.world import make_campaign, make_org, set_status
 
 
 def _setup(db: Database, **org_settings: object) -> tuple[int, int]:

@@ -11,8 +11,8 @@ from bot import ids
 from bot.cli import cli
 from core.db import Database
 from core.statuses import MessageStatus
-from tests.slack_harness import BOT_TOKEN
-from tests.slack_texting_support import Texting, card_contact, click, contact, first_card, world
+from tests.support.slack_harness import BOT_TOKEN
+from tests.support.texting import Texting, card_contact, click, contact, first_card, world
 
 
 def sent_one(t: Texting) -> int:

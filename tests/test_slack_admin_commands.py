@@ -6,9 +6,9 @@ import pytest
 
 from bot.listeners.admin import campaign_subcommands
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_campaign, set_status
-from tests.slack_admin_support import run, team
-from tests.slack_harness import SlackHarness
+from tests.support.admin import run, team
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_campaign, set_status
 
 CAMPAIGN_SUBCOMMANDS = campaign_subcommands()
 ADMIN_SUBCOMMANDS = {
@@ -104,7 +104,7 @@ def test_usage_messages(slack: SlackHarness, text: str, expected: str) -> None:
 
 
 def test_campaign_of_another_workspace_is_not_found(slack: SlackHarness) -> None:
-    from tests.factories import make_org
+    from tests.support.world import make_org
 
     team(slack)
     other_org = make_org(slack.db, team="T2")

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 
 from bot.listeners.admin.upload import MAX_UPLOAD_BYTES
 from core.models import CampaignContact
-from tests.factories import make_texter
-from tests.slack_admin_support import ADMIN, FileServer, share_file, team
-from tests.slack_harness import BOT_TOKEN, Call, SlackHarness
-from tests.slack_texting_support import wait_until
+from tests.support.admin import ADMIN, FileServer, share_file, team
+from tests.support.slack_harness import BOT_TOKEN, Call, SlackHarness
+from tests.support.texting import wait_until
+from tests.support.world import make_texter
 
 GOOD_AND_BAD = (
     b"firstName,lastName,cell,zip,team\n"

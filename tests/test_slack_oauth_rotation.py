@@ -22,9 +22,9 @@ from bot.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY
 from core.db import Database
 from core.migrate import upgrade
 from core.scheduler.runner import Ticks
-from tests.factories import make_campaign, make_org
-from tests.slack_harness import FakeSlack, SlackHarness
-from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from tests.support.scheduler import T0, Clock, replies, texter_in
+from tests.support.slack_harness import FakeSlack, SlackHarness
+from tests.support.world import make_campaign, make_org
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
 START = 1_800_000_000  # the controlled wall clock slack-sdk reads, in seconds

@@ -25,9 +25,9 @@ from core.models_slack import slack_installations
 from core.scheduler.runner import Ticks
 from core.services.organizations import set_organization_setting
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_campaign
-from tests.slack_harness import FakeSlack, SlackHarness
-from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from tests.support.scheduler import T0, Clock, replies, texter_in
+from tests.support.slack_harness import FakeSlack, SlackHarness
+from tests.support.world import add_contacts, make_campaign
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
 

@@ -13,8 +13,8 @@ from core.models import Message
 from core.models_durable import SlackInbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.world import Member, build_world
 
 TEXTER = "UTEXTER1"
 DM = "D" + TEXTER
@@ -27,13 +27,14 @@ class Conversations:
 
 
 def conversations(db: Database, count: int) -> Conversations:
-    org = make_org(db)
-    campaign = make_campaign(db, org)
-    user_id = make_texter(db, org, TEXTER, name="Ada")
-    assignment = make_assignment(db, campaign, user_id)
-    ids = add_contacts(
-        db, campaign, count, status=MessageStatus.NEEDS_RESPONSE, assignment_id=assignment
+    built = build_world(
+        db,
+        members=[Member(TEXTER, "Ada")],
+        contacts=count,
+        contact_status=MessageStatus.NEEDS_RESPONSE,
+        contacts_held_by=TEXTER,
     )
+    ids, user_id = built.contact_ids, built.user(TEXTER)
     stamps = []
     for i, contact_id in enumerate(ids):
         ts = f"1700000000.{i:06d}"

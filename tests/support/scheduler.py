@@ -14,7 +14,7 @@ from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
 from core.statuses import Direction, MessageStatus
-from tests.factories import add_contacts, make_assignment, make_texter
+from tests.support.world import add_contacts, make_assignment, make_texter
 
 # Tuesday 10 March 2026, 16:00 UTC = 12:00 in New York (EDT): inside 9-21 texting hours.
 T0 = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)

@@ -4,17 +4,15 @@ shares, and a small file server standing in for Slack's url_private downloads.""
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlencode
 
 from core.roles import Role
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import APP_ID, TEAM, Call, Response, SlackHarness
+from tests.support.loopback import LoopbackServer, QuietHandler
+from tests.support.slack_harness import APP_ID, TEAM, Call, Response, SlackHarness
+from tests.support.world import Member, build_world
 
 ADMIN = "UADMIN"
 
@@ -35,18 +33,16 @@ def team(
     admin_role: Role = Role.ADMIN,
     **campaign: Any,
 ) -> Team:
-    org = make_org(slack.db)
-    admin_id = make_texter(slack.db, org, ADMIN, admin_role, name="Ada")
-    campaign_id = make_campaign(slack.db, org, **campaign)
-    if contacts:
-        add_contacts(slack.db, campaign_id, contacts)
-    members = {}
-    for n in range(texters):
-        slack_id = f"UT{n:03d}"
-        user_id = make_texter(slack.db, org, slack_id, name=f"Texter {n:03d}")
-        make_assignment(slack.db, campaign_id, user_id)
-        members[slack_id] = user_id
-    return Team(org, campaign_id, admin_id, members)
+    texter_ids = [f"UT{n:03d}" for n in range(texters)]
+    built = build_world(
+        slack.db,
+        members=[Member(ADMIN, "Ada", admin_role, joined=False)]
+        + [Member(slack_id, f"Texter {slack_id[2:]}") for slack_id in texter_ids],
+        contacts=contacts,
+        **campaign,
+    )
+    members = {slack_id: built.user(slack_id) for slack_id in texter_ids}
+    return Team(built.org_id, built.campaign_id, built.user(ADMIN), members)
 
 
 def run(slack: SlackHarness, text: str, user: str = ADMIN, **options: Any) -> Call:
@@ -162,15 +158,12 @@ class FileServer:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     authorizations: list[str] = field(default_factory=list)
     delay: float = 0.0  # seconds before serving a file (a slow download)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer | None = None
 
     def start(self) -> FileServer:
         server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self) -> None:
                 server.authorizations.append(self.headers.get("Authorization") or "")
                 time.sleep(server.delay)
@@ -180,26 +173,18 @@ class FileServer:
                     self.end_headers()
                     return
                 data, content_type = found
-                self.send_response(200)
-                self.send_header("Content-Type", content_type)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                self.send_body(200, data, content_type)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = LoopbackServer(Handler)
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
 
     def add(self, name: str, data: bytes, content_type: str = "text/csv") -> dict[str, Any]:
         """The `files[]` entry of a file_share event for a newly served file."""
         assert self._server is not None
-        host, port = self._server.server_address[:2]
         path = f"/files-pri/T1-F{len(self.files)}/{name}"
         self.files[path] = (data, content_type)
         return {
@@ -208,11 +193,5 @@ class FileServer:
             "filetype": name.rsplit(".", 1)[-1].lower() if "." in name else "text",
             "mimetype": content_type,
             "size": len(data),
-            "url_private": f"http://{host}:{port}{path}",
+            "url_private": f"{self._server.url}{path}",
         }
-
-
-def file_server() -> Iterator[FileServer]:
-    server = FileServer().start()
-    yield server
-    server.stop()

@@ -1,9 +1,14 @@
-"""Builders for test data, going through the real services and the real database."""
+"""Builders for test data, going through the real services and the real database.
+
+`build_world` makes a campaign world (an organization, its members, a campaign and its
+contacts) with options; the single-row builders below (`make_org`, `make_campaign`, ...) are
+what it is made of, for tests that need one more row or an unusual shape.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,11 +22,64 @@ from core.services.organizations import add_member, create_organization
 from core.statuses import MessageStatus
 
 
+@dataclass(frozen=True)
+class Member:
+    """A person of the organization: a Slack user with a role, who may have joined the campaign."""
+
+    slack_id: str
+    name: str = ""  # "" for "Texter <slack id>"
+    role: Role = Role.TEXTER
+    joined: bool = True  # holds an assignment in the campaign
+    max_contacts: int | None = None  # the assignment's cap
+
+
 @dataclass
 class World:
     db: Database
     org_id: int
     campaign_id: int
+    users: dict[str, int] = field(default_factory=dict)  # Slack id -> user id, every member
+    assignments: dict[str, int] = field(default_factory=dict)  # Slack id -> assignment id
+    contact_ids: list[int] = field(default_factory=list)
+
+    def user(self, slack_id: str) -> int:
+        return self.users[slack_id]
+
+    def assignment(self, slack_id: str) -> int:
+        return self.assignments[slack_id]
+
+
+def build_world(
+    db: Database,
+    *,
+    members: Sequence[Member | str] = (),
+    contacts: int = 0,
+    contact_status: MessageStatus = MessageStatus.NEEDS_MESSAGE,
+    contacts_held_by: str | None = None,
+    team: str = "T1",
+    org_settings: dict[str, Any] | None = None,
+    **campaign: Any,
+) -> World:
+    """An organization of workspace `team`, one campaign (options as `make_campaign`), its
+    `members` in order (a bare Slack id is a texter who joined), then `contacts` contacts in
+    `contact_status`, held by `contacts_held_by`'s assignment when given."""
+    org_id = make_org(db, team, **(org_settings or {}))
+    campaign_id = make_campaign(db, org_id, **campaign)
+    world = World(db, org_id, campaign_id)
+    for member in members:
+        person = Member(member) if isinstance(member, str) else member
+        user_id = make_texter(db, org_id, person.slack_id, person.role, name=person.name)
+        world.users[person.slack_id] = user_id
+        if person.joined:
+            world.assignments[person.slack_id] = make_assignment(
+                db, campaign_id, user_id, person.max_contacts
+            )
+    if contacts:
+        holder = world.assignments[contacts_held_by] if contacts_held_by else None
+        world.contact_ids = add_contacts(
+            db, campaign_id, contacts, status=contact_status, assignment_id=holder
+        )
+    return world
 
 
 def make_org(db: Database, team: str = "T1", **settings: Any) -> int:

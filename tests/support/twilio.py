@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import itertools
-import json
 import threading
 import time
 from collections.abc import Iterator
@@ -19,9 +18,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 
 @dataclass
@@ -54,11 +54,8 @@ class TwilioStandIn:
             return sum(1 for m in self.created if m["to"] == to)
 
 
-def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # keep test output quiet
-            pass
-
+def _handler(standin: TwilioStandIn) -> type[QuietHandler]:
+    class Handler(QuietHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(length).decode()
@@ -122,12 +119,7 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
             )
 
         def _json(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
+            self.send_json(status, payload)
 
     return Handler
 
@@ -135,13 +127,6 @@ def _handler(standin: TwilioStandIn) -> type[BaseHTTPRequestHandler]:
 @contextmanager
 def twilio_standin() -> Iterator[TwilioStandIn]:
     standin = TwilioStandIn()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(standin))
-    standin.base_url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with LoopbackServer(_handler(standin)) as server:
+        standin.base_url = server.url
         yield standin
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)

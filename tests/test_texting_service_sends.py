@@ -1,78 +1,38 @@
-"""The texting loop's core: rendering, sends, replies, opt-outs, texting hours, failures."""
+"""The texting loop's core, sending: rendering, the send card, statuses, refusals (texting
+hours, owner, double sends) and provider failures."""
 
 from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import update
 
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.messaging import FakeMessageService, SendOutcome
-from core.models import Campaign, CampaignContact, Message, OptOut
+from core.models import Campaign, CampaignContact
 from core.roles import Role
-from core.services.batches import request_batch
 from core.services.send_card import next_contact_to_send
 from core.services.send_queue import held_left
 from core.services.texting import (
     close_conversation,
     conversation,
-    opt_out_contact,
     receive_inbound,
     render_script,
     send_first_text,
     send_reply,
 )
 from core.services.texting_rules import OutsideTextingHours
-from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-
-# 15:00 UTC on a Monday in November is 10:00 in New York and 07:00 in Los Angeles.
-MORNING_NY = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-
-
-@dataclass
-class Texting:
-    db: Database
-    org_id: int
-    campaign_id: int
-    user_id: int
-    assignment_id: int
-    contact_ids: list[int]
-
-
-def _world(
-    db: Database, contacts: int = 3, texting_hours: str | None = None, **contact_options
-) -> Texting:
-    org_id = make_org(db)
-    campaign_id = make_campaign(db, org_id, texting_hours=texting_hours)
-    user_id = make_texter(db, org_id, "UTEXTER", name="Ada Lovelace")
-    assignment_id = make_assignment(db, campaign_id, user_id)
-    ids = add_contacts(db, campaign_id, contacts, assignment_id=assignment_id, **contact_options)
-    return Texting(db, org_id, campaign_id, user_id, assignment_id, ids)
-
-
-def _contact(db: Database, contact_id: int) -> CampaignContact:
-    with db.uow(read_only=True) as uow:
-        contact = uow.session.get(CampaignContact, contact_id)
-        assert contact is not None
-        return contact
-
-
-def _messages(db: Database, contact_id: int) -> list[Message]:
-    with db.uow(read_only=True) as uow:
-        return list(
-            uow.session.scalars(
-                select(Message)
-                .where(Message.campaign_contact_id == contact_id)
-                .order_by(Message.id)
-            )
-        )
-
+from tests.support.texting_service import (
+    MORNING_NY,
+    contact_row,
+    service_world,
+    stored_messages,
+)
+from tests.support.world import add_contacts, make_org, make_texter
 
 # ---------------------------------------------------------------- rendering (no database)
 
@@ -108,7 +68,7 @@ def test_render_custom_fields_match_any_letter_case() -> None:
 
 
 def test_next_contact_card_renders_and_walks_with_skip(db: Database) -> None:
-    world = _world(db, contacts=3)
+    world = service_world(db, contacts=3)
     with db.uow() as uow:
         uow.session.execute(
             update(CampaignContact)
@@ -134,7 +94,7 @@ def test_next_contact_card_renders_and_walks_with_skip(db: Database) -> None:
 
 
 def test_next_contact_is_textable_and_the_rest_says_until_when(db: Database) -> None:
-    world = _world(db, contacts=1, texting_hours="9-21", timezone="America/Los_Angeles")
+    world = service_world(db, contacts=1, texting_hours="9-21", timezone="America/Los_Angeles")
     ny = add_contacts(
         db, world.campaign_id, 1, assignment_id=world.assignment_id, start=50, timezone=None
     )
@@ -149,7 +109,7 @@ def test_next_contact_is_textable_and_the_rest_says_until_when(db: Database) -> 
 
 
 def test_no_card_once_everything_is_sent(db: Database) -> None:
-    world = _world(db, contacts=2)
+    world = service_world(db, contacts=2)
     service = FakeMessageService()
     for contact_id in world.contact_ids:
         send_first_text(db, contact_id, world.user_id, service)
@@ -160,13 +120,13 @@ def test_no_card_once_everything_is_sent(db: Database) -> None:
 
 
 def test_scenario_29_send_reply_answer_reply(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     contact_id = world.contact_ids[0]
     service = FakeMessageService()
     sent = send_first_text(db, contact_id, world.user_id, service)
     assert sent.sent and sent.contact_status == "messaged" and sent.message_status == "delivered"
     assert service.sent[0].body == "Hi Contact0, it's Ada. Can we count on your vote?"
-    cell = _contact(db, contact_id).cell
+    cell = contact_row(db, contact_id).cell
 
     inbound = receive_inbound(db, cell, "Yes!", service_id="SM1")
     assert inbound.contact_status == "needsResponse"
@@ -189,11 +149,11 @@ def test_scenario_29_send_reply_answer_reply(db: Database) -> None:
     assert thread.messages[0].status == "delivered"
 
     closed = close_conversation(db, contact_id, world.user_id)
-    assert closed.contact_status == _contact(db, contact_id).message_status == "closed"
+    assert closed.contact_status == contact_row(db, contact_id).message_status == "closed"
 
 
 def test_edit_of_first_text_obeys_the_campaign_setting(db: Database) -> None:
-    world = _world(db, contacts=2)
+    world = service_world(db, contacts=2)
     service = FakeMessageService()
     edited = send_first_text(
         db, world.contact_ids[0], world.user_id, service, text_override="  Hello there  "
@@ -206,13 +166,13 @@ def test_edit_of_first_text_obeys_the_campaign_setting(db: Database) -> None:
         uow.commit()
     with pytest.raises(NotAllowed, match="doesn't allow editing"):
         send_first_text(db, world.contact_ids[1], world.user_id, service, text_override="Hi")
-    assert _contact(db, world.contact_ids[1]).message_status == "needsMessage"
+    assert contact_row(db, world.contact_ids[1]).message_status == "needsMessage"
     assert len(service.sent) == 1
     assert next_contact_to_send(db, world.assignment_id).can_edit is False
 
 
 def test_empty_reply_and_reply_before_first_text_are_refused(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     with pytest.raises(InvalidInput, match="can't be empty"):
         send_reply(db, world.contact_ids[0], world.user_id, "   ", FakeMessageService())
     with pytest.raises(Conflict, match="first text before replying"):
@@ -223,13 +183,13 @@ def test_empty_reply_and_reply_before_first_text_are_refused(db: Database) -> No
 
 
 def test_send_outside_texting_hours_is_refused_with_until_when(db: Database) -> None:
-    world = _world(db, contacts=1, texting_hours="9-21", timezone="America/Los_Angeles")
+    world = service_world(db, contacts=1, texting_hours="9-21", timezone="America/Los_Angeles")
     service = FakeMessageService()
     with pytest.raises(OutsideTextingHours) as refused:
         send_first_text(db, world.contact_ids[0], world.user_id, service, now=MORNING_NY)
     assert refused.value.textable_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
     assert "You can text them from 9 AM today (America/Los_Angeles)" in refused.value.message
-    assert service.sent == [] and _messages(db, world.contact_ids[0]) == []
+    assert service.sent == [] and stored_messages(db, world.contact_ids[0]) == []
     # Late evening in Los Angeles: the window opens tomorrow.
     late = datetime(2026, 11, 24, 6, 30, tzinfo=UTC)  # 22:30 on Monday in Los Angeles
     with pytest.raises(OutsideTextingHours, match="from 9 AM Tuesday November 24"):
@@ -239,14 +199,14 @@ def test_send_outside_texting_hours_is_refused_with_until_when(db: Database) -> 
 
 
 def test_contact_without_zone_uses_the_campaign_zone(db: Database) -> None:
-    world = _world(db, contacts=1, texting_hours="9-21")  # campaign in New York
+    world = service_world(db, contacts=1, texting_hours="9-21")  # campaign in New York
     assert send_first_text(
         db, world.contact_ids[0], world.user_id, FakeMessageService(), now=MORNING_NY
     ).sent
 
 
 def test_only_the_owner_may_send(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     other = make_texter(db, world.org_id, "UOTHER")
     admin = make_texter(db, world.org_id, "UADMIN", role=Role.ADMIN)
     service = FakeMessageService()
@@ -259,7 +219,7 @@ def test_only_the_owner_may_send(db: Database) -> None:
         send_first_text(db, world.contact_ids[0], stranger, service)
     with pytest.raises(NotFound):
         send_first_text(db, 999_999, world.user_id, service)
-    assert service.sent == [] and _contact(db, world.contact_ids[0]).message_status == (
+    assert service.sent == [] and contact_row(db, world.contact_ids[0]).message_status == (
         "needsMessage"
     )
     # Staff may read the thread and opt the contact out, not text it.
@@ -269,12 +229,12 @@ def test_only_the_owner_may_send(db: Database) -> None:
 
 
 def test_double_send_sends_once(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     service = FakeMessageService()
     send_first_text(db, world.contact_ids[0], world.user_id, service)
     with pytest.raises(Conflict, match="already been sent"):
         send_first_text(db, world.contact_ids[0], world.user_id, service)
-    assert len(service.sent) == 1 and len(_messages(db, world.contact_ids[0])) == 1
+    assert len(service.sent) == 1 and len(stored_messages(db, world.contact_ids[0])) == 1
 
 
 class SlowService(FakeMessageService):
@@ -286,7 +246,7 @@ class SlowService(FakeMessageService):
 
 
 def test_two_concurrent_clicks_send_once(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     service = SlowService()
     barrier = threading.Barrier(2)
     outcomes: list[object] = []
@@ -305,22 +265,22 @@ def test_two_concurrent_clicks_send_once(db: Database) -> None:
         thread.join(timeout=30)
     assert len(service.sent) == 1
     assert sorted(type(o).__name__ for o in outcomes) == ["Conflict", "SendResult"]
-    assert len(_messages(db, world.contact_ids[0])) == 1
+    assert len(stored_messages(db, world.contact_ids[0])) == 1
 
 
 # ---------------------------------------------------------------- provider failures
 
 
 def test_provider_failure_keeps_the_contact_and_stores_a_failed_message(db: Database) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     failing = FakeMessageService(fail_with="carrier said no")
     result = send_first_text(db, world.contact_ids[0], world.user_id, failing)
     assert not result.sent and result.error == "carrier said no"
     assert result.contact_status == "needsMessage"
-    contact = _contact(db, world.contact_ids[0])
+    contact = contact_row(db, world.contact_ids[0])
     assert contact.message_status == "needsMessage"
     assert contact.assignment_id == world.assignment_id
-    [failed] = _messages(db, world.contact_ids[0])
+    [failed] = stored_messages(db, world.contact_ids[0])
     assert (failed.status, failed.error, failed.direction) == (
         "failed",
         "carrier said no",
@@ -334,177 +294,10 @@ def test_provider_failure_keeps_the_contact_and_stores_a_failed_message(db: Data
 
 
 def test_a_provider_that_raises_becomes_a_failed_send(db: Database, mocker) -> None:
-    world = _world(db, contacts=1)
+    world = service_world(db, contacts=1)
     service = FakeMessageService()
     mocker.patch.object(service, "send", side_effect=ConnectionError("network down"))
     result = send_first_text(db, world.contact_ids[0], world.user_id, service)
     assert not result.sent and "network down" in (result.error or "")
-    assert _contact(db, world.contact_ids[0]).message_status == "needsMessage"
-    assert [m.status for m in _messages(db, world.contact_ids[0])] == ["failed"]
-
-
-# ---------------------------------------------------------------- opt-outs (scenario 28)
-
-
-def _two_campaigns_with_one_cell(db: Database) -> tuple[Texting, int, int, int]:
-    """Campaign A (the world) and campaign B of the same org share a cell; also an archived
-    campaign C and another organization's campaign with the same cell."""
-    world = _world(db, contacts=1, prefix="+1202555")
-    campaign_b = make_campaign(db, world.org_id, title="B")
-    [in_b] = add_contacts(db, campaign_b, 1, prefix="+1202555")
-    archived = make_campaign(db, world.org_id, title="C")
-    [in_archived] = add_contacts(db, archived, 1, prefix="+1202555")
-    with db.uow() as uow:
-        uow.session.execute(
-            update(Campaign).where(Campaign.id == archived).values(is_archived=True)
-        )
-        uow.commit()
-    other_org = make_org(db, team="T2")
-    [elsewhere] = add_contacts(db, make_campaign(db, other_org), 1, prefix="+1202555")
-    return world, in_b, in_archived, elsewhere
-
-
-def _opted_out(db: Database, contact_id: int) -> bool:
-    return _contact(db, contact_id).is_opted_out
-
-
-@pytest.mark.parametrize("keyword", ["STOP", " stop ", "Unsubscribe", "QUIT", "stopall"])
-def test_stop_keyword_opts_out_organization_wide(db: Database, keyword: str) -> None:
-    world, in_b, in_archived, elsewhere = _two_campaigns_with_one_cell(db)
-    service = FakeMessageService()
-    send_first_text(db, world.contact_ids[0], world.user_id, service)
-    cell = _contact(db, world.contact_ids[0]).cell
-    result = receive_inbound(db, cell, keyword, service_id="SMstop")
-    assert result.opted_out and result.user_id == world.user_id
-    assert result.contact_id == world.contact_ids[0]
-    assert _opted_out(db, world.contact_ids[0]) and _opted_out(db, in_b)
-    assert not _opted_out(db, in_archived) and not _opted_out(db, elsewhere)
-    assert _contact(db, world.contact_ids[0]).message_status == "messaged"  # status unchanged
-    with db.uow(read_only=True) as uow:
-        [row] = uow.session.scalars(select(OptOut)).all()
-        assert (row.organization_id, row.cell) == (world.org_id, cell)
-        assert keyword.strip() in row.reason
-    # Campaign B: never assigned, never texted.
-    texter_b = make_texter(db, world.org_id, "UTEXTERB")
-    assignment_b = make_assignment(db, _contact(db, in_b).campaign_id, texter_b)
-    assert request_batch(db, _contact(db, in_b).campaign_id, texter_b).assigned == 0
-    with db.uow() as uow:  # even if it had been assigned before the opt-out
-        uow.session.execute(
-            update(CampaignContact)
-            .where(CampaignContact.id == in_b)
-            .values(assignment_id=assignment_b)
-        )
-        uow.commit()
-    assert next_contact_to_send(db, assignment_b) is None
-    with pytest.raises(Conflict, match="opted out"):
-        send_first_text(db, in_b, texter_b, service)
-    assert len(service.sent) == 1
-
-
-def test_a_plain_reply_mentioning_stop_is_not_an_opt_out(db: Database) -> None:
-    world = _world(db, contacts=1)
-    send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-    cell = _contact(db, world.contact_ids[0]).cell
-    result = receive_inbound(db, cell, "please don't stop texting me")
-    assert not result.opted_out and not _opted_out(db, world.contact_ids[0])
-
-
-def test_opt_out_button_is_organization_wide(db: Database) -> None:
-    world, in_b, _, elsewhere = _two_campaigns_with_one_cell(db)
-    other = make_texter(db, world.org_id, "UOTHER")
-    with pytest.raises(NotAllowed):
-        opt_out_contact(db, world.contact_ids[0], other, "rude")
-    result = opt_out_contact(db, world.contact_ids[0], world.user_id, "asked to stop")
-    assert result.contacts_flagged == 2
-    assert _opted_out(db, world.contact_ids[0]) and _opted_out(db, in_b)
-    assert not _opted_out(db, elsewhere)
-    with pytest.raises(Conflict, match="opted out"):
-        send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-    # A second opt-out (keyword after button) keeps one list entry.
-    opt_out_contact(db, world.contact_ids[0], world.user_id, "again")
-    with db.uow(read_only=True) as uow:
-        assert uow.session.scalar(select(func.count()).select_from(OptOut)) == 1
-
-
-def test_org_opt_out_list_blocks_a_contact_not_yet_flagged(db: Database) -> None:
-    world = _world(db, contacts=1)
-    cell = _contact(db, world.contact_ids[0]).cell
-    with db.uow() as uow:
-        uow.session.add(OptOut(organization_id=world.org_id, cell=cell, reason="imported"))
-        uow.commit()
-    with pytest.raises(Conflict, match="opted out"):
-        send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-
-
-# ---------------------------------------------------------------- inbound routing
-
-
-def test_inbound_is_idempotent_on_the_provider_id(db: Database) -> None:
-    world = _world(db, contacts=1)
-    send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-    cell = _contact(db, world.contact_ids[0]).cell
-    first = receive_inbound(db, cell, "Yes", service_id="SMdup")
-    second = receive_inbound(db, cell, "Yes", service_id="SMdup")
-    assert not first.duplicate and second.duplicate
-    assert second.message_id == first.message_id
-    assert [m.direction for m in _messages(db, world.contact_ids[0])] == ["outbound", "inbound"]
-
-
-def test_inbound_goes_to_the_most_recently_texted_contact(db: Database) -> None:
-    world = _world(db, contacts=1)
-    campaign_b = make_campaign(db, world.org_id, title="B")
-    assignment_b = make_assignment(db, campaign_b, world.user_id)
-    [in_b] = add_contacts(db, campaign_b, 1, assignment_id=assignment_b)
-    [never_texted] = add_contacts(db, make_campaign(db, world.org_id, title="C"), 1)
-    service = FakeMessageService()
-    send_first_text(db, in_b, world.user_id, service)
-    send_first_text(db, world.contact_ids[0], world.user_id, service)
-    cell = _contact(db, in_b).cell
-    assert receive_inbound(db, cell, "hi").contact_id == world.contact_ids[0]
-    send_reply(db, in_b, world.user_id, "one more", service)
-    assert receive_inbound(db, cell, "hi again").contact_id == in_b
-    narrowed = receive_inbound(db, cell, "hi C", campaign_id=_contact(db, never_texted).campaign_id)
-    assert narrowed.contact_id == never_texted and narrowed.user_id is None
-
-
-def test_inbound_for_an_unknown_number_is_refused(db: Database) -> None:
-    _world(db, contacts=1)
-    with pytest.raises(NotFound, match=r"\+12025559999"):
-        receive_inbound(db, "+12025559999", "hello?")
-
-
-def test_reply_from_an_unassigned_contact_waits_for_an_owner(db: Database) -> None:
-    world = _world(db, contacts=1)
-    send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-    with db.uow() as uow:
-        uow.session.execute(
-            update(CampaignContact)
-            .where(CampaignContact.id == world.contact_ids[0])
-            .values(assignment_id=None)
-        )
-        uow.commit()
-    result = receive_inbound(db, _contact(db, world.contact_ids[0]).cell, "anyone there?")
-    assert result.assignment_id is None and result.user_id is None
-    assert result.contact_status == MessageStatus.NEEDS_RESPONSE.value
-
-
-def test_the_same_provider_id_delivered_twice_at_once_is_stored_once(db: Database) -> None:
-    world = _world(db, contacts=1)
-    send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
-    cell = _contact(db, world.contact_ids[0]).cell
-    barrier = threading.Barrier(4)
-    results: list[object] = []
-
-    def deliver() -> None:
-        barrier.wait()
-        results.append(receive_inbound(db, cell, "Yes", service_id="SMrace"))
-
-    threads = [threading.Thread(target=deliver) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert len(results) == 4
-    assert sorted(r.duplicate for r in results) == [False, True, True, True]
-    assert len({r.message_id for r in results}) == 1
-    assert [m.direction for m in _messages(db, world.contact_ids[0])] == ["outbound", "inbound"]
+    assert contact_row(db, world.contact_ids[0]).message_status == "needsMessage"
+    assert [m.status for m in stored_messages(db, world.contact_ids[0])] == ["failed"]

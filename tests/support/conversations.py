@@ -13,8 +13,8 @@ from core.db import Database
 from core.models import Campaign, Message
 from core.roles import Role
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import Member, add_contacts, build_world
 
 TAKE = ["finished-replies", "vetted-takeconversations"]
 VETTED = "UVET"
@@ -79,17 +79,21 @@ def conversation_pool(
     """`replies` unassigned needsResponse contacts (the later ids replied earlier) and
     `convos` unassigned convo contacts, all first texted by Fran."""
     db = slack.db if isinstance(slack, SlackHarness) else slack
-    org = make_org(db)
-    campaign_id = make_campaign(db, org, strategies=strategies or TAKE, batch_size=5)
-    first = make_texter(db, org, FIRST_TEAM, name="Fran")
-    make_assignment(db, campaign_id, first)
-    vetted = make_texter(db, org, VETTED, vetted_role, name="Vera")
-    make_texter(db, org, "UADMIN", Role.ADMIN, name="Ada")
-    ids = (
-        add_contacts(db, campaign_id, replies, status=MessageStatus.NEEDS_RESPONSE)
-        if replies
-        else []
+    built = build_world(
+        db,
+        members=[
+            Member(FIRST_TEAM, "Fran"),
+            Member(VETTED, "Vera", vetted_role, joined=False),
+            Member("UADMIN", "Ada", Role.ADMIN, joined=False),
+        ],
+        contacts=replies,
+        contact_status=MessageStatus.NEEDS_RESPONSE,
+        strategies=strategies or TAKE,
+        batch_size=5,
     )
+    org, campaign_id = built.org_id, built.campaign_id
+    first, vetted = built.user(FIRST_TEAM), built.user(VETTED)
+    ids = list(built.contact_ids)
     if convos:
         ids += add_contacts(db, campaign_id, convos, status=MessageStatus.CONVO, start=replies)
     for n, contact_id in enumerate(ids):

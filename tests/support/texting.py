@@ -18,8 +18,8 @@ from bot import ids
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import CampaignContact, Message
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import BOT_TOKEN, TEAM, Call, FakeSlack, Response, SlackHarness
+from tests.support.slack_harness import BOT_TOKEN, TEAM, Call, FakeSlack, Response, SlackHarness
+from tests.support.world import Member, build_world
 
 TEXTER = "UTEXT"
 SCRIPT = "Hi {firstName}, it's {texterFirstName}. Are you in ward {ward}?"
@@ -86,20 +86,25 @@ def world(
     texting_hours: str | None = None,
     **campaign: Any,
 ) -> Texting:
-    org_id = make_org(harness.db)
     harness.fake.names[TEXTER] = "Ada Lovelace"  # users.info, which renames the texter
-    campaign_id = make_campaign(
+    built = build_world(
         harness.db,
-        org_id,
+        members=[Member(TEXTER, "Ada Lovelace")],
+        contacts=contacts,
         batch_size=batch_size,
         texting_hours=texting_hours,
         script=campaign.pop("script", SCRIPT),
         **campaign,
     )
-    contact_ids = add_contacts(harness.db, campaign_id, contacts)
-    user_id = make_texter(harness.db, org_id, TEXTER, name="Ada Lovelace")
-    assignment_id = make_assignment(harness.db, campaign_id, user_id)
-    return Texting(harness, service, org_id, campaign_id, user_id, assignment_id, contact_ids)
+    return Texting(
+        harness,
+        service,
+        built.org_id,
+        built.campaign_id,
+        built.user(TEXTER),
+        built.assignment(TEXTER),
+        built.contact_ids,
+    )
 
 
 def contact(db: Database, contact_id: int) -> CampaignContact:
