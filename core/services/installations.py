@@ -1,6 +1,6 @@
 """Workspaces installed through "Add to Slack": their organizations and installation state.
 
-slack-sdk's installation store owns the token tables (core.models); this module only
+slack-sdk's installation store owns the token tables (core.models.slack); this module only
 reads them (installed or not, since when) and links an installed workspace to its
 organization. No Slack library here.
 """
