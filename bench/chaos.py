@@ -47,8 +47,7 @@ from bench.serve_process import ServeProcess
 from core.db import Database
 from core.messaging import message_service_from_env
 from core.migrate import upgrade
-from core.models import Message, OptOut
-from core.models_durable import SlackInbox
+from core.models import Message, OptOut, SlackInbox
 from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus

@@ -16,6 +16,8 @@ DONE_FOR_THE_DAY_CANCEL = "done_for_the_day_cancel"
 # Spoke's "release first texts only" when the organization also allows releasing conversations.
 DONE_FOR_THE_DAY_CONFIRM_INITIALS = "done_for_the_day_confirm_initials"
 PICK_CAMPAIGN = "pick_campaign"
+# Handle replies on a reply reminder (bot.render.notices); value: the campaign id.
+HANDLE_REPLIES_ACTION = "handle_replies"
 
 # Slash commands.
 CMD_SEND_FIRST_TEXTS = "/sendfirsttexts"

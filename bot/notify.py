@@ -1,8 +1,8 @@
 """Everything spokebot tells people in Slack outside a listener's own reply, in one place.
 
-It is the Slack side of two core ports: core.services.threads.TexterNotifier (a contact's
+It is the Slack side of two core ports: core.notifier.TexterNotifier (a contact's
 reply reaches the owning texter as a DM thread per contact: from a Twilio webhook, the CLI,
-or a request that just took conversations) and core.scheduler.notifier.Notifier (reply
+or a request that just took conversations) and core.notifier.Notifier (reply
 reminders and stale-release notices by DM, the admin digest in its channel). Inside a Slack
 request it uses that request's client; outside one, the token of the organization concerned
 (bot.workspaces). DM channels and names come from the one cached SlackDirectory."""
@@ -16,19 +16,18 @@ from typing import TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.render import notices
 from bot.render import threads as render
 from bot.render.common import Reply
-from bot.scheduled import render as scheduled_render
 from bot.slack_client import SlackDirectory
 from bot.workspaces import Workspaces, workspace_error, workspaces_from_env
 from core.db import Database
-from core.scheduler.notifier import WorkspaceUnavailable
+from core.notifier import TexterNotifier, WorkspaceUnavailable
 from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
 from core.services.texting import InboundResult, MessageView, Thread, conversation
 from core.services.threads import (
-    TexterNotifier,
     ThreadRef,
     contact_campaign,
     save_thread,
@@ -77,29 +76,29 @@ class SlackNotifier:
         assert self.workspaces is not None
         return self.workspaces.client_for_organization(organization_id)
 
-    # core.scheduler.notifier.Notifier: every failure raises (the job undoes its claim and
+    # core.notifier.Notifier: every failure raises (the job undoes its claim and
     # retries next tick); a token Slack refuses outright becomes WorkspaceUnavailable, so
     # the job sets that organization aside for the tick.
     def check_workspace(self, organization_id: int) -> None:
         self.client_for_organization(organization_id)
 
     def send_reply_reminder(self, slack_user_id: str, reminder: ReminderSummary) -> None:
-        message = scheduled_render.reply_reminder(reminder)
+        message = notices.reply_reminder(reminder)
         self._direct_message(reminder.organization_id, slack_user_id, message)
 
     def send_stale_release_notice(self, slack_user_id: str, notice: StaleReleaseNotice) -> None:
-        message = scheduled_render.stale_release_notice(notice)
+        message = notices.stale_release_notice(notice)
         self._direct_message(notice.organization_id, slack_user_id, message)
 
     def post_digest(self, channel: str, digest: OrgDigest) -> None:
-        message = scheduled_render.digest(digest)
+        message = notices.digest(digest)
         self._for_organization(
             digest.organization_id,
             lambda client: client.chat_postMessage(channel=channel, **message),
         )
 
     def _direct_message(
-        self, organization_id: int, slack_user_id: str, message: scheduled_render.Message
+        self, organization_id: int, slack_user_id: str, message: notices.Message
     ) -> None:
         def send(client: WebClient) -> None:
             channel = self.directory.dm_channel(client, slack_user_id)
@@ -117,7 +116,7 @@ class SlackNotifier:
                 raise
             raise WorkspaceUnavailable(organization_id, None, reason) from None
 
-    # core.services.threads.TexterNotifier
+    # core.notifier.TexterNotifier
     def notify_inbound(self, result: InboundResult) -> None:
         if result.user_id is None:
             return  # a released conversation: threaded to whoever takes it

@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app, workspaces_of
 from bot.inbox import Inbox
-from bot.scheduled.cli import start_scheduler
 from bot.settings import Settings
 from bot.startup import check_slack_token, report_stored_settings
+from bot.timed_jobs import start_scheduler
 from bot.web import create_wsgi_app
 from core.config import environment_value
 from core.db import Database

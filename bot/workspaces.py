@@ -20,7 +20,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from bot.settings import Settings
 from bot.slack_client import TtlCache, make_web_client
 from core.db import Database
-from core.scheduler.notifier import WorkspaceUnavailable
+from core.notifier import WorkspaceUnavailable
 from core.services.installations import installation_of_team, team_of_organization
 
 log = logging.getLogger("spokebot.workspaces")

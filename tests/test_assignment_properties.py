@@ -19,9 +19,8 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text, update
 
 from core.db import Database
-from core.models import Campaign, CampaignContact
+from core.models import Base, Campaign, CampaignContact
 from core.refusals import RefusalReason
-from core.schema import Base
 from core.services.batches import request_batch
 from core.services.joining import JoinRefused, join_campaign
 from core.services.organizations import set_organization_setting

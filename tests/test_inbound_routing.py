@@ -13,8 +13,7 @@ from twilio.request_validator import RequestValidator
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.messaging.twilio_webhooks import inbound_sms, status_callback
-from core.models import Campaign, CampaignContact, Message, OptOut
-from core.models_durable import UnmatchedInbound
+from core.models import Campaign, CampaignContact, Message, OptOut, UnmatchedInbound
 from core.services.contact_import import import_contacts
 from core.services.inbound import InboundResult, receive_inbound, unmatched_texts
 from core.services.texting import send_first_text
@@ -188,7 +187,7 @@ def test_the_migration_fills_texted_numbers_from_what_was_sent(db: Database) -> 
     from sqlalchemy import text
 
     from core.migrate import _alembic_config
-    from core.models_durable import TextedNumber
+    from core.models import TextedNumber
 
     config = _alembic_config()
 

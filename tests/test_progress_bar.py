@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.render import notices
 from bot.render.progress import progress_bar
-from bot.scheduled import render as scheduled_render
 from core.progress import whole_percent
 from core.services.digest import CampaignDigest, OrgDigest
 
@@ -32,7 +32,7 @@ def test_percent_is_exact_where_floats_are_not() -> None:
 
 def _digest_text(sent: int, textable: int) -> str:
     campaign = CampaignDigest(1, "GOTV", textable, sent, 1, 0, 0)
-    message = scheduled_render.digest(OrgDigest(1, "Org", date(2026, 3, 10), (campaign,)))
+    message = notices.digest(OrgDigest(1, "Org", date(2026, 3, 10), (campaign,)))
     return message["blocks"][1]["text"]["text"]
 
 

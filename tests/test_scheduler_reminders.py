@@ -7,9 +7,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.db import Database
-from core.models_scheduler import ReplyReminder
-from core.scheduler.runner import Ticks
+from core.models import ReplyReminder
 from core.statuses import MessageStatus
+from core.timed_jobs.runner import Ticks
 from tests.support.scheduler import (
     T0,
     Clock,
@@ -231,7 +231,7 @@ def test_a_second_process_skips_the_tick_and_a_restart_keeps_state(db: Database)
 
 
 def test_a_crashing_tick_is_logged_not_raised(db: Database, mocker, caplog) -> None:
-    mocker.patch("core.scheduler.jobs.due_reminders", side_effect=RuntimeError("boom"))
+    mocker.patch("core.timed_jobs.jobs.due_reminders", side_effect=RuntimeError("boom"))
     ticks = _ticks(db, Clock(), RecordingNotifier())
     assert ticks.reply_reminders() is None
     assert "reply_reminders failed (RuntimeError)" in caplog.text

@@ -9,8 +9,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.db import Database
-from core.scheduler.jobs import DIGEST_JOB, REMINDERS_JOB, STALE_JOB
-from core.scheduler.runner import build_scheduler
+from core.timed_jobs.jobs import DIGEST_JOB, REMINDERS_JOB, STALE_JOB
+from core.timed_jobs.runner import build_scheduler
 from tests.support.scheduler import T0, Clock, RecordingNotifier, replies, texter_in
 from tests.support.world import make_campaign, make_org
 

@@ -14,17 +14,17 @@ from typing import Any
 import pytest
 from slack_sdk.errors import SlackApiError
 
+from bot.ids import HANDLE_REPLIES_ACTION
 from bot.notify import SlackNotifier
-from bot.scheduled import render
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from bot.render import notices as render
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
 from core.migrate import upgrade
-from core.scheduler.runner import Ticks
 from core.services.digest import CampaignDigest, OrgDigest
 from core.services.reminders import ReminderSummary, WaitingCampaign
 from core.services.stale import ReleasedInCampaign, StaleReleaseNotice
+from core.timed_jobs.runner import Ticks
 from tests.support.fake_slack import FakeSlack
 from tests.support.scheduler import T0, Clock, replies, texter_in
 from tests.support.world import make_campaign, make_org
@@ -191,7 +191,7 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
         "SLACK_API_URL": fake_slack.api_url,
         "PYTHONPATH": str(ROOT),
     }
-    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    code = "from bot.timed_jobs import scheduler_command; scheduler_command()"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env,
@@ -219,7 +219,7 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
 def test_spokebot_scheduler_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from bot.scheduled.cli import scheduler_command
+    from bot.timed_jobs import scheduler_command
 
     result = CliRunner().invoke(
         scheduler_command, env={"SLACK_BOT_TOKEN": "", "DATABASE_URL": f"sqlite:///{tmp_path}/x"}

@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 
 from core.db import Database
 from core.models import CampaignContact
-from core.scheduler.runner import Ticks
 from core.services.stale import release_stale
 from core.statuses import MessageStatus
+from core.timed_jobs.runner import Ticks
 from tests.support.scheduler import (
     T0,
     Clock,

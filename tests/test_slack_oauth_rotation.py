@@ -21,7 +21,7 @@ from bot.notify import SlackNotifier
 from bot.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY
 from core.db import Database
 from core.migrate import upgrade
-from core.scheduler.runner import Ticks
+from core.timed_jobs.runner import Ticks
 from tests.support.scheduler import T0, Clock, replies, texter_in
 from tests.support.slack_harness import FakeSlack, SlackHarness
 from tests.support.world import make_campaign, make_org
@@ -189,7 +189,7 @@ def test_spokebot_scheduler_process_uses_each_workspaces_token(
         "SLACK_API_URL": fake_slack.api_url,
     }
     env.pop("SLACK_BOT_TOKEN", None)
-    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    code = "from bot.timed_jobs import scheduler_command; scheduler_command()"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env,

@@ -20,11 +20,10 @@ from bot.cli import cli
 from bot.notify import SlackNotifier
 from core.db import Database
 from core.messaging import FakeMessageService
-from core.models import Campaign, CampaignContact, Organization
-from core.models_slack import slack_installations
-from core.scheduler.runner import Ticks
+from core.models import Campaign, CampaignContact, Organization, slack_installations
 from core.services.organizations import set_organization_setting
 from core.services.texting import send_first_text
+from core.timed_jobs.runner import Ticks
 from tests.support.scheduler import T0, Clock, replies, texter_in
 from tests.support.slack_harness import FakeSlack, SlackHarness
 from tests.support.world import add_contacts, make_campaign

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from bot.ids import HANDLE_REPLIES_ACTION
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
 from tests.support.slack_harness import SlackHarness

@@ -11,8 +11,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
-from core.models import Campaign, utcnow
-from core.models_slack import SlackEvent
+from core.models import Campaign, SlackEvent, utcnow
 from core.services.campaigns import get_campaign
 
 EVENT_MEMORY = timedelta(days=2)  # Slack stops retrying an event after about an hour

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 
 from core.db import Database, make_engine
 from core.migrate import upgrade
-from core.schema import Base
+from core.models import Base
 
 ENGINES = ["sqlite", "postgresql"]
 

@@ -9,8 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from core.db import Database
-from core.models import Message
-from core.models_durable import SlackInbox
+from core.models import Message, SlackInbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
 from tests.support.slack_harness import APP_ID, BOT_USER, TEAM

@@ -1,4 +1,5 @@
-"""`spokebot scheduler`: the scheduled jobs alone, in the foreground, until SIGTERM or SIGINT.
+"""core.timed_jobs on Slack: started inside `spokebot serve`, or alone as `spokebot scheduler`
+(in the foreground, until SIGTERM or SIGINT).
 
 Any number of these (and of `spokebot serve` processes running the scheduler) may share one
 database: job leases and claimed reminders keep every reminder and digest single.
@@ -23,11 +24,11 @@ from bot.workspaces import Workspaces, workspaces_for
 from core.cli.common import errors_in_one_line
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
+from core.notifier import WorkspaceUnavailable
 from core.open_db import check_database, open_database
-from core.scheduler.lease import try_acquire
-from core.scheduler.notifier import WorkspaceUnavailable
-from core.scheduler.runner import build_scheduler, default_holder
 from core.services.inbound import mark_notified, unnotified_replies
+from core.timed_jobs.lease import try_acquire
+from core.timed_jobs.runner import build_scheduler, default_holder
 
 log = logging.getLogger("spokebot.scheduler")
 

@@ -22,12 +22,12 @@ from functools import partial
 
 from core.db import Database
 from core.errors import SpokebotError
-from core.scheduler.lease import try_acquire
-from core.scheduler.notifier import Notifier, WorkspaceUnavailable
+from core.notifier import Notifier, WorkspaceUnavailable
 from core.services.digest import build_digest, claim_digest, digests_due, undo_digest
 from core.services.installations import team_of_organization
 from core.services.reminders import claim_reminder, due_reminders, undo_reminder
 from core.services.stale import release_stale
+from core.timed_jobs.lease import try_acquire
 
 log = logging.getLogger("spokebot.scheduler")
 

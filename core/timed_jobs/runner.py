@@ -16,8 +16,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from core.db import Database
 from core.messaging.base import MessageService
 from core.models import utcnow
+from core.notifier import Notifier
 from core.org_settings import effective_setting
-from core.scheduler.jobs import (
+from core.services.outbox import ReconcileReport, reconcile_outbox
+from core.timed_jobs.jobs import (
     DIGEST_JOB,
     REMINDERS_JOB,
     STALE_JOB,
@@ -28,8 +30,6 @@ from core.scheduler.jobs import (
     run_reply_reminders,
     run_stale_releases,
 )
-from core.scheduler.notifier import Notifier
-from core.services.outbox import ReconcileReport, reconcile_outbox
 
 log = logging.getLogger("spokebot.scheduler")
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models import Base, BigId, utcnow
+from core.models.spoke import Base, BigId, utcnow
 
 INBOX_OPEN = text("status IN ('pending', 'running')")
 

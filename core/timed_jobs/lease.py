@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.db import Database
-from core.models_scheduler import JobLease
+from core.models import JobLease
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,10 +1,12 @@
-"""Block Kit for the scheduled messages, clipped to Slack's limits (never rejected)."""
+"""Block Kit for what the timed jobs send (reply reminders, stale-release notices, the admin
+digest), clipped to Slack's limits (never rejected)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from bot.ids import HANDLE_REPLIES_ACTION
 from bot.render.common import (
     MAX_BUTTON_TEXT,
     MAX_CONTEXT_TEXT,
@@ -16,7 +18,6 @@ from bot.render.common import (
     escape,
 )
 from bot.render.progress import progress_cells
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
 from core.progress import whole_percent
 from core.services.digest import CampaignDigest, OrgDigest
 from core.services.reminders import ReminderSummary

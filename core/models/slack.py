@@ -1,4 +1,4 @@
-"""Tables of the Slack layer, kept apart from core.models so capabilities grow apart."""
+"""Tables of the Slack layer: events handled, DM threads, slack-sdk's installation tables."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models import Base, utcnow
+from core.models.spoke import Base, utcnow
 
 
 class SlackEvent(Base):

@@ -1,4 +1,5 @@
-"""How scheduled jobs reach people. core defines the shape; bot/scheduled implements it on Slack."""
+"""What core asks of Slack: tell a texter of a reply, send the timed jobs' reminders, notices
+and digest. core defines the shape; bot.notify implements it on Slack."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Protocol
 from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
+from core.services.texting import InboundResult
 
 
 class WorkspaceUnavailable(Exception):
@@ -34,3 +36,9 @@ class Notifier(Protocol):
     def check_workspace(self, organization_id: int) -> None:
         """Raises WorkspaceUnavailable when the organization can't be reached now."""
         ...
+
+
+class TexterNotifier(Protocol):
+    """Tells the owning texter about an inbound reply (after receive_inbound committed it)."""
+
+    def notify_inbound(self, result: InboundResult) -> None: ...

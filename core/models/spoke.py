@@ -1,4 +1,5 @@
-"""The data model, modelled on Spoke's tables (tools outside the app read these names)."""
+"""Spoke's tables under Spoke's names (tools outside the app read them), with their indexes,
+and the declarative Base every model module shares."""
 
 from __future__ import annotations
 
@@ -192,6 +193,30 @@ class Message(Base):
     contact_status_before: Mapped[str | None] = mapped_column(String(20))
     # Inbound: when the texter was told in Slack (None: a redelivery must notify again).
     notified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+_INBOUND_WITH_ID = text("direction = 'inbound' AND service_id IS NOT NULL")
+
+# Twilio retries a webhook it thinks failed, with the same MessageSid: one inbound message
+# per provider id, enforced by the database so two concurrent deliveries store it once.
+# Outbound ids are not covered (the fake service's counter restarts with the process).
+INBOUND_SERVICE_ID_INDEX = Index(
+    "uq_message_inbound_service_id",
+    Message.service_id,
+    unique=True,
+    postgresql_where=_INBOUND_WITH_ID,
+    sqlite_where=_INBOUND_WITH_ID,
+)
+
+_OUTCOME_PENDING = text("status IN ('sending', 'unknown')")
+
+# The outbox's reconciler reads only texts whose outcome isn't known yet.
+OUTBOX_PENDING_INDEX = Index(
+    "ix_message_outbox_pending",
+    Message.created_at,
+    postgresql_where=_OUTCOME_PENDING,
+    sqlite_where=_OUTCOME_PENDING,
+)
 
 
 class OptOut(Base):

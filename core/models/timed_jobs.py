@@ -1,6 +1,6 @@
-"""Tables of this capability, kept apart from core.models so capabilities grow apart.
+"""Tables of the timed jobs (core.timed_jobs): job leases, reply reminders, digest days.
 
-All scheduler state lives here, in the database, so any bot process can pick up where another
+All their state lives here, in the database, so any bot process can pick up where another
 (or a restarted one) left off.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models import Base
+from core.models.spoke import Base
 
 
 class JobLease(Base):
