@@ -122,3 +122,49 @@ def _opening_lookup(seen: list[tuple[str, Any]]) -> set[str]:
         for statement, _ in seen
         if statement.upper().startswith("SELECT DISTINCT") and "timezone" in statement
     }
+
+
+def test_unsent_count_keeps_its_index_scan_after_analyze(db: Database) -> None:
+    """A texter handed many contacts (all sent) makes the column-by-column estimate of their
+    unsent contacts large; without the (assignment_id, message_status) statistics the planner
+    then picks a bitmap scan, which reads every dead index entry of their sent contacts on
+    every request (migration 0011)."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("planner statistics are PostgreSQL's")
+    org = make_org(db)
+    campaign_id = make_campaign(db, org, batch_size=BATCH, texting_hours="9-21")
+    texter = make_texter(db, org, "UTEXTER")
+    assignment_id = make_assignment(db, campaign_id, texter)
+    handed = add_contacts(db, campaign_id, 2000, assignment_id=assignment_id)
+    set_status(db, handed, MessageStatus.MESSAGED)
+    add_contacts(db, campaign_id, 8000, prefix="+1202556")
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("ANALYZE campaign_contact")
+
+    with statements_run(db) as seen:
+        request_batch(db, campaign_id, texter, now=START)
+    held_work = [
+        (statement, parameters)
+        for statement, parameters in seen
+        if "needsMessage" in statement and not statement.upper().startswith("WITH")
+    ]
+    assert len(held_work) == 1, [statement for statement, _ in seen]
+    statement, parameters = held_work[0]
+    with db.engine.connect() as conn:
+        plan = conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {statement}", parameters).scalar()
+    nodes = list(_plan_nodes(plan[0]["Plan"]))
+    unsent = [
+        node
+        for node in nodes
+        if "needsMessage" in str(node.get("Index Cond", "") or node.get("Recheck Cond", ""))
+    ]
+    assert unsent, plan
+    assert all(node["Node Type"] == "Index Scan" for node in unsent), [
+        (node["Node Type"], node.get("Plan Rows")) for node in unsent
+    ]
+
+
+def _plan_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _plan_nodes(child)

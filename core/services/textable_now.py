@@ -3,7 +3,8 @@
 The zones inside texting hours change every 15 minutes and number in the hundreds. Rendering
 them as an IN list made a new SQL text (hundreds of bound parameters) on every request, which
 neither SQLAlchemy's compiled cache nor the driver's prepared statements can reuse. Bound as one
-array (PostgreSQL `= ANY(CAST(:zones AS VARCHAR[]))`) or one JSON list (SQLite
+array (PostgreSQL `= ANY(CAST((SELECT CAST(:zones AS VARCHAR[])) AS VARCHAR[]))`, cast
+once per execution) or one JSON list (SQLite
 `IN (SELECT value FROM json_each(:zones))`),
 the text stays the same and only the value changes. The value is one string either way, built
 once per set of zones, so binding it costs nothing per request.
@@ -45,7 +46,13 @@ def textable_now_condition(dialect: str) -> ColumnElement[bool]:
     """Contacts whose local time (their zone, else the campaign's) is within texting hours;
     takes the parameters from `textable_now_parameters`."""
     if dialect == "postgresql":
-        own_zone = Contact.timezone == any_(cast(bindparam(ZONES, type_=String), ARRAY(String)))
+        # Cast in a subquery (an InitPlan, run once per execution): text-to-array is only
+        # STABLE, so a bare cast is parsed again for every row the filter sees, about 30 us
+        # for the ~300 zones, 6 ms of a 200-contact claim.
+        zones = sql_select(cast(bindparam(ZONES, type_=String), ARRAY(String)))
+        # Cast again (a no-op): `= ANY (CAST((SELECT ...) AS ...))` compares with the array's
+        # elements, where `= ANY ((SELECT ...))` would compare with the whole array.
+        own_zone = Contact.timezone == any_(cast(zones.scalar_subquery(), ARRAY(String)))
     else:
         listed = sql_select(column("value")).select_from(
             func.json_each(bindparam(ZONES, type_=String))
