@@ -130,6 +130,7 @@ class FakeSlack:
                 token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else ""
                 token = token or str(params.get("token") or "")
                 if url.path.startswith("/response/"):
+                    time.sleep(fake.delays.get("response", 0))
                     fake._record(Call("response", params, url.path))
                     self._send(200, b"ok", "text/plain")
                     return
