@@ -68,3 +68,42 @@ class SlackInbox(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+NOTICE_DUE = text("status IN ('pending', 'running')")
+
+
+class TexterNotice(Base):
+    """Something a texter must be told in Slack (a text whose outcome the reconciler settled),
+    queued in the transaction that made it true and kept until Slack accepted it: `pending`
+    (due at `due_at`) -> `running` (a worker holds it until `due_at`) -> `done`, or `dead`
+    after too many failures."""
+
+    __tablename__ = "texter_notice"
+    __table_args__ = (
+        Index(
+            "ix_texter_notice_due",
+            "due_at",
+            postgresql_where=NOTICE_DUE,
+            sqlite_where=NOTICE_DUE,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    campaign_contact_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("campaign_contact.id", ondelete="CASCADE"),
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("message.id", ondelete="CASCADE"),
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

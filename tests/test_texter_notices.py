@@ -1,0 +1,88 @@
+"""When the outbox reconciler settles a text whose provider answer was lost, the texter is
+told in the contact's DM thread (issue 17): it went out, or it didn't (with Retry). The
+notice is queued with the settlement and retried until Slack accepts it. Through the real
+app, a Twilio stand-in answering late, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot import ids
+from bot.app import workspaces_of
+from bot.texter_notices import NoticeSender
+from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
+from core.services.texter_notices import notice_statuses
+from core.services.threads import thread_for
+from tests.slack_harness import SlackHarness
+from tests.slack_texting_support import (
+    TEXTER,
+    card_contact,
+    click,
+    contact,
+    first_card,
+    messages_of,
+    world,
+)
+from tests.test_outbox_slack import harness, slow_twilio  # noqa: F401  (fixtures)
+from tests.twilio_standin import TwilioStandIn
+
+
+def _thread_posts(app: SlackHarness) -> list:
+    return [c for c in app.fake.of("chat.postMessage") if c.params.get("thread_ts")]
+
+
+def test_a_text_found_by_the_reconciler_is_told_once_in_the_thread(
+    harness: SlackHarness,  # noqa: F811
+    slow_twilio: TwilioStandIn,  # noqa: F811
+) -> None:
+    t = world(harness, None, contacts=2, batch_size=2)  # type: ignore[arg-type]
+    card = first_card(t)
+    contact_id = card_contact(card)
+    assert "Checking whether this went out" in click(t, card, ids.SEND_TEXT).text()
+    assert notice_statuses(t.db) == {}  # nothing to tell yet
+    assert reconcile_outbox(t.db, harness.twilio).sent == 1  # type: ignore[attr-defined]
+    assert notice_statuses(t.db) == {"pending": 1}
+    sender = NoticeSender(t.db, workspaces_of(harness.app))
+    assert sender.deliver_due() == 1
+    [told] = _thread_posts(harness)
+    assert "went out" in told.text()
+    # In the contact's thread, started for it (its root shows the conversation so far).
+    ref = thread_for(t.db, contact_id, t.user_id)
+    assert ref is not None and told.params["thread_ts"] == ref.thread_ts
+    assert sender.deliver_due() == 0 and notice_statuses(t.db) == {"done": 1}  # told once
+    assert slow_twilio.creates_to(contact(t.db, contact_id).cell) == 1
+
+
+def test_a_text_that_did_not_go_out_is_told_with_retry_until_slack_takes_it(
+    harness: SlackHarness,  # noqa: F811
+    slow_twilio: TwilioStandIn,  # noqa: F811
+) -> None:
+    t = world(harness, None, contacts=2, batch_size=2)  # type: ignore[arg-type]
+    card = first_card(t)
+    contact_id = card_contact(card)
+    cell = contact(t.db, contact_id).cell
+    slow_twilio.drop = True  # answers late, and creates nothing: it never went out
+    assert "Checking whether this went out" in click(t, card, ids.SEND_TEXT).text()
+    slow_twilio.drop, slow_twilio.delay = False, 0.0
+    attempted = messages_of(t.db, contact_id)[0].created_at.replace(tzinfo=UTC)
+    late = attempted + GIVE_UP_AFTER + timedelta(seconds=1)
+    assert reconcile_outbox(t.db, harness.twilio, late).failed == 1  # type: ignore[attr-defined]
+    # Slack refuses at first: the notice waits and is tried again, never dropped.
+    harness.fake.failures["chat.postMessage"] = "internal_error"
+    sender = NoticeSender(t.db, workspaces_of(harness.app))
+    now = datetime.now(UTC)
+    assert sender.deliver_due(now) == 0
+    assert notice_statuses(t.db) == {"pending": 1}
+    assert sender.deliver_due(now + timedelta(seconds=1)) == 0  # backing off
+    del harness.fake.failures["chat.postMessage"]
+    assert sender.deliver_due(now + timedelta(minutes=1)) == 1
+    [told] = _thread_posts(harness)
+    assert "not sent" in told.text()
+    retry = told.button(ids.RETRY_SEND)
+    assert retry["value"] == ids.contact_value(t.campaign_id, contact_id)
+    # Retry sends it: one text reached the number in all.
+    answer = harness.click_button(retry, user=TEXTER)
+    assert answer.status == 200
+    harness.fake.response_to(answer.response_url)
+    assert slow_twilio.creates_to(cell) == 1
+    assert [m.status for m in messages_of(t.db, contact_id)] == ["failed", "queued"]
