@@ -4,8 +4,9 @@ from numbers nobody texted, and the inbox of Slack requests acknowledged but not
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models import Base, BigId, utcnow
@@ -107,3 +108,22 @@ class TexterNotice(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContactImportRow(Base):
+    """A contact checked by a SQLite import, staged until the whole file is read: then every
+    row of the import moves into campaign_contact in one statement (visible at once), or the
+    staged rows are dropped (cleanly undone). PostgreSQL imports in one transaction instead."""
+
+    __tablename__ = "contact_import_row"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    import_id: Mapped[str] = mapped_column(String(32), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    cell: Mapped[str] = mapped_column(String(20))
+    zip: Mapped[str] = mapped_column(String(20), default="")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)

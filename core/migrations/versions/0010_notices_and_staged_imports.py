@@ -1,7 +1,10 @@
-"""Texter notices: what a texter must be told in Slack, kept until Slack accepted it
+"""Texter notices, and SQLite imports staged until they are complete
 
-- texter_notice: queued in the transaction that made it true (the outbox reconciler settling
-  a text whose outcome was lost), delivered by workers in any process, retried with back-off.
+- texter_notice: what a texter must be told in Slack, queued in the transaction that made it
+  true (the outbox reconciler settling a text whose outcome was lost), delivered by workers
+  in any process, retried with back-off until Slack accepted it.
+- contact_import_row: a SQLite import's checked rows, written in short transactions and moved
+  into campaign_contact in one statement at the end (visible at once, or cleanly undone).
 
 Revision ID: 0010
 Revises: 0009
@@ -66,8 +69,31 @@ def upgrade() -> None:
         postgresql_where=DUE,
         sqlite_where=DUE,
     )
+    op.create_table(
+        "contact_import_row",
+        sa.Column("id", BIG_ID, autoincrement=True, nullable=False),
+        sa.Column("import_id", sa.String(length=32), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("first_name", sa.String(length=255), nullable=False),
+        sa.Column("last_name", sa.String(length=255), nullable=False),
+        sa.Column("cell", sa.String(length=20), nullable=False),
+        sa.Column("zip", sa.String(length=20), nullable=False),
+        sa.Column("custom_fields", sa.JSON(), nullable=False),
+        sa.Column("timezone", sa.String(length=64), nullable=True),
+        sa.Column("is_opted_out", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaign.id"],
+            name=op.f("fk_contact_import_row_campaign_id_campaign"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_import_row")),
+    )
+    op.create_index(op.f("ix_contact_import_row_import_id"), "contact_import_row", ["import_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_contact_import_row_import_id"), table_name="contact_import_row")
+    op.drop_table("contact_import_row")
     op.drop_index("ix_texter_notice_due", table_name="texter_notice")
     op.drop_table("texter_notice")
