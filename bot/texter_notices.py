@@ -24,6 +24,8 @@ from core.errors import SpokebotError
 from core.scheduler.notifier import WorkspaceUnavailable
 from core.services.texter_notices import (
     SEND_SETTLED,
+    THREAD_STATE,
+    THREAD_TAKEN,
     Notice,
     SettledSend,
     claim_due,
@@ -101,12 +103,26 @@ class NoticeSender:
         return delivered
 
     def deliver(self, notice: Notice) -> None:
-        if notice.kind != SEND_SETTLED:
+        """Raises when Slack didn't take it."""
+        client = self.workspaces.client_for_organization(notice.organization_id)
+        notifier = SlackTexterNotifier(self.db, client, self.directory)
+        if notice.kind == THREAD_TAKEN:
+            notifier.thread_taken_conversation(notice.contact_id, notice.user_id)
+        elif notice.kind == THREAD_STATE:
+            ref = thread_for(self.db, notice.contact_id, notice.user_id)
+            if ref is not None:
+                notifier.redraw_root(ref, notice.detail, client)
+        elif notice.kind == SEND_SETTLED:
+            self._tell_settled(client, notifier, notice)
+        else:
             raise LookupError(f"no sender for notices of kind {notice.kind!r}")
+
+    def _tell_settled(
+        self, client: WebClient, notifier: SlackTexterNotifier, notice: Notice
+    ) -> None:
         settled = settled_send(self.db, notice)
         if settled is None:
             return  # the text or contact is gone: nothing left to tell
-        client = self.workspaces.client_for_organization(notice.organization_id)
         ref = self._thread(client, notice)
         message = settled_message(settled)
         if ref is None:  # the contact is no longer theirs: a plain DM still tells them
@@ -116,11 +132,10 @@ class NoticeSender:
             channel = self.directory.dm_channel(client, slack_user)
             client.chat_postMessage(channel=channel, **message.as_kwargs())
             return
-        notifier = SlackTexterNotifier(self.db, client, self.directory)
         client.chat_postMessage(
             channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
         )
-        notifier.update_root(ref, client=client)  # the state line: answered, or waiting
+        notifier.update_root(ref, client=client)  # the state line (retried if Slack refuses)
 
     def _thread(self, client: WebClient, notice: Notice) -> ThreadRef | None:
         """The contact's DM thread with this texter, started if it has none yet."""

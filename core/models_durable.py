@@ -75,8 +75,8 @@ NOTICE_DUE = text("status IN ('pending', 'running')")
 
 
 class TexterNotice(Base):
-    """Something a texter must be told in Slack (a text whose outcome the reconciler settled),
-    queued in the transaction that made it true and kept until Slack accepted it: `pending`
+    """Something a texter must be told in Slack (core.services.texter_notices), kept until
+    Slack accepted it: `pending`
     (due at `due_at`) -> `running` (a worker holds it until `due_at`) -> `done`, or `dead`
     after too many failures."""
 
@@ -102,6 +102,7 @@ class TexterNotice(Base):
         BigInteger().with_variant(Integer, "sqlite"),
         ForeignKey("message.id", ondelete="CASCADE"),
     )
+    detail: Mapped[str | None] = mapped_column(String(64))  # e.g. whom a thread moved to
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

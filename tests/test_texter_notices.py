@@ -9,10 +9,15 @@ from datetime import UTC, datetime, timedelta
 
 from bot import ids
 from bot.app import workspaces_of
+from bot.notify import SlackTexterNotifier
 from bot.texter_notices import NoticeSender
 from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
 from core.services.texter_notices import notice_statuses
 from core.services.threads import thread_for
+from core.statuses import MessageStatus
+from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.inbox_support import TEXTER as INBOX_TEXTER
+from tests.inbox_support import conversations
 from tests.slack_harness import SlackHarness
 from tests.slack_texting_support import (
     TEXTER,
@@ -25,6 +30,15 @@ from tests.slack_texting_support import (
 )
 from tests.test_outbox_slack import harness, slow_twilio  # noqa: F401  (fixtures)
 from tests.twilio_standin import TwilioStandIn
+
+
+def _user_of(db, slack_user_id: str) -> int:
+    from sqlalchemy import select
+
+    from core.models import User
+
+    with db.uow(read_only=True) as uow:
+        return uow.session.scalar(select(User.id).where(User.slack_user_id == slack_user_id))
 
 
 def _thread_posts(app: SlackHarness) -> list:
@@ -86,3 +100,45 @@ def test_a_text_that_did_not_go_out_is_told_with_retry_until_slack_takes_it(
     harness.fake.response_to(answer.response_url)
     assert slow_twilio.creates_to(cell) == 1
     assert [m.status for m in messages_of(t.db, contact_id)] == ["failed", "queued"]
+
+
+def test_a_moved_thread_slack_refused_is_redrawn_later(
+    texting_slack: SlackHarness,
+) -> None:
+    convo = conversations(texting_slack.db, 1)
+    db, fake = texting_slack.db, texting_slack.fake
+    ref = thread_for(db, convo.contact_ids[0], _user_of(db, INBOX_TEXTER))
+    assert ref is not None
+    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(texting_slack.app))
+    fake.failures["chat.update"] = "internal_error"
+    notifier.update_root(ref, moved_to="UOTHER")  # an admin's reassign goes on regardless
+    assert notice_statuses(db) == {"pending": 1}
+    del fake.failures["chat.update"]
+    sender = NoticeSender(db, workspaces_of(texting_slack.app))
+    assert sender.deliver_due(datetime.now(UTC) + timedelta(minutes=1)) == 1
+    _refused, redrawn = fake.of("chat.update")  # the refused call, then the retry
+    assert redrawn.params["ts"] == ref.thread_ts and "UOTHER" in redrawn.text()
+    assert notice_statuses(db) == {"done": 1}
+
+
+def test_a_taken_conversation_slack_refused_is_threaded_later(
+    texting_slack: SlackHarness,
+) -> None:
+    db, fake = texting_slack.db, texting_slack.fake
+    org = make_org(db)
+    campaign = make_campaign(db, org)
+    user_id = make_texter(db, org, "UTAKER", name="Taker")
+    assignment = make_assignment(db, campaign, user_id)
+    taken = add_contacts(
+        db, campaign, 2, status=MessageStatus.NEEDS_RESPONSE, assignment_id=assignment
+    )
+    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(texting_slack.app))
+    fake.failures["chat.postMessage"] = "internal_error"
+    notifier.thread_taken_conversations(taken, user_id)
+    assert notice_statuses(db) == {"pending": 2}
+    assert all(thread_for(db, c, user_id) is None for c in taken)
+    del fake.failures["chat.postMessage"]
+    sender = NoticeSender(db, workspaces_of(texting_slack.app))
+    assert sender.deliver_due(datetime.now(UTC) + timedelta(minutes=1)) == 2
+    assert all(thread_for(db, c, user_id) is not None for c in taken)
+    assert notice_statuses(db) == {"done": 2}

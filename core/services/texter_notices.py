@@ -6,7 +6,10 @@ the commit can't lose it, and a worker (bot.texter_notices, in every `spokebot s
 compare-and-swaps with a lease, like the Slack inbox: a dead worker's notice is taken again.
 
 Kinds: SEND_SETTLED, a text whose provider answer was lost and which the outbox reconciler
-has since settled (it went out, or it didn't and may be sent again).
+has since settled (it went out, or it didn't and may be sent again), queued in the
+settlement's transaction. THREAD_STATE (a thread's first message to redraw, `detail` whom it
+moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued when Slack
+refused the live attempt, so a conversation taken or released is shown once Slack is back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from core.models_durable import TexterNotice
 from core.statuses import MessageStatus
 
 SEND_SETTLED = "send_settled"
+THREAD_STATE = "thread_state"
+THREAD_TAKEN = "thread_taken"
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 30  # with the back-off below, about five hours of Slack refusing
@@ -38,6 +43,7 @@ class Notice:
     contact_id: int
     message_id: int | None
     attempts: int
+    detail: str | None = None
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ def queue_notice(
     user_id: int,
     contact_id: int,
     message_id: int | None = None,
+    detail: str | None = None,
     now: datetime | None = None,
 ) -> None:
     """Queue a notice in the caller's transaction (the contact's organization is looked up)."""
@@ -78,12 +85,22 @@ def queue_notice(
             user_id=user_id,
             campaign_contact_id=contact_id,
             message_id=message_id,
+            detail=detail,
             status=PENDING,
             attempts=0,
             due_at=now,
             created_at=now,
         )
     )
+
+
+def queue(
+    db: Database, kind: str, user_id: int, contact_id: int, detail: str | None = None
+) -> None:
+    """Queue a notice in a transaction of its own."""
+    with db.uow() as uow:
+        queue_notice(uow.session, kind=kind, user_id=user_id, contact_id=contact_id, detail=detail)
+        uow.commit()
 
 
 def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> list[Notice]:
@@ -120,6 +137,7 @@ def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> lis
                     row.campaign_contact_id,
                     row.message_id,
                     row.attempts,
+                    row.detail,
                 )
             )
     return claimed

@@ -1,8 +1,8 @@
 """Texter notices, and SQLite imports staged until they are complete
 
-- texter_notice: what a texter must be told in Slack, queued in the transaction that made it
-  true (the outbox reconciler settling a text whose outcome was lost), delivered by workers
-  in any process, retried with back-off until Slack accepted it.
+- texter_notice: what a texter must be told in Slack (a text the outbox reconciler settled,
+  a thread moved or taken that Slack refused to show), delivered by workers in any process,
+  retried with back-off until Slack accepted it.
 - contact_import_row: a SQLite import's checked rows, written in short transactions and moved
   into campaign_contact in one statement at the end (visible at once, or cleanly undone).
 
@@ -33,6 +33,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("campaign_contact_id", BIG_ID, nullable=False),
         sa.Column("message_id", BIG_ID, nullable=True),
+        sa.Column("detail", sa.String(length=64), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
