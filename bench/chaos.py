@@ -7,7 +7,8 @@ Twilio do (another process, a moment later) until they get a 200.
 
 The report counts what must all be 0:
 - texts sent twice: Messages.create calls Twilio accepted more than once for one text;
-- acknowledged requests never processed: Slack events answered 200 whose inbox item is not done;
+- acknowledged requests never processed: Slack events answered 200 whose inbox item is not
+  done, and slash commands answered 200 whose response_url never got their reply;
 - replies never shown: contacts' replies stored but never notified to their texter;
 - STOPs lost: STOPs answered 200 whose number is not on the organization's opt-out list.
 
@@ -65,6 +66,7 @@ TWILIO = {
     "TWILIO_TIMEOUT_SECONDS": "1",
 }
 TEAM = "TCHAOS"
+FORM = "application/x-www-form-urlencoded"
 
 
 class Cluster:
@@ -157,6 +159,12 @@ def thread_answer(slack_id: str, thread_ts: str, body: str, event_id: str) -> by
     ).encode()
 
 
+def slash_command(slack_id: str, response_url: str) -> bytes:
+    fields = {"command": "/sendfirsttexts", "text": "", "user_id": slack_id, "team_id": TEAM}
+    fields |= {"channel_id": "CCHAOS", "response_url": response_url, "trigger_id": "t"}
+    return urlencode(fields).encode()
+
+
 def post_twilio(serve: ServeProcess, form: dict[str, str]) -> int:
     url = serve.url + "/sms/twilio"
     signature = RequestValidator(TWILIO["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
@@ -220,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
     logs = Path(tempfile.mkdtemp(prefix="spokebot-chaos-"))
     fake = FakeSlack().start()
     events: list[str] = []  # event ids Slack got a 200 for
+    commands: list[str] = []  # response_url paths of the /sendfirsttexts Slack got a 200 for
     stops: list[str] = []  # numbers whose STOP Twilio got a 200 for
     faults: list[str] = []
     lock = threading.Lock()
@@ -237,16 +246,20 @@ def run(args: argparse.Namespace) -> int:
         }
         cluster = Cluster(env, logs, 3)
         try:
-            creates = chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock)
+            acked = (events, stops, commands)
+            creates = chaos(args, db, cluster, twilio, fake, conversations, acked, faults, lock)
         except BaseException:
             cluster.kill_all()
             raise
+    answered = {call.path for call in fake.of("response")}
     fake.stop()
-    return report(args, db, admin, name, creates, events, stops, faults, logs)
+    never = len([path for path in commands if path not in answered])
+    return report(args, db, admin, name, creates, (events, stops, commands, never), faults, logs)
 
 
-def chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock) -> Counter:  # type: ignore[no-untyped-def]
+def chaos(args, db, cluster, twilio, fake, conversations, acked, faults, lock) -> Counter:  # type: ignore[no-untyped-def]
     """The load and the faults; then everything settles. Twilio's creates per text."""
+    events, stops, commands = acked
     server_and_name = (pg.server_url(args.database_url), db.engine.url.database)
     deadline = time.monotonic() + args.seconds
     counter = itertools.count()
@@ -275,6 +288,12 @@ def chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock)
                 if deliver(lambda serve, form=form: post_twilio(serve, form)) and word == "STOP":
                     with lock:
                         stops.append(cell)
+            if rng.random() < 0.1:  # a slash command, answered through the inbox too
+                path = f"/response/chaos{n}"
+                form = slash_command(slack_id, fake.url + path)
+                if deliver(lambda serve, form=form: serve.post(form, FORM)):
+                    with lock:
+                        commands.append(path)
             time.sleep(rng.random() * 0.2)
 
     workers = [threading.Thread(target=texter_loop, args=(w,)) for w in range(args.texters)]
@@ -312,7 +331,8 @@ def chaos(args, db, cluster, twilio, conversations, events, stops, faults, lock)
     return Counter((m["to"], m["body"]) for m in twilio.created)
 
 
-def report(args, db, admin, name, creates, events, stops, faults, logs) -> int:  # type: ignore[no-untyped-def]
+def report(args, db, admin, name, creates, acked, faults, logs) -> int:  # type: ignore[no-untyped-def]
+    events, stops, commands, commands_never_answered = acked
     with db.uow(read_only=True) as uow:
         session = uow.session
         done = set(session.scalars(select(SlackInbox.slack_id).where(SlackInbox.status == "done")))
@@ -326,7 +346,8 @@ def report(args, db, admin, name, creates, events, stops, faults, logs) -> int: 
         inbound = session.scalar(select(func.count()).where(Message.direction == "inbound"))
     figures = {
         "texts sent twice": sum(count - 1 for count in creates.values() if count > 1),
-        "acknowledged requests never processed": len([e for e in events if e not in done]),
+        "acknowledged requests never processed": len([e for e in events if e not in done])
+        + commands_never_answered,
         "replies never shown": int(unshown or 0),
         "STOPs lost": len([cell for cell in set(stops) if cell not in opted]),
     }
@@ -334,7 +355,8 @@ def report(args, db, admin, name, creates, events, stops, faults, logs) -> int: 
     print("faults: " + "; ".join(faults))
     print(
         f"thread answers acked {len(events)}, texts Twilio created {sum(creates.values())}, "
-        f"outbound stored {outbound}, replies stored {inbound}, STOPs acked {len(set(stops))}"
+        f"outbound stored {outbound}, replies stored {inbound}, STOPs acked {len(set(stops))}, "
+        f"slash commands acked {len(commands)}"
     )
     for label, value in figures.items():
         print(f"{label:40s} {value}")

@@ -64,10 +64,12 @@ def create_app(
 
     process_before_response=True: every listener's ack function only calls ack(), so the
     HTTP response goes back at once, and all slow work (database, Web API) runs in Bolt lazy
-    listeners on worker threads after it. This is Bolt's documented pattern for the 3-second
-    rule, and it is the same code whether we run under waitress, Socket Mode or a FaaS
-    platform where nothing may run after the response. Lazy listeners' exceptions never reach
-    @app.error, so bot.errors.guarded reports them the same way.
+    listeners after it. This is Bolt's documented pattern for the 3-second rule, and it is
+    the same code whether we run under waitress, Socket Mode or a FaaS platform where nothing
+    may run after the response. `spokebot serve` makes the lazy listeners durable
+    (bot.inbox.make_lazy_listeners_durable): each is recorded before the ack and run by the
+    inbox's workers. Lazy listeners' exceptions never reach @app.error, so
+    bot.errors.guarded reports them the same way.
     """
     # Before anything logs: tokens, the signing secret and the database password are
     # scrubbed from every log record (bot.log_redaction).

@@ -1,10 +1,18 @@
 """The Slack side of the durable inbox (core.services.inbox).
 
-A thread answer or a Home-tab opening (Events API) is recorded in the database before Slack
-gets its 200; if that fails Slack gets a 503 and retries. Workers here process the items
-(right away in the process that took the request; a poller picks up retries and whatever a
-dead process left), each exactly once by its event id. On SIGTERM `stop` lets in-flight work
-finish for a bounded time; anything left is resumed by the next process.
+Every Slack request with work after the ack is recorded in the database before Slack gets
+its 200; if that fails Slack gets no 200 (it retries events; a click shows its error):
+- a thread answer or a Home-tab opening (Events API) is recorded by the request guard
+  (bot.request_guard) before Bolt sees it, and worked by WORK here;
+- everything else Bolt would run in a lazy listener (clicks, slash commands, view submissions
+  acked at once, file uploads), over HTTP or Socket Mode, is recorded by InboxLazyRunner,
+  which stands in for Bolt's thread runner (as Bolt's own FaaS adapters do), and worked by
+  dispatching the stored request again as a "lazy only" request: Bolt runs that listener's
+  lazy function alone, with the request's `respond` (its response_url) and client.
+Workers process the items (right away in the process that took the request; a poller picks up
+retries and whatever a dead process left), each exactly once by its Slack id. On SIGTERM
+`stop` lets in-flight work finish for a bounded time; anything left is resumed by the next
+process.
 """
 
 from __future__ import annotations
@@ -12,10 +20,17 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
+
+from slack_bolt import App, BoltRequest
+from slack_bolt.lazy_listener import LazyListenerRunner
+from slack_bolt.util.utils import get_name_for_callable
+from slack_sdk.signature import SignatureVerifier
 
 from bot.listeners import events, texting_threads
 from bot.listeners.common import Deps, Turn
@@ -27,6 +42,7 @@ from core.services import inbox as core_inbox
 log = logging.getLogger("spokebot.inbox")
 
 POLL_SECONDS = 1.0
+LAZY = "lazy:"  # kind prefix of the items InboxLazyRunner records (then the function's name)
 
 WORK: dict[str, Callable[[Turn], None]] = {
     "thread_answer": texting_threads.dm_message,
@@ -59,6 +75,35 @@ def _team(body: dict[str, Any]) -> str:
     return str(body.get("team_id") or "")
 
 
+def _request_id(body: dict[str, Any]) -> str:
+    """What makes a request one: the event id Slack redelivers an event with. Slack never
+    redelivers a click, command or submission (and trigger ids are not promised unique), so
+    each of those is an item of its own."""
+    return str(body.get("event_id") or uuid.uuid4().hex)
+
+
+class InboxLazyRunner(LazyListenerRunner):
+    """Bolt's lazy listeners, recorded in the inbox instead of started on a thread. Bolt calls
+    `start` while answering the request, after the ack listener: if recording raises, Bolt
+    answers 500 instead of the ack's 200. `run` (Bolt's own) works a replayed request."""
+
+    def __init__(self, inbox: Inbox) -> None:
+        self.inbox = inbox
+        self.logger = log
+
+    def start(self, function: Callable[..., None], request: BoltRequest) -> None:
+        team = str(request.context.team_id or _team(request.body))
+        self.inbox.accept_listener(
+            get_name_for_callable(function), request.body, request.mode, team
+        )
+
+
+def make_lazy_listeners_durable(app: App, inbox: Inbox) -> None:
+    """From here on, `app`'s lazy listeners go through `inbox` (its workers replay them)."""
+    inbox.app = app
+    app.listener_runner.lazy_listener_runner = InboxLazyRunner(inbox)
+
+
 class Inbox:
     def __init__(
         self,
@@ -79,6 +124,7 @@ class Inbox:
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
+        self.app: App | None = None  # set by make_lazy_listeners_durable
 
     # ------------------------------------------------------------------ taking requests
 
@@ -89,9 +135,22 @@ class Inbox:
         if kind is None:
             return False
         item_id = core_inbox.record(self.db, str(body["event_id"]), _team(body), kind, raw)
+        self._work_soon(item_id)
+        return True
+
+    def accept_listener(self, function: str, body: dict[str, Any], mode: str, team: str) -> None:
+        """Record a request whose lazy listener `function` Bolt would run after the ack. Raises
+        when it can't be recorded (Bolt then answers 500, never the ack's 200)."""
+        if self.accept(body, json.dumps(body)):
+            return  # Socket Mode's thread answers and Home openings: worked as over HTTP
+        envelope = json.dumps({"function": function, "mode": mode, "body": body})
+        slack_id = f"{_request_id(body)}:{function}"
+        item_id = core_inbox.record(self.db, slack_id, team, (LAZY + function)[:32], envelope)
+        self._work_soon(item_id)
+
+    def _work_soon(self, item_id: int | None) -> None:
         if item_id is not None and not self._stopping.is_set():
             self._submit(lambda: self._claim_and_work(item_id))
-        return True
 
     # ------------------------------------------------------------------ workers
 
@@ -142,16 +201,11 @@ class Inbox:
             self._work(item)
 
     def _work(self, item: core_inbox.InboxItem) -> None:
-        work = WORK.get(item.kind)
         try:
-            if work is None:
-                raise LookupError(f"no worker for inbox items of kind {item.kind!r}")
-            client = self.workspaces.client_for_team(item.team_id)
-            turn = Turn(self.deps, json.loads(item.payload), client, None, from_inbox=True)
-            try:
-                work(turn)
-            except SpokebotError as refusal:  # said to the person where they look, or nowhere
-                log.info("inbox item %s refused: %s", item.id, refusal.message)
+            if item.kind.startswith(LAZY):
+                self._replay(json.loads(item.payload))
+            else:
+                self._work_event(item)
         except Exception as error:
             try:
                 status = core_inbox.fail(self.db, item.id, f"{type(error).__name__}: {error}")
@@ -169,6 +223,42 @@ class Inbox:
             core_inbox.finish(self.db, item.id)
         except Exception as error:  # done, not recorded: a retry finds the work already done
             log.warning("marking inbox item %s done failed (%s)", item.id, type(error).__name__)
+
+    def _work_event(self, item: core_inbox.InboxItem) -> None:
+        work = WORK.get(item.kind)
+        if work is None:
+            raise LookupError(f"no worker for inbox items of kind {item.kind!r}")
+        client = self.workspaces.client_for_team(item.team_id)
+        turn = Turn(self.deps, json.loads(item.payload), client, None, from_inbox=True)
+        try:
+            work(turn)
+        except SpokebotError as refusal:  # said to the person where they look, or nowhere
+            log.info("inbox item %s refused: %s", item.id, refusal.message)
+
+    def _replay(self, envelope: dict[str, Any]) -> None:
+        """Dispatch a recorded request again, "lazy only": Bolt skips the ack and runs just
+        this lazy function, with the same client, context and respond as at first. The
+        listener reports its own failures to the user (bot.errors.guarded)."""
+        if self.app is None:
+            raise LookupError("no Bolt app to replay listener work with")
+        function, body = str(envelope["function"]), envelope["body"]
+        headers = {"x-slack-bolt-lazy-only": "1", "x-slack-bolt-lazy-function-name": function}
+        if envelope.get("mode") == "socket_mode":  # as it came: over the app's own socket
+            request = BoltRequest(body=body, mode="socket_mode", headers=headers)
+        else:
+            # Bolt verifies every HTTP request; this one was verified before it was recorded,
+            # so it is signed again now (its first signature may be over 5 minutes old).
+            raw, timestamp = json.dumps(body), str(int(time.time()))
+            signer = SignatureVerifier(self.app._signing_secret)
+            headers |= {
+                "content-type": "application/json",
+                "x-slack-request-timestamp": timestamp,
+                "x-slack-signature": signer.generate_signature(timestamp=timestamp, body=raw) or "",
+            }
+            request = BoltRequest(body=raw, headers=headers)
+        response = self.app.dispatch(request)
+        if response.status != 200:
+            raise LookupError(f"no listener ran {function} (Bolt answered {response.status})")
 
     # ------------------------------------------------------------------ stopping
 

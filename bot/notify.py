@@ -23,9 +23,11 @@ from bot.slack_client import SlackDirectory
 from bot.workspaces import Workspaces, workspace_error, workspaces_from_env
 from core.db import Database
 from core.notifier import TexterNotifier, WorkspaceUnavailable
+from core.services import texter_notices
 from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
+from core.services.texter_notices import THREAD_STATE, THREAD_TAKEN
 from core.services.texting import InboundResult, MessageView, Thread, conversation
 from core.services.threads import (
     ThreadRef,
@@ -127,13 +129,17 @@ class SlackNotifier:
         conversation so far, the latest reply posted in it."""
         for contact_id in contact_ids:
             try:
-                thread = conversation(self.db, contact_id, user_id)
-                if thread.contact_status == MessageStatus.NEEDS_RESPONSE.value:
-                    self.post_inbound(contact_id, user_id, None, False)
-                else:  # answered already: the history is all there is to show
-                    self.ensure_thread(thread, user_id, exclude=None)
+                self.thread_taken_conversation(contact_id, user_id)
             except Exception:  # one thread failing must not lose the others
-                log.exception("threading taken conversation %s failed", contact_id)
+                log.exception("threading taken conversation %s failed; retried", contact_id)
+                _queue_retry(self.db, THREAD_TAKEN, user_id, contact_id)
+
+    def thread_taken_conversation(self, contact_id: int, user_id: int) -> None:
+        thread = conversation(self.db, contact_id, user_id)
+        if thread.contact_status == MessageStatus.NEEDS_RESPONSE.value:
+            self.post_inbound(contact_id, user_id, None, False)
+        else:  # answered already: the history is all there is to show
+            self.ensure_thread(thread, user_id, exclude=None)
 
     def root(
         self,
@@ -158,16 +164,23 @@ class SlackNotifier:
     def update_root(
         self, ref: ThreadRef, moved_to: str | None = None, client: WebClient | None = None
     ) -> None:
-        """Redraw the thread's first message with the contact's state now (chat.update)."""
+        """Redraw the thread's first message with the contact's state now (chat.update). If
+        Slack refuses, it is retried later (a texter notice): the caller's work goes on."""
+        try:
+            self.redraw_root(ref, moved_to, client)
+        except Exception:
+            log.exception("updating the thread of contact %s failed; retried", ref.contact_id)
+            _queue_retry(self.db, THREAD_STATE, ref.user_id, ref.contact_id, moved_to)
+
+    def redraw_root(
+        self, ref: ThreadRef, moved_to: str | None = None, client: WebClient | None = None
+    ) -> None:
         thread = thread_snapshot(self.db, ref.contact_id)
         if thread is None:
             return
         message = self.root(thread, ref.user_id, moved_to=moved_to)
-        try:
-            client = client or self.client_for(ref.contact_id)
-            client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
-        except Exception:  # the state line is a courtesy: never lose the caller's work on it
-            log.exception("updating the thread of contact %s failed", ref.contact_id)
+        client = client or self.client_for(ref.contact_id)
+        client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
 
     def post_inbound(
         self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
@@ -226,6 +239,15 @@ def _latest_inbound(thread: Thread, message_id: int | None) -> MessageView | Non
         if chosen:
             return chosen[0]
     return inbound[-1] if inbound else None
+
+
+def _queue_retry(
+    db: Database, kind: str, user_id: int, contact_id: int, detail: str | None = None
+) -> None:
+    try:
+        texter_notices.queue(db, kind, user_id, contact_id, detail)
+    except Exception as error:  # the database is away too: only the log is left
+        log.warning("could not queue a retry for contact %s (%s)", contact_id, error)
 
 
 def notifier_from_env(

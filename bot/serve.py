@@ -12,7 +12,7 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app, workspaces_of
-from bot.inbox import Inbox
+from bot.inbox import Inbox, make_lazy_listeners_durable
 from bot.settings import Settings
 from bot.startup import check_slack_token, report_stored_settings
 from bot.timed_jobs import start_scheduler
@@ -26,7 +26,7 @@ from core.open_db import open_database as open_checked_database
 
 log = logging.getLogger("spokebot.serve")
 
-THREADS = 16  # waitress worker threads; Bolt's lazy listeners have their own pool
+THREADS = 16  # waitress worker threads; work after the ack runs on the inbox's workers
 
 
 @dataclass(frozen=True)
@@ -77,15 +77,16 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     report_stored_settings(db)
     # Slack answered auth.test just now, so Bolt needn't ask again.
     app = create_app(settings, db, token_verification_enabled=False)
-    inbox = server = None
+    # Both HTTP and Socket Mode record every request with work after the ack (bot.inbox).
+    inbox = Inbox(
+        db,
+        app.spokebot_deps,  # type: ignore[attr-defined]
+        workspaces_of(app),
+        workers=limits.inbox_workers,
+        lease=timedelta(seconds=limits.inbox_lease_seconds),
+    )
+    server = None
     if not settings.socket_mode:
-        inbox = Inbox(
-            db,
-            app.spokebot_deps,  # type: ignore[attr-defined]
-            workspaces_of(app),
-            workers=limits.inbox_workers,
-            lease=timedelta(seconds=limits.inbox_lease_seconds),
-        )
         server = _listen(create_wsgi_app(app, db, inbox), host, settings, limits)
     # Reminders, stale releases and the digest run in-process too; job leases in the database
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
@@ -97,36 +98,49 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
         message_service_from_env(),
         app.spokebot_deps.directory,  # type: ignore[attr-defined]  # one DM-channel cache
     )
-    if server is not None and inbox is not None:
-        log.info(
-            "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s)",
-            host,
-            settings.port,
-            ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else "",
-        )
-        signal.signal(signal.SIGTERM, _stop)
-        try:
-            server.run()  # until SIGTERM or Ctrl-C
-        finally:
-            server.close()  # no new requests from here on
-            log.info("stopping: in-flight work has up to %.0f s to finish", limits.drain_seconds)
-            if inbox.stop(limits.drain_seconds):
-                log.info("stopped: no work in flight")
-            else:
-                log.warning("stopped with work in flight: the next process resumes it")
-            scheduler.shutdown(wait=False)
-        return
+    signal.signal(signal.SIGTERM, _stop)
+    try:
+        if server is not None:
+            log.info(
+                "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s)",
+                host,
+                settings.port,
+                ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else "",
+            )
+            try:
+                server.run()  # until SIGTERM or Ctrl-C
+            finally:
+                server.close()  # no new requests from here on
+        else:
+            _run_socket_mode(app, inbox, settings)
+    finally:
+        log.info("stopping: in-flight work has up to %.0f s to finish", limits.drain_seconds)
+        if inbox.stop(limits.drain_seconds):
+            log.info("stopped: no work in flight")
+        else:
+            log.warning("stopped with work in flight: the next process resumes it")
+        scheduler.shutdown(wait=False)
+
+
+def _run_socket_mode(app: Any, inbox: Inbox, settings: Settings) -> None:
+    """Until SIGTERM or Ctrl-C. Bolt acks over the socket only after the inbox recorded the
+    request (a request it could not record gets no ack: Slack retries or shows the error)."""
     from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+    make_lazy_listeners_durable(app, inbox)
+    inbox.start()
     log.info("spokebot: Socket Mode")
+    handler = SocketModeHandler(app, settings.app_token)
     try:
-        SocketModeHandler(app, settings.app_token).start()
+        handler.start()
     except SlackApiError as error:
         code = error.response.get("error") if error.response is not None else None
         raise ConfigurationError(
             f"Slack refused SLACK_APP_TOKEN ({code}); use an app-level token (xapp-) "
             "with connections:write"
         ) from None
+    finally:
+        handler.close()  # no new requests from here on
 
 
 def _listen(wsgi_app: Any, host: str, settings: Settings, limits: ServeLimits) -> Any:

@@ -56,12 +56,22 @@ def start_scheduler(
         id="renotify-replies",
         next_run_time=datetime.now(UTC),
     )
+    from bot.texter_notices import deliver_notices  # texts the reconciler settled, and so on
+
+    scheduler.add_job(
+        deliver_notices,
+        IntervalTrigger(seconds=NOTICES_EVERY.total_seconds(), timezone=UTC),
+        args=[db, workspaces],
+        id="texter-notices",
+        next_run_time=datetime.now(UTC),
+    )
     scheduler.start()
     log.info("scheduler started: reply reminders, stale releases, admin digest")
     return scheduler
 
 
 RENOTIFY_EVERY = timedelta(seconds=30)
+NOTICES_EVERY = timedelta(seconds=5)
 RENOTIFY_AFTER = timedelta(seconds=30)  # the webhook's own notification had its chance
 
 

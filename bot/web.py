@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from slack_bolt import App
 
 from bot.app import workspaces_of
-from bot.inbox import Inbox
+from bot.inbox import Inbox, make_lazy_listeners_durable
 from bot.request_guard import SlackRequestGuard
 from bot.twilio_routes import add_twilio_routes
 from core.db import Database
@@ -71,11 +71,12 @@ def health_app(db: Database) -> WSGIApplication:
 
 
 def create_wsgi_app(app: App, db: Database, inbox: Inbox | None = None) -> Router:
-    """The routes; Slack events needing work after the ack go through the durable inbox,
-    whose workers start here (`router.inbox.stop(...)` drains them)."""
+    """The routes; every Slack request needing work after the ack goes through the durable
+    inbox, whose workers start here (`router.inbox.stop(...)` drains them)."""
     router = Router()
     deps = app.spokebot_deps  # type: ignore[attr-defined]
     router.inbox = inbox or Inbox(db, deps, workspaces_of(app))
+    make_lazy_listeners_durable(app, router.inbox)
     router.inbox.start()
     # The guard answers 401/400/413/415 for what Slack never sends, instead of Bolt's 500s;
     # it verifies with the secret the app was built with (Bolt keeps it on the app).

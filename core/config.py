@@ -245,7 +245,8 @@ DECLARED: tuple[Setting, ...] = (
     Setting("SHUTDOWN_DRAIN_SECONDS", _seconds(0, 600),
             "on SIGTERM, how long work in flight may finish", 20.0, "20"),
     Setting("INBOX_WORKERS", _whole_number(1, 256),
-            "threads working the durable inbox (thread answers, Home openings)", 8, "8"),
+            "threads working the durable inbox (every Slack request with work after the ack)",
+            8, "8"),
     Setting("INBOX_LEASE_SECONDS", _seconds(1, 3600),
             "an inbox item a dead process held is retried after this", 60.0, "60"),
     # Texting.

@@ -29,6 +29,7 @@ from core.services.campaigns import (
 )
 from core.services.contact_import import ImportReport, import_contacts
 from core.services.csv_decoding import undecodable_problem
+from core.services.import_lease import campaign_import_lease
 from core.services.stats import campaign_stats
 
 MAX_SKIPPED_LINES_SHOWN = 50
@@ -169,7 +170,11 @@ def import_contacts_command(campaign_id: int, file: Path, region: str, as_json: 
     """Import contacts from a CSV (firstName, lastName, cell, zip, any custom columns)."""
     db = open_database()
     try:
-        with file.open(newline="", encoding="utf-8-sig") as source:
+        # One import per organization at a time, as for Slack uploads.
+        with (
+            campaign_import_lease(db, campaign_id),
+            file.open(newline="", encoding="utf-8-sig") as source,
+        ):
             report = _import_with_progress(db, campaign_id, source, region, file)
     except OSError as exc:
         raise UserError(f"can't read {file}: {exc.strerror or exc}") from None

@@ -4,8 +4,9 @@ from numbers nobody texted, and the inbox of Slack requests acknowledged but not
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.models.spoke import Base, BigId, utcnow
@@ -68,3 +69,62 @@ class SlackInbox(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+NOTICE_DUE = text("status IN ('pending', 'running')")
+
+
+class TexterNotice(Base):
+    """Something a texter must be told in Slack (core.services.texter_notices), kept until
+    Slack accepted it: `pending`
+    (due at `due_at`) -> `running` (a worker holds it until `due_at`) -> `done`, or `dead`
+    after too many failures."""
+
+    __tablename__ = "texter_notice"
+    __table_args__ = (
+        Index(
+            "ix_texter_notice_due",
+            "due_at",
+            postgresql_where=NOTICE_DUE,
+            sqlite_where=NOTICE_DUE,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    campaign_contact_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("campaign_contact.id", ondelete="CASCADE"),
+    )
+    message_id: Mapped[int | None] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("message.id", ondelete="CASCADE"),
+    )
+    detail: Mapped[str | None] = mapped_column(String(64))  # e.g. whom a thread moved to
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ContactImportRow(Base):
+    """A contact checked by a SQLite import, staged until the whole file is read: then every
+    row of the import moves into campaign_contact in one statement (visible at once), or the
+    staged rows are dropped (cleanly undone). PostgreSQL imports in one transaction instead."""
+
+    __tablename__ = "contact_import_row"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    import_id: Mapped[str] = mapped_column(String(32), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"))
+    first_name: Mapped[str] = mapped_column(String(255), default="")
+    last_name: Mapped[str] = mapped_column(String(255), default="")
+    cell: Mapped[str] = mapped_column(String(20))
+    zip: Mapped[str] = mapped_column(String(20), default="")
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_opted_out: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,12 +18,12 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from sqlalchemy import delete, insert, select
+from sqlalchemy import ColumnElement, DateTime, delete, insert, literal, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import InvalidInput
-from core.models import CampaignContact, OptOut
+from core.models import CampaignContact, ContactImportRow, OptOut
 from core.services.campaigns import get_campaign
 from core.services.cell_numbers import normalise_cell, spelled_with_letters
 from core.statuses import MessageStatus
@@ -191,9 +192,11 @@ def import_contacts(
     region: str = "US",
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
-    """Import every valid row: in one transaction (COPY) on PostgreSQL, in short chunked
-    transactions on SQLite (undone if the import fails); raise InvalidInput (writing
-    nothing) when the file has no cell column or no valid row."""
+    """Import every valid row: in one transaction (COPY) on PostgreSQL, staged in short
+    transactions and published in one statement on SQLite; either way all rows appear at
+    once or none do. Raise InvalidInput (writing nothing) when the file has no cell column or
+    no valid row. Callers hold the organization's import lease (bot.import_pool,
+    core.cli's import-contacts): one import per organization at a time."""
     region = region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput(f"unknown phone region {region!r}; use a code like US or GB")
@@ -247,63 +250,74 @@ def _import_sqlite_in_chunks(
     progress: Callable[[int], None] | None,
 ) -> ImportReport:
     """SQLite has one writer: a 1M-row import in one transaction held the write lock for 49 s
-    and every texter's click failed ("database is locked"). Rows are written in short
-    transactions of SQLITE_CHUNK rows (each holds the lock for milliseconds); if the import
-    fails partway, the rows it wrote that nobody has touched yet are deleted again. Rows
-    become visible chunk by chunk; a failed or interrupted import can simply be run again
-    (rows already in are skipped as such)."""
+    and every texter's click failed ("database is locked"). Checked rows are staged in short
+    transactions of SQLITE_CHUNK rows (each holds the lock for milliseconds), in a table no
+    query of the app reads; once the whole file is read, one statement moves them into the
+    campaign, so they become visible at once. A failed import drops its staged rows: the
+    campaign never saw any of them. (Callers hold the organization's import lease, so rows
+    staged by an import that died are dropped by the next one.)"""
+    import_id = uuid.uuid4().hex
+    _drop_staged(db, ContactImportRow.campaign_id == campaign_id)  # left by a dead import
     with db.uow(read_only=True) as uow:
-        session = uow.session
-        checker = _row_checker(session, campaign_id, columns, region, report)
-    written: list[tuple[int, int]] = []  # id ranges this import wrote, to undo on failure
-    now = datetime.now(UTC)
-    statement = insert(CampaignContact).returning(CampaignContact.id)
+        checker = _row_checker(uow.session, campaign_id, columns, region, report)
     chunk: list[dict[str, Any]] = []
 
     def flush() -> None:
         with db.uow() as uow:
-            ids = list(uow.session.scalars(statement, chunk))
+            uow.session.execute(insert(ContactImportRow), chunk)
             uow.commit()
-        if ids:
-            written.append((min(ids), max(ids)))
         chunk.clear()
 
     try:
         for row in _valid_rows(reader, checker, progress):
-            row.update(
-                campaign_id=campaign_id,
-                message_status=MessageStatus.NEEDS_MESSAGE.value,
-                created_at=now,
-                updated_at=now,
-            )
+            row.update(import_id=import_id, campaign_id=campaign_id)
             chunk.append(row)
             if len(chunk) >= SQLITE_CHUNK:
                 flush()
         if chunk:
             flush()
-    except BaseException:
-        _undo(db, campaign_id, written)
-        raise
-    if report.imported == 0:
-        raise InvalidInput(
-            "no valid rows to import; nothing was written"
-            + (f" ({report.summary()})" if report.skipped else "")
-        )
+        if report.imported == 0:
+            raise InvalidInput(
+                "no valid rows to import; nothing was written"
+                + (f" ({report.summary()})" if report.skipped else "")
+            )
+        _publish_staged(db, import_id)
+    finally:
+        _drop_staged(db, ContactImportRow.import_id == import_id)
     return report
 
 
-def _undo(db: Database, campaign_id: int, written: list[tuple[int, int]]) -> None:
-    for low, high in written:
+def _publish_staged(db: Database, import_id: str) -> None:
+    """Every staged row of the import into campaign_contact, in one statement."""
+    now = datetime.now(UTC)
+    staged = ContactImportRow
+    names = ("campaign_id", "first_name", "last_name", "cell", "zip", "custom_fields")
+    names += ("timezone", "is_opted_out")
+    rows = (
+        select(
+            *(getattr(staged, name) for name in names),
+            literal(MessageStatus.NEEDS_MESSAGE.value),
+            literal(now, DateTime(timezone=True)),
+            literal(now, DateTime(timezone=True)),
+        )
+        .where(staged.import_id == import_id)
+        .order_by(staged.id)
+    )
+    targets = [*names, "message_status", "created_at", "updated_at"]
+    with db.uow() as uow:
+        uow.session.execute(insert(CampaignContact).from_select(targets, rows))
+        uow.commit()
+
+
+def _drop_staged(db: Database, which: ColumnElement[bool]) -> None:
+    """Staged rows, dropped a chunk per transaction (nothing outside the import reads them)."""
+    while True:
         with db.uow() as uow:
-            uow.session.execute(
-                delete(CampaignContact).where(
-                    CampaignContact.campaign_id == campaign_id,
-                    CampaignContact.id.between(low, high),
-                    CampaignContact.assignment_id.is_(None),
-                    CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
-                )
-            )
+            ids = select(ContactImportRow.id).where(which).limit(SQLITE_CHUNK).scalar_subquery()
+            gone = uow.session.execute(delete(ContactImportRow).where(ContactImportRow.id.in_(ids)))
             uow.commit()
+        if not gone.rowcount:  # type: ignore[attr-defined]
+            return
 
 
 _COPY_COLUMNS = (

@@ -28,6 +28,7 @@ from core.db import Database, as_utc
 from core.errors import Conflict
 from core.messaging.base import MessageService, SendOutcome, SendStatus, send_safely
 from core.models import Campaign, CampaignContact, Message, TextedNumber
+from core.services.texter_notices import SEND_SETTLED, queue_notice
 from core.statuses import Direction, MessageStatus, status_after_outbound
 
 log = logging.getLogger("spokebot.outbox")
@@ -178,8 +179,12 @@ def deliver(db: Database, service: MessageService, claim: Claim) -> SendResult:
         )
 
 
-def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
-    """Record a provider's answer on a message still pending (a later answer loses)."""
+def settle(
+    db: Database, message_id: int, outcome: SendOutcome, *, tell_texter: bool = False
+) -> SendResult:
+    """Record a provider's answer on a message still pending (a later answer loses). With
+    `tell_texter`, a text settled as sent or failed queues a notice to the texter who wrote
+    it, in the same transaction (nobody else is waiting on the answer any more)."""
     with db.uow() as uow:
         session = uow.session
         message = session.get(Message, message_id)
@@ -201,6 +206,14 @@ def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
                     _give_back(contact, message)
                 else:
                     _hand_to_conversation_team(session, contact, message)
+                if tell_texter and message.user_id is not None:
+                    queue_notice(
+                        session,
+                        kind=SEND_SETTLED,
+                        user_id=message.user_id,
+                        contact_id=contact.id,
+                        message_id=message.id,
+                    )
         uow.commit()
         return _result(contact, message)
 
@@ -233,10 +246,12 @@ def reconcile_outbox(
     contact_id: int | None = None,
     limit: int = 200,
     settle_sending_after: timedelta = SETTLE_SENDING_AFTER,
+    tell_texters: bool = True,
 ) -> ReconcileReport:
     """Settle texts whose outcome was lost, from the provider's own record: found there ->
     sent; not found GIVE_UP_AFTER after the attempt -> failed (may be sent again); the
-    provider can't be asked -> left for the next run. Safe to run in many processes."""
+    provider can't be asked -> left for the next run. Safe to run in many processes. Each
+    text settled is told to its texter (a texter notice), unless the caller tells them."""
     now = now or datetime.now(UTC)
     query = (
         select(Message.id, Message.status, Message.text, Message.created_at, CampaignContact.cell)
@@ -262,10 +277,12 @@ def reconcile_outbox(
             continue
         match = _unclaimed(db, found)
         if match is not None:
-            settle(db, row.id, match)
+            settle(db, row.id, match, tell_texter=tell_texters)
             sent += 1
         elif now - attempted >= GIVE_UP_AFTER:
-            settle(db, row.id, SendOutcome(SendStatus.FAILED, None, NOT_SENT))
+            settle(
+                db, row.id, SendOutcome(SendStatus.FAILED, None, NOT_SENT), tell_texter=tell_texters
+            )
             failed += 1
         else:
             settle(db, row.id, SendOutcome(SendStatus.UNKNOWN, None, None))
@@ -281,7 +298,14 @@ def recheck(db: Database, service: MessageService, result: SendResult) -> SendRe
     had), so the provider's record settles it now if it has one."""
     if not result.pending:
         return result
-    reconcile_outbox(db, service, contact_id=result.contact_id, settle_sending_after=timedelta(0))
+    # The caller shows the settled result itself: no notice.
+    reconcile_outbox(
+        db,
+        service,
+        contact_id=result.contact_id,
+        settle_sending_after=timedelta(0),
+        tell_texters=False,
+    )
     with db.uow(read_only=True) as uow:
         message = uow.session.get(Message, result.message_id)
         contact = uow.session.get(CampaignContact, result.contact_id)

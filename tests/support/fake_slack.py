@@ -302,6 +302,7 @@ def _handler(fake: FakeSlack) -> type[QuietHandler]:
                 self.send_json(status, {"ok": False, "error": "ratelimited"}, retry)
                 return
             if url.path.startswith("/response/"):
+                time.sleep(fake.delays.get("response", 0))
                 fake._record(Call("response", params, url.path, authorization=auth))
                 self.send_body(200, b"ok", "text/plain")
                 return

@@ -1,0 +1,160 @@
+"""The Slack side of texter notices (core.services.texter_notices): each due notice is posted
+to its texter with its organization's token, and marked delivered only once Slack accepted
+it; a refusal or an outage leaves it to be retried with back-off. Runs on the scheduler's
+threads in every `spokebot serve` and `spokebot scheduler` (claims keep each notice single).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import ActionsBlock
+
+from bot import ids
+from bot.notify import SlackTexterNotifier
+from bot.render import threads as thread_render
+from bot.render.common import Reply, button, context, escape, reply, section
+from bot.slack_client import SlackDirectory
+from bot.workspaces import Workspaces
+from core.db import Database
+from core.errors import SpokebotError
+from core.notifier import WorkspaceUnavailable
+from core.services.texter_notices import (
+    SEND_SETTLED,
+    THREAD_STATE,
+    THREAD_TAKEN,
+    Notice,
+    SettledSend,
+    claim_due,
+    notice_delivered,
+    notice_failed,
+    settled_send,
+)
+from core.services.texting import conversation
+from core.services.threads import ThreadRef, slack_user_of, thread_for
+
+log = logging.getLogger("spokebot.notices")
+
+
+def went_out(first_name: str) -> Reply:
+    return reply(
+        f"Your text to {first_name} went out",
+        [
+            context(
+                f"✓ Checked with the message service: your text to {escape(first_name)} went out."
+            )
+        ],
+    )
+
+
+def first_text_not_sent(settled: SettledSend) -> Reply:
+    why = f" ({escape(settled.error)})" if settled.error else ""
+    blocks: list[Any] = [
+        section(f"⚠️ Your first text to {escape(settled.first_name)} was *not sent*{why}."),
+        ActionsBlock(
+            block_id=ids.fresh_block_id(ids.THREAD_BLOCK),
+            elements=[
+                button(
+                    "Retry",
+                    ids.RETRY_SEND,
+                    ids.contact_value(settled.campaign_id, settled.contact_id),
+                    style="primary",
+                )
+            ],
+        ),
+    ]
+    return reply(f"Not sent to {settled.first_name}", blocks)
+
+
+def settled_message(settled: SettledSend) -> Reply:
+    if settled.sent:
+        return went_out(settled.first_name)
+    if settled.first_text:
+        return first_text_not_sent(settled)
+    return thread_render.reply_failed(
+        settled.first_name, settled.error, settled.contact_id, settled.message_id
+    )
+
+
+class NoticeSender:
+    def __init__(
+        self, db: Database, workspaces: Workspaces, directory: SlackDirectory | None = None
+    ) -> None:
+        self.db = db
+        self.workspaces = workspaces
+        self.directory = directory or SlackDirectory()
+
+    def deliver_due(self, now: datetime | None = None) -> int:
+        """Post every notice due now; how many Slack accepted."""
+        delivered = 0
+        for notice in claim_due(self.db, now):
+            try:
+                self.deliver(notice)
+            except Exception as error:  # Slack refused or is away: retried after a back-off
+                reason = f"{type(error).__name__}: {error}"
+                status = notice_failed(self.db, notice.id, reason, now)
+                log.warning("notice %s not delivered (%s); now %s", notice.id, error, status)
+                continue
+            notice_delivered(self.db, notice.id, now)
+            delivered += 1
+        return delivered
+
+    def deliver(self, notice: Notice) -> None:
+        """Raises when Slack didn't take it."""
+        client = self.workspaces.client_for_organization(notice.organization_id)
+        notifier = SlackTexterNotifier(self.db, client, self.directory)
+        if notice.kind == THREAD_TAKEN:
+            notifier.thread_taken_conversation(notice.contact_id, notice.user_id)
+        elif notice.kind == THREAD_STATE:
+            ref = thread_for(self.db, notice.contact_id, notice.user_id)
+            if ref is not None:
+                notifier.redraw_root(ref, notice.detail, client)
+        elif notice.kind == SEND_SETTLED:
+            self._tell_settled(client, notifier, notice)
+        else:
+            raise LookupError(f"no sender for notices of kind {notice.kind!r}")
+
+    def _tell_settled(
+        self, client: WebClient, notifier: SlackTexterNotifier, notice: Notice
+    ) -> None:
+        settled = settled_send(self.db, notice)
+        if settled is None:
+            return  # the text or contact is gone: nothing left to tell
+        ref = self._thread(client, notice)
+        message = settled_message(settled)
+        if ref is None:  # the contact is no longer theirs: a plain DM still tells them
+            slack_user = slack_user_of(self.db, notice.user_id)
+            if not slack_user:
+                raise LookupError(f"user {notice.user_id} has no Slack account")
+            channel = self.directory.dm_channel(client, slack_user)
+            client.chat_postMessage(channel=channel, **message.as_kwargs())
+            return
+        client.chat_postMessage(
+            channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
+        )
+        notifier.update_root(ref, client=client)  # the state line (retried if Slack refuses)
+
+    def _thread(self, client: WebClient, notice: Notice) -> ThreadRef | None:
+        """The contact's DM thread with this texter, started if it has none yet."""
+        existing = thread_for(self.db, notice.contact_id, notice.user_id)
+        if existing is not None:
+            return existing
+        try:
+            thread = conversation(self.db, notice.contact_id, notice.user_id)
+        except SpokebotError:
+            return None
+        notifier = SlackTexterNotifier(self.db, client, self.directory)
+        return notifier.ensure_thread(thread, notice.user_id, exclude=None, client=client)
+
+
+def deliver_notices(db: Database, workspaces: Workspaces) -> None:
+    """One tick: deliver what is due (errors logged; the next tick retries)."""
+    try:
+        NoticeSender(db, workspaces).deliver_due()
+    except WorkspaceUnavailable as error:
+        log.warning("delivering texter notices skipped (%s)", error)
+    except Exception as error:  # the database is away: the next tick retries
+        log.error("delivering texter notices failed (%s); next tick retries", type(error).__name__)

@@ -1,0 +1,198 @@
+"""Texter notices: what a texter must be told in Slack, as outbox items.
+
+A notice is queued in the transaction that made it true (`queue_notice`), so a crash after
+the commit can't lose it, and a worker (bot.texter_notices, in every `spokebot serve` and
+`spokebot scheduler`) delivers it, retrying with back-off until Slack accepts it. Claims are
+compare-and-swaps with a lease, like the Slack inbox: a dead worker's notice is taken again.
+
+Kinds: SEND_SETTLED, a text whose provider answer was lost and which the outbox reconciler
+has since settled (it went out, or it didn't and may be sent again), queued in the
+settlement's transaction. THREAD_STATE (a thread's first message to redraw, `detail` whom it
+moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued when Slack
+refused the live attempt, so a conversation taken or released is shown once Slack is back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.models import Campaign, CampaignContact, Message, TexterNotice
+from core.statuses import MessageStatus
+
+SEND_SETTLED = "send_settled"
+THREAD_STATE = "thread_state"
+THREAD_TAKEN = "thread_taken"
+PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
+LEASE = timedelta(seconds=60)
+MAX_ATTEMPTS = 30  # with the back-off below, about five hours of Slack refusing
+MAX_BACKOFF = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: int
+    kind: str
+    organization_id: int
+    user_id: int
+    contact_id: int
+    message_id: int | None
+    attempts: int
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class SettledSend:
+    """What the texter is told about a text the reconciler settled."""
+
+    contact_id: int
+    campaign_id: int
+    message_id: int
+    first_name: str
+    sent: bool
+    error: str | None
+    first_text: bool  # a first text (Retry is the send card's) rather than a thread answer
+
+
+def queue_notice(
+    session: Session,
+    *,
+    kind: str,
+    user_id: int,
+    contact_id: int,
+    message_id: int | None = None,
+    detail: str | None = None,
+    now: datetime | None = None,
+) -> None:
+    """Queue a notice in the caller's transaction (the contact's organization is looked up)."""
+    organization_id = session.scalar(
+        select(Campaign.organization_id)
+        .join(CampaignContact, CampaignContact.campaign_id == Campaign.id)
+        .where(CampaignContact.id == contact_id)
+    )
+    if organization_id is None:
+        return
+    now = now or datetime.now(UTC)
+    session.add(
+        TexterNotice(
+            kind=kind,
+            organization_id=organization_id,
+            user_id=user_id,
+            campaign_contact_id=contact_id,
+            message_id=message_id,
+            detail=detail,
+            status=PENDING,
+            attempts=0,
+            due_at=now,
+            created_at=now,
+        )
+    )
+
+
+def queue(
+    db: Database, kind: str, user_id: int, contact_id: int, detail: str | None = None
+) -> None:
+    """Queue a notice in a transaction of its own."""
+    with db.uow() as uow:
+        queue_notice(uow.session, kind=kind, user_id=user_id, contact_id=contact_id, detail=detail)
+        uow.commit()
+
+
+def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> list[Notice]:
+    """Notices due now (pending ones, and running ones whose worker's lease ran out)."""
+    now = now or datetime.now(UTC)
+    due = and_(TexterNotice.status.in_((PENDING, RUNNING)), TexterNotice.due_at <= now)
+    with db.uow(read_only=True) as uow:
+        candidates = list(
+            uow.session.scalars(
+                select(TexterNotice.id).where(due).order_by(TexterNotice.id).limit(limit)
+            )
+        )
+    claimed: list[Notice] = []
+    for candidate in candidates:
+        with db.uow() as uow:
+            won = uow.session.execute(
+                update(TexterNotice)
+                .where(TexterNotice.id == candidate, due)
+                .values(status=RUNNING, due_at=now + LEASE, attempts=TexterNotice.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+            uow.commit()
+            if not won.rowcount:  # type: ignore[attr-defined]
+                continue  # another worker took it
+            row = uow.session.get(TexterNotice, candidate)
+            assert row is not None
+            uow.session.refresh(row)
+            claimed.append(
+                Notice(
+                    row.id,
+                    row.kind,
+                    row.organization_id,
+                    row.user_id,
+                    row.campaign_contact_id,
+                    row.message_id,
+                    row.attempts,
+                    row.detail,
+                )
+            )
+    return claimed
+
+
+def notice_delivered(db: Database, notice_id: int, now: datetime | None = None) -> None:
+    with db.uow() as uow:
+        uow.session.execute(
+            update(TexterNotice)
+            .where(TexterNotice.id == notice_id)
+            .values(status=DONE, done_at=now or datetime.now(UTC))
+        )
+        uow.commit()
+
+
+def notice_failed(db: Database, notice_id: int, error: str, now: datetime | None = None) -> str:
+    """Slack didn't take it: due again after a back-off, or dead after MAX_ATTEMPTS."""
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        row = uow.session.get(TexterNotice, notice_id)
+        if row is None:
+            return DEAD
+        row.last_error = error[:2000]
+        if row.attempts >= MAX_ATTEMPTS:
+            row.status = DEAD
+        else:
+            row.status = PENDING
+            row.due_at = now + min(timedelta(seconds=5) * 2 ** min(row.attempts, 10), MAX_BACKOFF)
+        uow.commit()
+        return row.status
+
+
+def settled_send(db: Database, notice: Notice) -> SettledSend | None:
+    """The settled text a SEND_SETTLED notice is about (None: it no longer exists)."""
+    if notice.message_id is None:
+        return None
+    with db.uow(read_only=True) as uow:
+        message = uow.session.get(Message, notice.message_id)
+        contact = uow.session.get(CampaignContact, notice.contact_id)
+        if message is None or contact is None:
+            return None
+        return SettledSend(
+            contact_id=contact.id,
+            campaign_id=contact.campaign_id,
+            message_id=message.id,
+            first_name=contact.first_name or contact.cell,
+            sent=message.status not in ("sending", "unknown", "failed"),
+            error=message.error,
+            first_text=message.contact_status_before == MessageStatus.NEEDS_MESSAGE.value,
+        )
+
+
+def notice_statuses(db: Database) -> dict[str, int]:
+    """How many notices are in each state (for tests and the chaos bench)."""
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(TexterNotice.status, func.count()).group_by(TexterNotice.status)
+        ).all()
+        return {status: count for status, count in rows}
