@@ -3,7 +3,14 @@
 Importing this package imports every model module, so `Base.metadata` knows every table
 (Alembic's env.py and tests/test_schema.py compare the migrations against it)."""
 
-from core.models.durable import INBOX_OPEN, SlackInbox, TextedNumber, UnmatchedInbound
+from core.models.durable import (
+    INBOX_OPEN,
+    ContactImportRow,
+    SlackInbox,
+    TextedNumber,
+    TexterNotice,
+    UnmatchedInbound,
+)
 from core.models.slack import (
     SlackEvent,
     SlackThread,
@@ -45,6 +52,7 @@ __all__ = [
     "BigId",
     "Campaign",
     "CampaignContact",
+    "ContactImportRow",
     "DigestState",
     "JobLease",
     "Message",
@@ -55,6 +63,7 @@ __all__ = [
     "SlackInbox",
     "SlackThread",
     "TextedNumber",
+    "TexterNotice",
     "UnmatchedInbound",
     "User",
     "UserOrganization",

@@ -12,7 +12,7 @@ and it keeps the plain index scan, which marks dead entries as it passes them.
 PostgreSQL only; nothing on SQLite.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from __future__ import annotations
