@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact
+from core.org_settings import effective_setting
 from core.roles import Role
-from core.services.batches import Eligibility, can_request_more
+from core.services.batch_inputs import TexterInCampaign
+from core.services.batches import Eligibility, eligibility_in
 from core.services.campaigns import texting_hours_words
+from core.services.contact_pool import campaign_info
 from core.services.conversations import allows_taking, conversations_to_take
+from core.services.identity import Identity, identify_in, known_identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
+from core.services.waiting_replies import WaitingReply, waiting_replies_in
 
 
 @dataclass(frozen=True)
@@ -39,58 +46,188 @@ class TexterCampaign:
         return self.eligibility.waiting_replies
 
 
+@dataclass(frozen=True)
+class JoinedCampaign:
+    """A joined, not archived campaign as one statement reads it for all of them."""
+
+    texter: TexterInCampaign
+    title: str
+    description: str
+    settings: dict[str, object]
+    holds_any: bool
+
+
+def _joined_query() -> Select[Any]:
+    holds_any = (
+        select(CampaignContact.id)
+        .where(CampaignContact.assignment_id == Assignment.id)
+        .limit(1)
+        .exists()
+    )
+    return (
+        select(
+            Assignment.id.label("assignment_id"),
+            Assignment.max_contacts,
+            Campaign.id,
+            Campaign.organization_id,
+            Campaign.use_dynamic_assignment,
+            Campaign.is_archived,
+            Campaign.is_started,
+            Campaign.batch_size,
+            Campaign.texting_hours_start,
+            Campaign.texting_hours_end,
+            Campaign.timezone,
+            Campaign.batch_strategies,
+            Campaign.title,
+            Campaign.description,
+            Campaign.settings,
+            holds_any.label("holds_any"),
+        )
+        .join(Assignment, Assignment.campaign_id == Campaign.id)
+        .where(
+            Assignment.user_id == bindparam("user_id"),
+            Campaign.organization_id == bindparam("organization_id"),
+            Campaign.is_archived.is_(False),
+        )
+        .order_by(Campaign.id.desc())
+    )
+
+
+JOINED = _joined_query()
+
+
+def joined_campaigns_in(session: Session, identity: Identity) -> list[JoinedCampaign]:
+    """The texter's joined, not archived campaigns of the organization, newest first, with
+    what their eligibility needs: one statement, however many campaigns."""
+    rows = session.execute(
+        JOINED, {"user_id": identity.user_id, "organization_id": identity.organization_id}
+    ).all()
+    return [
+        JoinedCampaign(
+            TexterInCampaign(
+                assignment_id=row.assignment_id,
+                max_contacts=row.max_contacts,
+                campaign=campaign_info(row),
+                batch_strategies=row.batch_strategies,
+                role=identity.role,
+                org_settings=dict(identity.org_settings),
+            ),
+            row.title,
+            row.description or "",
+            dict(row.settings or {}),
+            bool(row.holds_any),
+        )
+        for row in rows
+    ]
+
+
+def campaigns_in(
+    session: Session,
+    identity: Identity,
+    now: datetime,
+    joined: list[JoinedCampaign] | None = None,
+    db: Database | None = None,
+) -> list[TexterCampaign]:
+    """Each joined campaign with whether more can be had (its eligibility reads only what
+    the texter holds and whether the pool has one more, never the campaign again)."""
+    if joined is None:
+        joined = joined_campaigns_in(session, identity)
+    vetted = identity.has_role(Role.VETTED_TEXTER)
+    connection = session.connection()
+    campaigns = []
+    for item in joined:
+        info = item.texter.campaign
+        can_take = vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+        eligibility = eligibility_in(
+            connection, info.id, identity.user_id, now=now, texter=item.texter
+        )
+        campaigns.append(
+            TexterCampaign(
+                info.id,
+                item.title,
+                item.description,
+                item.settings,
+                eligibility,
+                holds_any=item.holds_any,
+                texting_hours=texting_hours_words(
+                    info.texting_hours_start, info.texting_hours_end, info.timezone
+                ),
+                can_take_conversations=can_take,
+                waiting_to_take=(
+                    conversations_to_take(db, info.id) if can_take and db is not None else 0
+                ),
+            )
+        )
+    return campaigns
+
+
+@dataclass(frozen=True)
+class TexterHome:
+    """Everything the texter's Home tab shows, read in one transaction."""
+
+    identity: Identity
+    campaigns: list[TexterCampaign]
+    replies: list[WaitingReply]
+    done_for_the_day_enabled: bool
+
+
+HOME_REPLIES = 200
+
+
+def home_in(
+    session: Session,
+    identity: Identity,
+    now: datetime,
+    db: Database | None = None,
+    joined: list[JoinedCampaign] | None = None,
+) -> TexterHome:
+    return TexterHome(
+        identity,
+        campaigns_in(session, identity, now, joined, db),
+        waiting_replies_in(
+            session, identity.user_id, organization_id=identity.organization_id, limit=HOME_REPLIES
+        ),
+        bool(effective_setting(dict(identity.org_settings), "DONE_FOR_THE_DAY_ENABLED")),
+    )
+
+
+def open_home(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None = None,
+    now: datetime | None = None,
+) -> TexterHome:
+    """The texter opened Home (or it is redrawn): who they are and what it shows, in one
+    read-only transaction (a write one only for a new user or a new name)."""
+    now = now or datetime.now(UTC)
+    with db.uow(read_only=True) as uow:
+        identity = known_identity(uow.session, slack_team_id, slack_user_id, name)
+        if identity is not None:
+            return home_in(uow.session, identity, now, db)
+    with db.uow() as uow:
+        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
+        home = home_in(uow.session, identity, now, db)
+        uow.commit()
+        return home
+
+
 def texter_campaigns(
     db: Database, organization_id: int, user_id: int, now: datetime | None = None
 ) -> list[TexterCampaign]:
     """The texter's joined, not archived campaigns of the organization, newest first."""
     now = now or datetime.now(UTC)
     with db.uow(read_only=True) as uow:
-        holds_any = (
-            select(CampaignContact.id)
-            .where(CampaignContact.assignment_id == Assignment.id)
-            .limit(1)
-            .exists()
-        )
         role = member_role(uow.session, user_id, organization_id)
-        vetted = role is not None and role.at_least(Role.VETTED_TEXTER)
-        org_settings = campaign_org_settings(uow.session, organization_id)
-        rows = uow.session.execute(
-            select(
-                Campaign.id,
-                Campaign.title,
-                Campaign.description,
-                Campaign.settings,
-                holds_any,
-                Campaign.texting_hours_start,
-                Campaign.texting_hours_end,
-                Campaign.timezone,
-                Campaign.batch_strategies,
-            )
-            .join(Assignment, Assignment.campaign_id == Campaign.id)
-            .where(
-                Assignment.user_id == user_id,
-                Campaign.organization_id == organization_id,
-                Campaign.is_archived.is_(False),
-            )
-            .order_by(Campaign.id.desc())
-        ).all()
-    campaigns = []
-    for cid, title, description, settings, holds, start, end, zone, strategies in rows:
-        can_take = vetted and allows_taking(strategies, org_settings)
-        campaigns.append(
-            TexterCampaign(
-                cid,
-                title,
-                description,
-                dict(settings or {}),
-                can_request_more(db, cid, user_id, now=now),
-                holds_any=bool(holds),
-                texting_hours=texting_hours_words(start, end, zone),
-                can_take_conversations=can_take,
-                waiting_to_take=conversations_to_take(db, cid) if can_take else 0,
-            )
+        identity = Identity(
+            organization_id,
+            user_id,
+            "",
+            "",
+            role,
+            campaign_org_settings(uow.session, organization_id),
         )
-    return campaigns
+        return campaigns_in(uow.session, identity, now, db=db)
 
 
 DEFAULT_REQUEST_LABEL = "Request More Texts"
