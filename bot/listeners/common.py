@@ -84,6 +84,10 @@ class Turn:
             self._identity = identify(self.db, self.team_id, self.slack_user_id, name)
         return self._identity
 
+    def set_identity(self, identity: Identity) -> None:
+        """The identity a use case established (so later steps don't ask again)."""
+        self._identity = identity
+
     def reply(self, message: Reply, *, replace: bool = False) -> None:
         """Privately to the acting user: replacing the clicked message, or a new ephemeral."""
         if self.respond is None:
@@ -93,15 +97,24 @@ class Turn:
         else:
             self.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
-    def show(self, message: Reply, *, replace: bool, changed: bool) -> None:
+    def show(
+        self, message: Reply, *, replace: bool, changed: bool, home: TexterHome | None = None
+    ) -> None:
         """Reply where the click came from; a Home-tab click (no response_url) sees the
-        outcome at the top of a freshly published Home. Home is republished after changes."""
+        outcome at the top of a freshly published Home. Home is republished after changes
+        (from `home` when the use case gathered it)."""
         if self.respond is None:
-            self.publish_home(notice=message.text)
+            self.redraw_home(home, notice=message.text)
             return
         self.reply(message, replace=replace)
         if changed:
-            self.publish_home()
+            self.redraw_home(home)
+
+    def redraw_home(self, home: TexterHome | None, notice: str | None = None) -> None:
+        if home is None:
+            self.publish_home(notice)
+        else:
+            self.show_home(home, notice)
 
     def direct_message(self, message: Reply) -> None:
         channel = self.deps.directory.dm_channel(self.client, self.slack_user_id)

@@ -29,7 +29,8 @@ from bot.render.common import text_reply
 from bot.render.send_card import contact_name
 from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
 from core.refusals import Refusal, RefusalReason, plural
-from core.services.batches import BatchResult, can_request_more
+from core.services.batch_requests import TextsAnswer
+from core.services.batches import can_request_more
 from core.services.release import release_own_unsent
 from core.services.send_card import SendCard, next_contact_to_send
 from core.services.send_queue import held_left
@@ -116,40 +117,38 @@ def _present(turn: Turn, message: Reply) -> None:
         turn.direct_message(message)
 
 
-def present_batch(
-    turn: Turn, campaign_id: int, result: BatchResult, notice: Reply, *, replace: bool
-) -> bool:
+def present_batch(turn: Turn, answer: TextsAnswer, notice: Reply, *, replace: bool) -> bool:
     """After Send First Texts / Request More: the first contact's card, headed by what the
     batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
     conversations are threaded in the texter's DMs. False when there is nothing to send:
     the caller shows `notice` as before."""
+    result = answer.result
     if result.contact_ids and not result.is_initials:
-        identity = turn.identity()
         SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
-            result.contact_ids, identity.user_id
+            result.contact_ids, answer.identity.user_id
         )
-    if not result.unsent:
+    step = answer.next_on_card
+    if not result.unsent or step is None:
         return False
-    assignment_id = result.eligibility.assignment_id or _assignment(turn, campaign_id)
-    card = next_contact_to_send(turn.db, assignment_id)
-    if card is not None:
-        message = cards.send_card(card, notice.text)
+    if step.card is not None:
+        message = cards.send_card(step.card, notice.text)
     else:  # every first text held is outside texting hours
-        message = cards.nothing_to_send_now(held_left(turn.db, assignment_id, None), notice.text)
+        assert step.left is not None
+        message = cards.nothing_to_send_now(step.left, notice.text)
     if turn.respond is None:
         turn.direct_message(message)
-        turn.publish_home(notice=notice.text)
+        turn.redraw_home(answer.home, notice=notice.text)
         return True
     if turn.body.get("command"):
         # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
         # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
         _card_in_dm(turn, message, notice.text)
         if result.assigned:
-            turn.publish_home()
+            turn.redraw_home(answer.home)
         return True
     turn.reply(message, replace=replace)
     if result.assigned:
-        turn.publish_home()
+        turn.redraw_home(answer.home)
     return True
 
 

@@ -56,6 +56,10 @@ class JoinedCampaign:
     settings: dict[str, object]
     holds_any: bool
 
+    @property
+    def campaign_id(self) -> int:
+        return self.texter.campaign.id
+
 
 def _joined_query() -> Select[Any]:
     holds_any = (
@@ -257,15 +261,23 @@ def archived_campaign_titles(db: Database, organization_id: int, user_id: int) -
     """Titles of the archived campaigns the texter joined, newest first (to name them when
     no live campaign is left, instead of "you haven't joined any")."""
     with db.uow(read_only=True) as uow:
-        return list(
-            uow.session.scalars(
-                select(Campaign.title)
-                .join(Assignment, Assignment.campaign_id == Campaign.id)
-                .where(
-                    Assignment.user_id == user_id,
-                    Campaign.organization_id == organization_id,
-                    Campaign.is_archived.is_(True),
-                )
-                .order_by(Campaign.id.desc())
+        return _archived_titles(uow.session, organization_id, user_id)
+
+
+def archived_campaign_titles_in(session: Session, identity: Identity) -> list[str]:
+    return _archived_titles(session, identity.organization_id, identity.user_id)
+
+
+def _archived_titles(session: Session, organization_id: int, user_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Campaign.title)
+            .join(Assignment, Assignment.campaign_id == Campaign.id)
+            .where(
+                Assignment.user_id == user_id,
+                Campaign.organization_id == organization_id,
+                Campaign.is_archived.is_(True),
             )
+            .order_by(Campaign.id.desc())
         )
+    )
