@@ -28,6 +28,7 @@ class Identity:
     role: Role | None  # None: not a member of the organization (yet)
     # The organization's stored settings (effective_setting adds env and defaults).
     org_settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    created: bool = field(default=False, compare=False)  # the user was created just now
 
     def has_role(self, required: Role) -> bool:
         return self.role is not None and self.role.at_least(required)
@@ -65,9 +66,13 @@ def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
     return _Found(row[0], dict(row[1] or {}), row[2], row[3] or "", row[4])
 
 
-def _identity(found: _Found, user_id: int, slack_user_id: str, name: str) -> Identity:
+def _identity(
+    found: _Found, user_id: int, slack_user_id: str, name: str, created: bool = False
+) -> Identity:
     role = Role(found.role) if found.role is not None else None
-    return Identity(found.organization_id, user_id, slack_user_id, name, role, found.org_settings)
+    return Identity(
+        found.organization_id, user_id, slack_user_id, name, role, found.org_settings, created
+    )
 
 
 def known_identity(
@@ -76,7 +81,7 @@ def known_identity(
     """The identity when nothing about it needs writing; None when it does (a new user or a
     new name): then the caller needs `identify_in` in a writing unit of work."""
     found = _find(session, slack_team_id, slack_user_id)
-    if not found.is_current(name) or found.user_id is None:
+    if found.user_id is None or not found.is_current(name):
         return None
     return _identity(found, found.user_id, slack_user_id, found.name)
 
@@ -96,7 +101,7 @@ def identify_in(
         user_id = user.id
     elif name and name != found.name:
         session.execute(update(User).where(User.id == user_id).values(name=name))
-    return _identity(found, user_id, slack_user_id, name or found.name)
+    return _identity(found, user_id, slack_user_id, name or found.name, found.user_id is None)
 
 
 def identify(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,7 +14,7 @@ from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.roles import Role
-from core.services.batch_inputs import TexterInCampaign
+from core.services.batch_inputs import HeldWork, TexterInCampaign
 from core.services.batches import Eligibility, eligibility_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info
@@ -131,6 +132,7 @@ def campaigns_in(
     now: datetime,
     joined: list[JoinedCampaign] | None = None,
     db: Database | None = None,
+    known_held: Mapping[int, HeldWork] | None = None,
 ) -> list[TexterCampaign]:
     """Each joined campaign with whether more can be had (its eligibility reads only what
     the texter holds and whether the pool has one more, never the campaign again)."""
@@ -142,8 +144,9 @@ def campaigns_in(
     for item in joined:
         info = item.texter.campaign
         can_take = vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+        held = (known_held or {}).get(item.texter.assignment_id)
         eligibility = eligibility_in(
-            connection, info.id, identity.user_id, now=now, texter=item.texter
+            connection, info.id, identity.user_id, now=now, texter=item.texter, held=held
         )
         campaigns.append(
             TexterCampaign(
@@ -184,13 +187,20 @@ def home_in(
     now: datetime,
     db: Database | None = None,
     joined: list[JoinedCampaign] | None = None,
+    *,
+    known_held: Mapping[int, HeldWork] | None = None,
+    replies: list[WaitingReply] | None = None,
 ) -> TexterHome:
+    """Home's data inside the caller's unit of work; what the caller already knows (what a
+    new assignment holds, a new user's replies) isn't read again."""
+    if replies is None:
+        replies = waiting_replies_in(
+            session, identity.user_id, organization_id=identity.organization_id, limit=HOME_REPLIES
+        )
     return TexterHome(
         identity,
-        campaigns_in(session, identity, now, joined, db),
-        waiting_replies_in(
-            session, identity.user_id, organization_id=identity.organization_id, limit=HOME_REPLIES
-        ),
+        campaigns_in(session, identity, now, joined, db, known_held),
+        replies,
         bool(effective_setting(dict(identity.org_settings), "DONE_FOR_THE_DAY_ENABLED")),
     )
 
