@@ -182,28 +182,33 @@ def deliver(db: Database, service: MessageService, claim: Claim) -> SendResult:
 def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
     """Record a provider's answer on a message still pending (a later answer loses)."""
     with db.uow() as uow:
-        session = uow.session
-        message = session.get(Message, message_id)
-        assert message is not None
-        query = select(CampaignContact).where(CampaignContact.id == message.campaign_contact_id)
-        if db.is_postgres:
-            query = query.with_for_update()
-        contact = session.scalar(query)
-        assert contact is not None
-        session.refresh(message)
-        if message.status in PENDING:
-            message.error = outcome.error or message.error
-            if outcome.unknown:
-                message.status = UNKNOWN
-            else:
-                message.status = outcome.status.value
-                message.service_id = outcome.service_id
-                if outcome.failed:
-                    _give_back(contact, message)
-                else:
-                    _hand_to_conversation_team(session, contact, message)
+        result = settle_in(uow.session, message_id, outcome)
         uow.commit()
-        return _result(contact, message)
+        return result
+
+
+def settle_in(session: Session, message_id: int, outcome: SendOutcome) -> SendResult:
+    """settle inside the caller's transaction (the caller commits)."""
+    message = session.get(Message, message_id)
+    assert message is not None
+    query = select(CampaignContact).where(CampaignContact.id == message.campaign_contact_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    contact = session.scalar(query)
+    assert contact is not None
+    session.refresh(message)
+    if message.status in PENDING:
+        message.error = outcome.error or message.error
+        if outcome.unknown:
+            message.status = UNKNOWN
+        else:
+            message.status = outcome.status.value
+            message.service_id = outcome.service_id
+            if outcome.failed:
+                _give_back(contact, message)
+            else:
+                _hand_to_conversation_team(session, contact, message)
+    return _result(contact, message)
 
 
 def _hand_to_conversation_team(

@@ -18,10 +18,12 @@ from core.db import Database
 from core.errors import Conflict, NotAllowed
 from core.messaging.base import MessageService
 from core.models import CampaignContact, Message
+from core.roles import Role
 from core.script_render import render_script
 from core.services.inbound import InboundResult, receive_inbound
 from core.services.opt_outs import opt_out_cell
 from core.services.outbox import (
+    Claim,
     SendResult,
     claim_send,
     deliver,
@@ -29,6 +31,8 @@ from core.services.outbox import (
     sent_with_key,
 )
 from core.services.texting_rules import (
+    UNKNOWN,
+    Unknown,
     campaign_of,
     can_edit,
     check_texting_hours,
@@ -115,28 +119,53 @@ def send_first_text(
     campaign allows edits). A provider failure returns sent=False; nothing is raised."""
     now = now or datetime.now(UTC)
     with db.uow() as uow:
-        session = uow.session
-        contact = load_contact(session, contact_id, lock=True)
-        campaign = campaign_of(session, contact)
-        require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
-        refuse_archived(campaign)
-        refuse_opted_out(session, contact, campaign)
-        refuse_pending(session, contact.id, display_name(contact))
-        if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
-            raise Conflict(f"{display_name(contact)} has already been sent their first text.")
-        check_texting_hours(campaign, contact, now)
-        if text_override is not None:
-            if not can_edit(campaign):
-                raise NotAllowed("This campaign doesn't allow editing the first text.")
-            text = checked_text(text_override, "first text")
-        else:
-            texter = texter_name(session, acting_user_id)
-            text = checked_text(
-                render_script(campaign.script, contact_fields(contact), texter), "first text"
-            )
-        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
+        claim = claim_first_text_in(uow.session, contact_id, acting_user_id, text_override, now)
         uow.commit()
     return deliver(db, message_service, claim)
+
+
+def claim_first_text_in(
+    session: Session,
+    contact_id: int,
+    acting_user_id: int,
+    text_override: str | None,
+    now: datetime,
+    *,
+    texter: str | None = None,
+    role: Role | Unknown | None = UNKNOWN,
+    own_assignment_id: int | None = None,
+) -> Claim:
+    """Step 1 of a first text, inside the caller's transaction (which commits it before the
+    provider is called). What the caller already read (the sender's name and role, their
+    assignment in the campaign) isn't read again."""
+    contact = load_contact(session, contact_id, lock=True)
+    campaign = campaign_of(session, contact)
+    require_owner(
+        session,
+        contact,
+        campaign,
+        acting_user_id,
+        staff_ok=False,
+        known_role=role,
+        own_assignment_id=own_assignment_id,
+    )
+    refuse_archived(campaign)
+    refuse_opted_out(session, contact, campaign)
+    refuse_pending(session, contact.id, display_name(contact))
+    if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
+        raise Conflict(f"{display_name(contact)} has already been sent their first text.")
+    check_texting_hours(campaign, contact, now)
+    if text_override is not None:
+        if not can_edit(campaign):
+            raise NotAllowed("This campaign doesn't allow editing the first text.")
+        text = checked_text(text_override, "first text")
+    else:
+        if texter is None:
+            texter = texter_name(session, acting_user_id)
+        text = checked_text(
+            render_script(campaign.script, contact_fields(contact), texter), "first text"
+        )
+    return claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
 
 
 def send_reply(
