@@ -12,9 +12,9 @@ from bot.permalinks import reply_link_blocks
 from bot.render import messages
 from core.errors import NotAllowed, NotFound
 from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
+from core.services.campaign_scope import campaign_title_in_org
 from core.services.organizations import organization_settings
 from core.services.release import releasable, release_contacts
-from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import (
     TexterCampaign,
     archived_campaign_titles,

@@ -29,10 +29,10 @@ from core.errors import NotAllowed, NotFound, SpokebotError
 from core.refusals import plural
 from core.services.batch_requests import TextsAnswer
 from core.services.batches import can_request_more
+from core.services.campaign_scope import campaign_title_in_org
 from core.services.card_sending import CardStep, card_step, send_from_card
 from core.services.release import release_own_unsent
 from core.services.send_card import SendCard, next_contact_to_send
-from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import request_prompt
 from core.services.texting import (
     SendResult,
