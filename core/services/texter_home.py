@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -17,12 +17,13 @@ from core.roles import Role
 from core.services.batch_inputs import HeldWork, TexterInCampaign
 from core.services.batches import Eligibility, eligibility_in
 from core.services.campaigns import texting_hours_words
-from core.services.contact_pool import campaign_info
+from core.services.contact_pool import campaign_info, status_in
 from core.services.conversations import allows_taking, conversations_to_take
 from core.services.identity import Identity, identify_in, known_identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
+from core.statuses import MessageStatus
 
 
 @dataclass(frozen=True)
@@ -140,11 +141,12 @@ def campaigns_in(
         joined = joined_campaigns_in(session, identity)
     vetted = identity.has_role(Role.VETTED_TEXTER)
     connection = session.connection()
+    held_by_assignment = {**held_together(connection, joined, known_held), **(known_held or {})}
     campaigns = []
     for item in joined:
         info = item.texter.campaign
         can_take = vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
-        held = (known_held or {}).get(item.texter.assignment_id)
+        held = held_by_assignment.get(item.texter.assignment_id)
         eligibility = eligibility_in(
             connection, info.id, identity.user_id, now=now, texter=item.texter, held=held
         )
@@ -166,6 +168,50 @@ def campaigns_in(
             )
         )
     return campaigns
+
+
+def held_together(
+    connection: Connection,
+    joined: list[JoinedCampaign],
+    known: Mapping[int, HeldWork] | None = None,
+) -> dict[int, HeldWork]:
+    """What the texter holds in each campaign, for every campaign at once: one statement
+    counting their live work (first texts to send, replies to answer) by assignment. A capped
+    assignment (its total counted too) or a campaign with texting hours (replies textable now)
+    is left out: its eligibility reads its own, as a batch request does."""
+    wanted = {
+        item.texter.assignment_id: item
+        for item in joined
+        if item.texter.assignment_id not in (known or {})
+        and item.texter.max_contacts is None
+        and item.texter.campaign.texting_hours_start is None
+    }
+    if not wanted:
+        return {}
+    rows = connection.execute(HELD_TOGETHER, {"assignment_ids": list(wanted)}).all()
+    counts: dict[tuple[int, str], int] = {(row[0], row[1]): row[2] for row in rows}
+    return {
+        assignment_id: HeldWork(
+            unsent=counts.get((assignment_id, MessageStatus.NEEDS_MESSAGE.value), 0),
+            waiting_replies=counts.get((assignment_id, MessageStatus.NEEDS_RESPONSE.value), 0),
+            holds_any=item.holds_any,
+            total_held=None,
+        )
+        for assignment_id, item in wanted.items()
+    }
+
+
+# Live work only, so the count never grows with what the texter has finished (a range of
+# ix_campaign_contact_assignment_status per assignment and status).
+HELD_TOGETHER = (
+    select(CampaignContact.assignment_id, CampaignContact.message_status, func.count())
+    .where(
+        CampaignContact.assignment_id.in_(bindparam("assignment_ids", expanding=True)),
+        status_in(frozenset({MessageStatus.NEEDS_MESSAGE, MessageStatus.NEEDS_RESPONSE})),
+        CampaignContact.is_opted_out.is_(False),
+    )
+    .group_by(CampaignContact.assignment_id, CampaignContact.message_status)
+)
 
 
 @dataclass(frozen=True)
