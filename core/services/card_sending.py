@@ -10,23 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import Conflict, NotAllowed, NotFound
 from core.messaging.base import MessageService
-from core.models import Assignment, Campaign, CampaignContact
+from core.models import Assignment, Campaign
 from core.refusals import RefusalReason
 from core.services.batches import Eligibility, eligibility_in
-from core.services.campaigns import get_campaign
 from core.services.card_walk import NextOnCard, next_on_card_in
 from core.services.identity import Identity, identify_in, known_identity
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
-from core.services.texting_rules import display_name
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
 
 
@@ -77,7 +75,7 @@ def send_from_card(
         identity = identify_in(session, slack_team_id, slack_user_id, name)
         campaign, assignment_id = _own_campaign(session, identity, campaign_id)
         try:
-            claim = claim_first_text_in(
+            claim, contact_name = claim_first_text_in(
                 session,
                 contact_id,
                 identity.user_id,
@@ -93,7 +91,6 @@ def send_from_card(
             step = _step_in(session, identity, campaign, assignment_id, contact_id, now, db)
             uow.commit()  # a new user or a new name is kept
             return CardSend(step, refusal=refusal.message)
-        contact_name = _name(session, contact_id)
         uow.commit()
     outcome = send_safely(service, claim.cell, claim.text)
     try:
@@ -101,7 +98,7 @@ def send_from_card(
             session = uow.session
             # Read in the claim's transaction and unchanged by it: attached without a statement.
             campaign = session.merge(campaign, load=False)
-            result = settle_in(session, claim.message_id, outcome)
+            result = settle_in(session, claim.message_id, outcome, claim.contact_id)
             answer = _after_send(
                 session, identity, campaign, assignment_id, contact_id, result, now, db
             )
@@ -147,20 +144,21 @@ def card_step(
 
 
 def _own_campaign(session: Session, identity: Identity, campaign_id: int) -> tuple[Campaign, int]:
-    campaign = get_campaign(session, campaign_id, identity.organization_id)  # NotFound otherwise
-    assignment_id = session.scalar(
-        select(Assignment.id).where(
-            Assignment.campaign_id == campaign_id, Assignment.user_id == identity.user_id
+    """The campaign (NotFound unless it is the organization's) and the texter's assignment
+    in it (NotFound unless they joined), in one statement."""
+    row = session.execute(
+        select(Campaign, Assignment.id)
+        .outerjoin(
+            Assignment,
+            and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == identity.user_id),
         )
-    )
-    if assignment_id is None:
+        .where(Campaign.id == campaign_id)
+    ).one_or_none()
+    if row is None or row[0].organization_id != identity.organization_id:
+        raise NotFound(f"no campaign with id {campaign_id}")
+    if row[1] is None:
         raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
-    return campaign, assignment_id
-
-
-def _name(session: Session, contact_id: int) -> str:
-    contact = session.get(CampaignContact, contact_id)  # loaded by the claim: no statement
-    return display_name(contact) if contact is not None else ""
+    return row[0], row[1]
 
 
 def _after_send(

@@ -85,11 +85,15 @@ def refuse_pending(session: Session, contact_id: int, name: str) -> None:
         .limit(1)
     )
     if pending is not None:
-        # A plain Conflict, as for a text already sent: the sentence says what is going on.
-        raise Conflict(
-            f"Checking whether the last text to {name} went out: it won't be sent again "
-            "until the message service has told us."
-        )
+        raise_pending(name)
+
+
+def raise_pending(name: str) -> None:
+    # A plain Conflict, as for a text already sent: the sentence says what is going on.
+    raise Conflict(
+        f"Checking whether the last text to {name} went out: it won't be sent again "
+        "until the message service has told us."
+    )
 
 
 def claim_send(
@@ -187,16 +191,23 @@ def settle(db: Database, message_id: int, outcome: SendOutcome) -> SendResult:
         return result
 
 
-def settle_in(session: Session, message_id: int, outcome: SendOutcome) -> SendResult:
-    """settle inside the caller's transaction (the caller commits)."""
-    message = session.get(Message, message_id)
-    assert message is not None
-    query = select(CampaignContact).where(CampaignContact.id == message.campaign_contact_id)
+def settle_in(
+    session: Session, message_id: int, outcome: SendOutcome, contact_id: int | None = None
+) -> SendResult:
+    """settle inside the caller's transaction (the caller commits). Given the message's
+    contact (the caller's claim says it), the contact is locked before the message is read,
+    so the message needs no second read after the lock."""
+    if contact_id is None:
+        found = session.get(Message, message_id)
+        assert found is not None
+        contact_id = found.campaign_contact_id
+    query = select(CampaignContact).where(CampaignContact.id == contact_id)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     contact = session.scalar(query)
     assert contact is not None
-    session.refresh(message)
+    message = session.get(Message, message_id, populate_existing=True)
+    assert message is not None
     if message.status in PENDING:
         message.error = outcome.error or message.error
         if outcome.unknown:
