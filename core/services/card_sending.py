@@ -21,7 +21,7 @@ from core.models import Assignment, Campaign
 from core.refusals import RefusalReason
 from core.services.batches import Eligibility, eligibility_in
 from core.services.card_walk import NextOnCard, next_on_card_in
-from core.services.identity import Identity, identify_in, known_identity
+from core.services.identity import Identity, identify_in, identify_in_campaign, known_identity
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
@@ -72,8 +72,10 @@ def send_from_card(
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session
-        identity = identify_in(session, slack_team_id, slack_user_id, name)
-        campaign, assignment_id = _own_campaign(session, identity, campaign_id)
+        identity, campaign, assignment_id = identify_in_campaign(
+            session, slack_team_id, slack_user_id, name, campaign_id
+        )
+        campaign, assignment_id = _checked(campaign_id, campaign, assignment_id)
         try:
             claim, contact_name = claim_first_text_in(
                 session,
@@ -155,10 +157,18 @@ def _own_campaign(session: Session, identity: Identity, campaign_id: int) -> tup
         .where(Campaign.id == campaign_id)
     ).one_or_none()
     if row is None or row[0].organization_id != identity.organization_id:
+        return _checked(campaign_id, None, None)
+    return _checked(campaign_id, row[0], row[1])
+
+
+def _checked(
+    campaign_id: int, campaign: Campaign | None, assignment_id: int | None
+) -> tuple[Campaign, int]:
+    if campaign is None:
         raise NotFound(f"no campaign with id {campaign_id}")
-    if row[1] is None:
+    if assignment_id is None:
         raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
-    return row[0], row[1]
+    return campaign, assignment_id
 
 
 def _after_send(

@@ -10,11 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import Select, and_, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Organization, User, UserOrganization
+from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.roles import Role
 from core.services.organizations import organization_for_team
 
@@ -46,8 +46,8 @@ class _Found:
         return self.user_id is not None and not (name and name != self.name)
 
 
-def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
-    row = session.execute(
+def _query(slack_team_id: str, slack_user_id: str) -> Select[Any]:
+    return (
         select(Organization.id, Organization.settings, User.id, User.name, UserOrganization.role)
         .select_from(Organization)
         .outerjoin(User, User.slack_user_id == slack_user_id)
@@ -59,11 +59,19 @@ def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
             ),
         )
         .where(Organization.slack_team_id == slack_team_id)
-    ).one_or_none()
+    )
+
+
+def _found(session: Session, slack_team_id: str, row: Any) -> _Found:
     if row is None:
         organization_for_team(session, slack_team_id)  # raises NotFound with the sentence
         raise AssertionError("unreachable")
     return _Found(row[0], dict(row[1] or {}), row[2], row[3] or "", row[4])
+
+
+def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
+    row = session.execute(_query(slack_team_id, slack_user_id)).one_or_none()
+    return _found(session, slack_team_id, row)
 
 
 def _identity(
@@ -92,7 +100,31 @@ def identify_in(
     """The organization for the workspace (NotFound if unknown); creates the user on first
     contact and renames them when Slack says their name changed. Membership is not created
     here: joining a campaign or an admin does that."""
-    found = _find(session, slack_team_id, slack_user_id)
+    return _written(session, _find(session, slack_team_id, slack_user_id), slack_user_id, name)
+
+
+def identify_in_campaign(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None, campaign_id: int
+) -> tuple[Identity, Campaign | None, int | None]:
+    """identify_in, with a button's campaign read by the same statement: the campaign if it
+    is the organization's (else None), and the user's assignment in it (None if not joined)."""
+    query = (
+        _query(slack_team_id, slack_user_id)
+        .add_columns(Campaign, Assignment.id)
+        .outerjoin(
+            Campaign, and_(Campaign.id == campaign_id, Campaign.organization_id == Organization.id)
+        )
+        .outerjoin(
+            Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
+        )
+    )
+    row = session.execute(query).one_or_none()
+    found = _found(session, slack_team_id, row)
+    assert row is not None
+    return _written(session, found, slack_user_id, name), row[5], row[6]
+
+
+def _written(session: Session, found: _Found, slack_user_id: str, name: str | None) -> Identity:
     user_id = found.user_id
     if user_id is None:
         user = User(slack_user_id=slack_user_id, name=name or "")

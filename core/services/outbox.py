@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -197,6 +197,7 @@ def settle_in(
     """settle inside the caller's transaction (the caller commits). Given the message's
     contact (the caller's claim says it), the contact is locked before the message is read,
     so the message needs no second read after the lock."""
+    known_contact = contact_id is not None
     if contact_id is None:
         found = session.get(Message, message_id)
         assert found is not None
@@ -206,6 +207,8 @@ def settle_in(
         query = query.with_for_update()
     contact = session.scalar(query)
     assert contact is not None
+    if known_contact:
+        return _settle_pending(session, contact, message_id, outcome)
     message = session.get(Message, message_id, populate_existing=True)
     assert message is not None
     if message.status in PENDING:
@@ -219,6 +222,38 @@ def settle_in(
                 _give_back(contact, message)
             else:
                 _hand_to_conversation_team(session, contact, message)
+    return _result(contact, message)
+
+
+def _settle_pending(
+    session: Session, contact: CampaignContact, message_id: int, outcome: SendOutcome
+) -> SendResult:
+    """The answer recorded by one UPDATE of the message while it is still pending (under the
+    contact's lock); a message settled meanwhile is only read."""
+    values: dict[str, object] = {}
+    if outcome.error:
+        values["error"] = outcome.error
+    if outcome.unknown:
+        values["status"] = UNKNOWN
+    else:
+        values["status"] = outcome.status.value
+        values["service_id"] = outcome.service_id
+    message = session.scalars(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(PENDING))
+        .values(**values)
+        .returning(Message),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if message is None:
+        settled = session.get(Message, message_id, populate_existing=True)
+        assert settled is not None
+        return _result(contact, settled)
+    if not outcome.unknown:
+        if outcome.failed:
+            _give_back(contact, message)
+        else:
+            _hand_to_conversation_team(session, contact, message)
     return _result(contact, message)
 
 
