@@ -47,14 +47,13 @@ from bench.serve_process import ServeProcess
 from core.db import Database
 from core.messaging import message_service_from_env
 from core.migrate import upgrade
-from core.models import Message, OptOut
-from core.models_durable import SlackInbox
+from core.models import Message, OptOut, SlackInbox
 from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import FakeSlack
-from tests.twilio_standin import twilio_standin
+from tests.support.fake_slack import FakeSlack
+from tests.support.twilio import twilio_standin
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 SECRET = "chaos-signing-secret"
 BOT_TOKEN = "xoxb-chaos"

@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from core.db import Database
 from core.migrate import upgrade
-from tests.factories import make_campaign, make_org
+from tests.support.world import make_campaign, make_org
 
 ROOT = Path(__file__).resolve().parent.parent
 

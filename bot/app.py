@@ -12,17 +12,13 @@ from slack_sdk import WebClient
 from bot.errors import report_error
 from bot.listeners import (
     actions,
-    admin_actions,
-    admin_commands,
-    admin_conversations,
-    admin_upload,
+    admin,
     commands,
     conversations,
     events,
     installs,
     reminders,
     texting,
-    views,
 )
 from bot.listeners.common import Deps
 from bot.log_redaction import database_password, protect
@@ -32,9 +28,9 @@ from bot.workspaces import SingleWorkspace, Workspaces, workspaces_for
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 
-LISTENER_GROUPS = (commands, actions, events, views, texting, conversations)
-# The admin side: /campaign admin subcommands, their buttons and modals, CSV uploads.
-LISTENER_GROUPS += (admin_commands, admin_actions, admin_upload, admin_conversations)
+LISTENER_GROUPS = (commands, actions, events, texting, conversations)
+# The admin side: /campaign and its subcommands, their buttons and modals, CSV uploads.
+LISTENER_GROUPS += (admin,)
 # The Handle replies button on the scheduler's reply reminders.
 LISTENER_GROUPS += (reminders,)
 # Add to Slack: uninstalls and revoked tokens.

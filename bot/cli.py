@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from bot.notify import notifier_from_env
-from bot.scheduled.cli import configure_logging, scheduler_command
+from bot.timed_jobs import configure_logging, scheduler_command
 from core.cli import sms as sms_cli
 from core.cli.main import cli
 from core.messaging import message_service_from_env

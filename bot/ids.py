@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.ascii_digits import MAX_INT32, parse_ascii_digits
+
 # Buttons (action_id). Values carry a campaign id (and the join token for JOIN); the acting
 # user always comes from the payload, never from the value.
 JOIN = "campaign_join"
@@ -14,6 +16,8 @@ DONE_FOR_THE_DAY_CANCEL = "done_for_the_day_cancel"
 # Spoke's "release first texts only" when the organization also allows releasing conversations.
 DONE_FOR_THE_DAY_CONFIRM_INITIALS = "done_for_the_day_confirm_initials"
 PICK_CAMPAIGN = "pick_campaign"
+# Handle replies on a reply reminder (bot.render.notices); value: the campaign id.
+HANDLE_REPLIES_ACTION = "handle_replies"
 
 # Slash commands.
 CMD_SEND_FIRST_TEXTS = "/sendfirsttexts"
@@ -59,15 +63,13 @@ def parse_pick_value(value: str) -> tuple[str, int]:
 
 
 # Ids are PostgreSQL integers; a larger number can name nothing and would fail in the driver.
-MAX_ID = 2**31 - 1
+MAX_ID = MAX_INT32
 
 
 def parse_id(text: str) -> int | None:
-    """A database id typed or tampered by a person: ASCII digits only (str.isdigit() also
-    accepts "²", which int() refuses, and Arabic-Indic digits), within an integer column's range."""
-    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
-        return None
-    return int(text)
+    """A database id typed or tampered by a person: ASCII digits only, within an integer
+    column's range (core.ascii_digits says why not int() or str.isdigit())."""
+    return parse_ascii_digits(text, MAX_ID)
 
 
 def _campaign_id(text: str) -> int:

@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from core.db import Database
-from core.scheduler.lease import release, try_acquire
+from core.timed_jobs.lease import release, try_acquire
 
 log = logging.getLogger("spokebot.imports")
 

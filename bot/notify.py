@@ -1,22 +1,33 @@
-"""The Slack side of core's TexterNotifier port: a contact's reply reaches the owning texter
-as a DM thread per contact, outside any Slack request (Twilio webhook, CLI) or inside one
-(a conversation just taken). Uses only slack_sdk's WebClient."""
+"""Everything spokebot tells people in Slack outside a listener's own reply, in one place.
+
+It is the Slack side of two core ports: core.notifier.TexterNotifier (a contact's
+reply reaches the owning texter as a DM thread per contact: from a Twilio webhook, the CLI,
+or a request that just took conversations) and core.notifier.Notifier (reply
+reminders and stale-release notices by DM, the admin digest in its channel). Inside a Slack
+request it uses that request's client; outside one, the token of the organization concerned
+(bot.workspaces). DM channels and names come from the one cached SlackDirectory."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import TypeVar
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
+from bot.render import notices
 from bot.render import threads as render
 from bot.render.common import Reply
 from bot.slack_client import SlackDirectory
-from bot.workspaces import Workspaces, workspaces_from_env
+from bot.workspaces import Workspaces, workspace_error, workspaces_from_env
 from core.db import Database
+from core.notifier import TexterNotifier, WorkspaceUnavailable
+from core.services.digest import OrgDigest
+from core.services.reminders import ReminderSummary
+from core.services.stale import StaleReleaseNotice
 from core.services.texting import InboundResult, MessageView, Thread, conversation
 from core.services.threads import (
-    TexterNotifier,
     ThreadRef,
     contact_campaign,
     save_thread,
@@ -28,13 +39,13 @@ from core.services.waiting_replies import texter_names
 from core.statuses import Direction, MessageStatus
 
 log = logging.getLogger("spokebot.notify")
+T = TypeVar("T")
 
 
-class SlackTexterNotifier:
-    """Posts replies into the contact's DM thread, starting the thread when needed.
-
-    Inside a Slack request it is given that request's client; outside one (Twilio webhook,
-    CLI) it is given the workspaces and uses the token of the contact's organization."""
+class SlackNotifier:
+    """Replies into the contact's DM thread (started when needed); reminders, stale-release
+    notices and the digest. Given a request's client, or the workspaces (scheduler, Twilio
+    webhook, CLI) to use the token of the organization concerned."""
 
     def __init__(
         self,
@@ -53,13 +64,59 @@ class SlackTexterNotifier:
     def client_for(self, contact_id: int) -> WebClient:
         if self.client is not None:
             return self.client
-        assert self.workspaces is not None
         where = contact_campaign(self.db, contact_id)
         if where is None:
             raise LookupError(f"contact {contact_id} has no campaign")
-        return self.workspaces.client_for_organization(where.organization_id)
+        return self.client_for_organization(where.organization_id)
 
-    # core.services.threads.TexterNotifier
+    def client_for_organization(self, organization_id: int) -> WebClient:
+        """WorkspaceUnavailable when the organization has no usable token."""
+        if self.client is not None:
+            return self.client
+        assert self.workspaces is not None
+        return self.workspaces.client_for_organization(organization_id)
+
+    # core.notifier.Notifier: every failure raises (the job undoes its claim and
+    # retries next tick); a token Slack refuses outright becomes WorkspaceUnavailable, so
+    # the job sets that organization aside for the tick.
+    def check_workspace(self, organization_id: int) -> None:
+        self.client_for_organization(organization_id)
+
+    def send_reply_reminder(self, slack_user_id: str, reminder: ReminderSummary) -> None:
+        message = notices.reply_reminder(reminder)
+        self._direct_message(reminder.organization_id, slack_user_id, message)
+
+    def send_stale_release_notice(self, slack_user_id: str, notice: StaleReleaseNotice) -> None:
+        message = notices.stale_release_notice(notice)
+        self._direct_message(notice.organization_id, slack_user_id, message)
+
+    def post_digest(self, channel: str, digest: OrgDigest) -> None:
+        message = notices.digest(digest)
+        self._for_organization(
+            digest.organization_id,
+            lambda client: client.chat_postMessage(channel=channel, **message),
+        )
+
+    def _direct_message(
+        self, organization_id: int, slack_user_id: str, message: notices.Message
+    ) -> None:
+        def send(client: WebClient) -> None:
+            channel = self.directory.dm_channel(client, slack_user_id)
+            client.chat_postMessage(channel=channel, **message)
+
+        self._for_organization(organization_id, send)
+
+    def _for_organization(self, organization_id: int, work: Callable[[WebClient], T]) -> T:
+        client = self.client_for_organization(organization_id)
+        try:
+            return work(client)
+        except SlackApiError as error:
+            reason = workspace_error(error)
+            if reason is None:
+                raise
+            raise WorkspaceUnavailable(organization_id, None, reason) from None
+
+    # core.notifier.TexterNotifier
     def notify_inbound(self, result: InboundResult) -> None:
         if result.user_id is None:
             return  # a released conversation: threaded to whoever takes it
@@ -180,4 +237,8 @@ def notifier_from_env(
     workspaces = workspaces_from_env(db, environ)
     if workspaces is None:
         return None
-    return SlackTexterNotifier(db, workspaces=workspaces)
+    return SlackNotifier(db, workspaces=workspaces)
+
+
+# The name the listeners use for it (they only thread replies).
+SlackTexterNotifier = SlackNotifier

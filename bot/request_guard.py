@@ -31,6 +31,8 @@ from slack_bolt.adapter.wsgi.http_response import WsgiHttpResponse
 from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_context
 
+from core.ascii_digits import parse_ascii_digits
+
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIEnvironment
 
@@ -40,6 +42,9 @@ log = logging.getLogger("spokebot.web")
 # blocks) plus its state; 1 MiB leaves room and keeps a flood of huge bodies cheap to refuse.
 MAX_BODY_BYTES = 1024 * 1024
 MAX_REQUEST_AGE_SECONDS = 5 * 60  # as Slack's docs and Bolt's verifier
+# Past these a header is malformed, not merely too large or too old.
+MAX_CONTENT_LENGTH = 2**63 - 1
+MAX_TIMESTAMP = 2**63 - 1
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 
@@ -137,10 +142,9 @@ class SlackRequestGuard:
         return _wsgi_response(start_response, response)
 
     def _read_body(self, environ: WSGIEnvironment) -> bytes:
-        length_text = environ.get("CONTENT_LENGTH") or "0"
-        if not (length_text.isascii() and length_text.isdigit()):
+        length = parse_ascii_digits(environ.get("CONTENT_LENGTH") or "0", MAX_CONTENT_LENGTH)
+        if length is None:
             raise Refused(400, "bad Content-Length")
-        length = int(length_text)
         if length > self.max_body_bytes:
             raise Refused(413, "body too large")
         stream = environ.get("wsgi.input")
@@ -149,9 +153,10 @@ class SlackRequestGuard:
     def _verify(self, raw: bytes, headers: dict[str, str]) -> None:
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
-        if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
+        seconds = parse_ascii_digits(timestamp, MAX_TIMESTAMP)
+        if seconds is None or not signature:
             raise Refused(401, "invalid request")
-        if abs(self._clock() - int(timestamp)) > MAX_REQUEST_AGE_SECONDS:
+        if abs(self._clock() - seconds) > MAX_REQUEST_AGE_SECONDS:
             raise Refused(401, "invalid request")
         digest = hmac.new(self._secret, b"v0:" + timestamp.encode() + b":" + raw, hashlib.sha256)
         if not hmac.compare_digest("v0=" + digest.hexdigest(), signature):

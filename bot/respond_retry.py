@@ -15,6 +15,8 @@ from typing import Any
 from slack_bolt import Respond
 from slack_sdk.webhook import WebhookResponse
 
+from core.ascii_digits import MAX_INT32, parse_ascii_digits
+
 log = logging.getLogger("spokebot.bot")
 
 ATTEMPTS = 4
@@ -49,8 +51,9 @@ def delay(response: WebhookResponse, attempt: int) -> float:
             or (response.headers or {}).get("retry-after")
             or ""
         )
-        if retry_after.isascii() and retry_after.isdigit():
-            return min(float(retry_after), MAX_RETRY_AFTER_SECONDS)
+        seconds = parse_ascii_digits(retry_after, MAX_INT32)
+        if seconds is not None:
+            return min(float(seconds), MAX_RETRY_AFTER_SECONDS)
     return BACKOFF_SECONDS[min(attempt, len(BACKOFF_SECONDS) - 1)]
 
 

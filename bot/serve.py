@@ -13,9 +13,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import create_app, workspaces_of
 from bot.inbox import Inbox
-from bot.scheduled.cli import start_scheduler
 from bot.settings import Settings
 from bot.startup import check_slack_token, report_stored_settings
+from bot.timed_jobs import start_scheduler
 from bot.web import create_wsgi_app
 from core.config import environment_value
 from core.db import Database
@@ -91,7 +91,12 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
     # Each organization's messages go out with its own workspace's token; the outbox's
     # reconciliation of lost send outcomes runs here too (idempotent).
-    scheduler = start_scheduler(db, workspaces_of(app), message_service_from_env())
+    scheduler = start_scheduler(
+        db,
+        workspaces_of(app),
+        message_service_from_env(),
+        app.spokebot_deps.directory,  # type: ignore[attr-defined]  # one DM-channel cache
+    )
     if server is not None and inbox is not None:
         log.info(
             "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s)",

@@ -1,4 +1,5 @@
-"""The Web API client (with slack-sdk's retry handlers) and small caches in front of it."""
+"""The one Web API client factory (slack-sdk's retry handlers, SLACK_API_URL) and the one
+cached lookup of names and DM channels in front of it."""
 
 from __future__ import annotations
 
@@ -26,12 +27,15 @@ T = TypeVar("T")
 
 
 def make_web_client(settings: Settings, *, token: str | None = None) -> WebClient:
-    """429s wait for Retry-After; 5xx and dropped connections are retried a few times.
-    Bolt copies these handlers (and SLACK_API_URL) into the client it gives each listener.
-    The token: `token` when given, else the bot token (none at all with Add to Slack)."""
+    """Every client spokebot calls Slack with: `spokebot serve` (Bolt copies these handlers and
+    SLACK_API_URL into the client it gives each listener), the scheduler, the CLI, and each
+    workspace's token (bot.workspaces). 429s wait for Retry-After; 5xx and dropped
+    connections are retried a few times. The token: `token` when given, else the bot token
+    (none at all with Add to Slack)."""
     kwargs: dict[str, object] = {}
-    if settings.api_url:
-        kwargs["base_url"] = settings.api_url
+    if settings.api_url:  # slack_sdk joins base_url and the method name as strings
+        url = settings.api_url
+        kwargs["base_url"] = url if url.endswith("/") else url + "/"
     return WebClient(
         token=token if token is not None else (settings.bot_token or None),
         retry_handlers=[

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
+from core.ascii_digits import parse_ascii_digits
 from core.db import Database
 from core.messaging import twilio_webhooks
 from core.services.texting import InboundResult
@@ -57,11 +58,8 @@ def public_url(environ: WSGIEnvironment, public_base_url: str | None) -> str:
 
 
 def _form(environ: WSGIEnvironment) -> dict[str, str] | None:
-    try:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return None
-    if length < 0 or length > MAX_BODY_BYTES:
+    length = parse_ascii_digits(environ.get("CONTENT_LENGTH") or "0", MAX_BODY_BYTES)
+    if length is None:
         return None
     raw = environ["wsgi.input"].read(length) if length else b""
     try:
@@ -127,9 +125,10 @@ def add_twilio_routes(router: Router, db: Database, app: App) -> None:
     """Mount both webhooks; a new reply reaches its texter's DM thread with the token of the
     campaign's organization (the one bot token, or its workspace's installation)."""
     from bot.app import workspaces_of
-    from bot.notify import SlackTexterNotifier
+    from bot.notify import SlackNotifier
 
-    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(app))
+    directory = app.spokebot_deps.directory  # type: ignore[attr-defined]  # one DM-channel cache
+    notifier = SlackNotifier(db, directory=directory, workspaces=workspaces_of(app))
     base = public_base_url_from_env()
     router.add("POST", INBOUND_PATH, inbound_app(db, notifier.notify_inbound, base))
     router.add("POST", STATUS_PATH, status_app(db, base))

@@ -20,7 +20,7 @@ from slack_sdk.oauth.token_rotation import TokenRotator
 from bot.settings import Settings
 from bot.slack_client import TtlCache, make_web_client
 from core.db import Database
-from core.scheduler.notifier import WorkspaceUnavailable
+from core.notifier import WorkspaceUnavailable
 from core.services.installations import installation_of_team, team_of_organization
 
 log = logging.getLogger("spokebot.workspaces")
@@ -167,14 +167,11 @@ def workspaces_from_env(
 
     if not get("SLACK_BOT_TOKEN") and not (get("SLACK_CLIENT_ID") and get("SLACK_CLIENT_SECRET")):
         return None
-    api_url = get("SLACK_API_URL") or None
-    if api_url and not api_url.endswith("/"):
-        api_url += "/"
     settings = Settings(
         bot_token=get("SLACK_BOT_TOKEN"),
         signing_secret="",
         database_url="",
-        api_url=api_url,
+        api_url=get("SLACK_API_URL") or None,
         client_id=get("SLACK_CLIENT_ID") or None,
         client_secret=get("SLACK_CLIENT_SECRET") or None,
     )

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from core.ascii_digits import MAX_INT32, parse_ascii_digits
+
 DEFAULT_DATABASE_URL = "sqlite:///spokebot.db"
 DATABASE_URL_FORMS = (
     "sqlite:///PATH (sqlite:////ABSOLUTE/PATH) or postgresql://USER:PASSWORD@HOST:PORT/DB "
@@ -48,11 +50,8 @@ def _whole_number(low: int, high: int | None = None, *, empty: str | None = None
         stripped = text.strip()
         if empty and stripped.lower() in {"", "none", "null"}:
             return None
-        # isdecimal, not isdigit: "²" is a digit to Python but not a number int() takes.
-        if not (stripped.isascii() and stripped.isdecimal()):
-            raise ValueError(f"expected {expects}")
-        value = int(stripped)
-        if value < low or (high is not None and value > high):
+        value = parse_ascii_digits(stripped, MAX_INT32 if high is None else high)
+        if value is None or value < low:
             raise ValueError(f"expected {expects}")
         return value
 

@@ -19,19 +19,22 @@ from core.services.admin import (
 from core.services.batches import request_batch
 from core.services.release import release_all, remove_unsent, unassign_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import Member, build_world, make_assignment, make_texter
 
 
 @pytest.fixture
 def world(db: Database):
-    org = make_org(db)
-    campaign = make_campaign(db, org)
-    add_contacts(db, campaign, 50)
-    texter = make_texter(db, org, "UTEXTER")
-    make_assignment(db, campaign, texter)
-    admin = make_texter(db, org, "UADMIN", Role.ADMIN)
-    supervolunteer = make_texter(db, org, "USUPER", Role.SUPERVOLUNTEER)
-    return db, org, campaign, texter, admin, supervolunteer
+    w = build_world(
+        db,
+        members=[
+            Member("UTEXTER"),
+            Member("UADMIN", role=Role.ADMIN, joined=False),
+            Member("USUPER", role=Role.SUPERVOLUNTEER, joined=False),
+        ],
+        contacts=50,
+    )
+    users = w.users
+    return db, w.org_id, w.campaign_id, users["UTEXTER"], users["UADMIN"], users["USUPER"]
 
 
 def campaign_row(db: Database, campaign_id: int) -> Campaign:

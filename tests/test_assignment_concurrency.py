@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.models import CampaignContact
 from core.services.batches import request_batch
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 @pytest.mark.heavy

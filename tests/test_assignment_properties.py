@@ -19,15 +19,14 @@ from hypothesis.stateful import (
 from sqlalchemy import select, text, update
 
 from core.db import Database
-from core.models import Campaign, CampaignContact
+from core.models import Base, Campaign, CampaignContact
 from core.refusals import RefusalReason
-from core.schema import Base
 from core.services.batches import request_batch
 from core.services.joining import JoinRefused, join_campaign
 from core.services.organizations import set_organization_setting
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import add_contacts, make_campaign, make_org
+from tests.support.world import add_contacts, make_campaign, make_org
 
 TEXTERS = ["UA", "UB", "UC"]
 CAPS = {"UA": None, "UB": 7, "UC": 3}

@@ -21,7 +21,7 @@ from core.refusals import RefusalReason
 from core.services.batches import request_batch
 from core.services.claim_floor import claim_floors
 from core.statuses import MessageStatus
-from tests.factories import (
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from bench.assignment import Integrity, percentile
-from tests.conftest import postgres_admin_url
+from tests.support.database import postgres_admin_url
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,20 +8,12 @@ from sqlalchemy import update
 from core.db import Database
 from core.models import CampaignContact
 from core.refusals import RefusalReason
-from core.roles import Role
 from core.services import claim_floor
 from core.services.batches import can_request_more, request_batch
 from core.services.claim_floor import RESCAN_SECONDS, ClaimFloors, claim_floors
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
-from tests.factories import (
-    add_contacts,
-    make_assignment,
-    make_campaign,
-    make_org,
-    make_texter,
-    set_status,
-)
+from tests.support.world import build_world, set_status
 
 INITIALS = frozenset({S.NEEDS_MESSAGE})
 
@@ -61,13 +53,8 @@ def test_forgetting_a_campaign_leaves_the_others() -> None:
 
 
 def _campaign(db: Database, contacts: int) -> tuple[int, list[int], list[int]]:
-    org = make_org(db)
-    campaign_id = make_campaign(db, org, batch_size=10)
-    contact_ids = add_contacts(db, campaign_id, contacts)
-    texters = [make_texter(db, org, f"UFLOOR{i}", Role.TEXTER) for i in range(2)]
-    for texter in texters:
-        make_assignment(db, campaign_id, texter)
-    return campaign_id, contact_ids, texters
+    w = build_world(db, members=["UFLOOR0", "UFLOOR1"], contacts=contacts, batch_size=10)
+    return w.campaign_id, w.contact_ids, [w.user("UFLOOR0"), w.user("UFLOOR1")]
 
 
 def test_claims_start_after_the_last_claimed_contact(db: Database) -> None:

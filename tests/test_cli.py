@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from bot.cli import cli
 from core.db import Database
 from core.models import CampaignContact
+from tests.support.csv_files import csv_file
 
 
 @pytest.fixture
@@ -69,8 +70,7 @@ def test_full_setup_flow(run, tmp_path: Path, database_url: str) -> None:
         "--timezone",
         "America/Chicago",
     ).stdout.strip()
-    csv = tmp_path / "contacts.csv"
-    csv.write_text("firstName,lastName,cell,zip\nAnn,A,2025550101,1\nBob,B,12,2\n")
+    csv = csv_file(tmp_path, "firstName,lastName,cell,zip\nAnn,A,2025550101,1\nBob,B,12,2\n")
     imported = run("campaign", "import-contacts", campaign_id, str(csv))
     assert imported.exit_code == 0
     assert "imported 1" in imported.stdout
@@ -170,13 +170,11 @@ def test_import_of_file_without_cell_column_exits_2_and_writes_nothing(
 ) -> None:
     run("org", "create", "Org")
     run("campaign", "create", "--org", "1", "--title", "C", "--script", "Hi")
-    csv = tmp_path / "contacts.csv"
-    csv.write_text("firstName,phone\nAnn,2025550101\n")
+    csv = csv_file(tmp_path, "firstName,phone\nAnn,2025550101\n")
     result = run("campaign", "import-contacts", "1", str(csv))
     assert result.exit_code == 2
     assert "no cell column (found: firstName, phone)" in result.stderr
-    not_utf8 = tmp_path / "latin1.csv"
-    not_utf8.write_bytes("cell,name\n2025550101,Jos\xe9\n".encode("latin-1"))
+    not_utf8 = csv_file(tmp_path, "cell,name\n2025550101,Jos\xe9\n".encode("latin-1"), "latin1.csv")
     result = run("campaign", "import-contacts", "1", str(not_utf8))
     assert result.exit_code == 2
     assert "is not UTF-8 text" in result.stderr

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 from core.db import Database
 from core.models import Campaign, CampaignContact
+from tests.support.csv_files import csv_file
 
 
 @pytest.fixture
@@ -45,9 +46,7 @@ def _campaign(database_url: str, campaign_id: str) -> Campaign:
 
 
 def _csv(tmp_path: Path, header: str = "firstName,cell,ward") -> Path:
-    path = tmp_path / "contacts.csv"
-    path.write_text(f"{header}\nAnn,2025550101,W1\nBob,2025550102,W2\n")
-    return path
+    return csv_file(tmp_path, f"{header}\nAnn,2025550101,W1\nBob,2025550102,W2\n")
 
 
 def test_a_campaign_gets_9_to_21_unless_told_otherwise(run, org, database_url) -> None:

@@ -19,7 +19,7 @@ from core.services.organizations import (
     stored_settings_report,
 )
 from core.services.reminders import due_reminders
-from tests.factories import make_org
+from tests.support.world import make_org
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
@@ -127,8 +127,8 @@ def test_a_bad_environment_value_never_fails_a_request() -> None:
 def test_reply_reminder_after_zero_reminds_at_the_next_tick(db: Database) -> None:
     from datetime import UTC, datetime
 
-    from tests.factories import make_campaign
-    from tests.test_scheduler_support import replies, texter_in
+    from tests.support.scheduler import replies, texter_in
+    from tests.support.world import make_campaign
 
     org_id = make_org(db, REPLY_REMINDER_AFTER_MINUTES=0)
     campaign_id = make_campaign(db, org_id)

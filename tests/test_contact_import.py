@@ -11,7 +11,7 @@ from core.db import Database
 from core.errors import InvalidInput
 from core.models import CampaignContact, OptOut
 from core.services.contact_import import import_contacts
-from tests.factories import make_campaign, make_org
+from tests.support.world import make_campaign, make_org
 
 MIXED = """firstName,lastName,cell,zip,ward,precinct
 Ann,Alpha,(202) 555-0101,10001,3,12

@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from core.db import Database
 from core.models import CampaignContact
 from core.services.csv_decoding import undecodable_problem
-from tests.factories import make_campaign, make_org
+from tests.support.csv_files import csv_file
+from tests.support.world import make_campaign, make_org
 from tests.test_startup_failures import run
 
 
@@ -18,11 +19,11 @@ def test_the_first_bad_byte_and_the_header_problem_in_one_run(
     db: Database, database_url: str, tmp_path: Path
 ) -> None:
     campaign_id = make_campaign(db, make_org(db))
-    csv = tmp_path / "contacts.csv"
-    csv.write_bytes(
+    csv = csv_file(
+        tmp_path,
         "firstName,Cell Phone\nAnn,2025550101\nJos\xe9,2025550102\nRen\xe9e,2025550103\n".encode(
             "latin-1"
-        )
+        ),
     )
     env = {"DATABASE_URL": database_url}
     result = run(["campaign", "import-contacts", str(campaign_id), str(csv)], env, tmp_path)

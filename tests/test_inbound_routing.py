@@ -13,12 +13,11 @@ from twilio.request_validator import RequestValidator
 from core.db import Database
 from core.messaging import FakeMessageService
 from core.messaging.twilio_webhooks import inbound_sms, status_callback
-from core.models import Campaign, CampaignContact, Message, OptOut
-from core.models_durable import UnmatchedInbound
+from core.models import Campaign, CampaignContact, Message, OptOut, UnmatchedInbound
 from core.services.contact_import import import_contacts
 from core.services.inbound import InboundResult, receive_inbound, unmatched_texts
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import Member, add_contacts, build_world, make_campaign, make_org
 
 TOKEN = "test-auth-token"
 URL = "https://bot.example.org/sms/twilio"
@@ -27,11 +26,10 @@ CELL = "+12025550000"
 
 def _texted_then_archived(db: Database) -> tuple[int, int, int]:
     """Org 1 texts CELL in campaign A, then archives A. Returns (org, contact, texter)."""
-    org = make_org(db)
-    campaign = make_campaign(db, org, title="A")
-    texter = make_texter(db, org, "UTEXTER", name="Ada")
-    assignment = make_assignment(db, campaign, texter)
-    [contact_id] = add_contacts(db, campaign, 1, assignment_id=assignment)
+    w = build_world(
+        db, members=[Member("UTEXTER", "Ada")], contacts=1, contacts_held_by="UTEXTER", title="A"
+    )
+    org, campaign, texter, [contact_id] = w.org_id, w.campaign_id, w.user("UTEXTER"), w.contact_ids
     assert send_first_text(db, contact_id, texter, FakeMessageService()).sent
     with db.uow() as uow:
         uow.session.execute(
@@ -189,7 +187,7 @@ def test_the_migration_fills_texted_numbers_from_what_was_sent(db: Database) -> 
     from sqlalchemy import text
 
     from core.migrate import _alembic_config
-    from core.models_durable import TextedNumber
+    from core.models import TextedNumber
 
     config = _alembic_config()
 

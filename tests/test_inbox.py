@@ -15,14 +15,14 @@ from sqlalchemy.exc import OperationalError
 from bot.cli import cli
 from core.db import Database
 from core.services import inbox as core_inbox
-from tests.inbox_support import (
+from tests.support.inbox import (
     conversations,
     inbox_statuses,
     replies_per_contact,
     thread_answer,
 )
-from tests.slack_harness import SlackHarness
-from tests.slack_texting_support import wait_until
+from tests.support.slack_harness import SlackHarness
+from tests.support.texting import wait_until
 
 
 def _post(slack: SlackHarness, body: bytes, **headers: str):
@@ -107,7 +107,7 @@ def test_a_retried_thread_answer_never_texts_twice(texting_slack: SlackHarness, 
     with texting_slack.db.uow() as uow:  # as if the worker died before marking it done
         from sqlalchemy import update
 
-        from core.models_durable import SlackInbox
+        from core.models import SlackInbox
 
         uow.session.execute(update(SlackInbox).values(status="pending", lease_until=None))
         uow.commit()
@@ -123,8 +123,7 @@ def test_an_answer_sent_by_a_worker_that_died_before_recording_it_is_confirmed(
     retry asks the provider at once, records it as sent and puts the ✅ on the answer."""
     from sqlalchemy import update
 
-    from core.models import Message
-    from core.models_durable import SlackInbox
+    from core.models import Message, SlackInbox
 
     convo = conversations(texting_slack.db, 1)
     body = thread_answer(convo.thread_ts[0], "On my way", "EvDIED")
@@ -172,7 +171,7 @@ def test_a_reply_nobody_was_told_of_is_notified_by_the_scheduler(db: Database, f
     """The notifications' outbox: a reply stored, its Slack post lost (kill -9, Slack down)."""
     from slack_sdk import WebClient
 
-    from bot.scheduled.cli import renotify_replies
+    from bot.timed_jobs import renotify_replies
     from bot.workspaces import SingleWorkspace
     from core.services.inbound import receive_inbound
 

@@ -12,9 +12,9 @@ import pytest
 
 from bench.serve_process import ServeProcess
 from core.db import Database
-from tests.inbox_support import conversations, inbox_statuses, replies_per_contact, thread_answer
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
-from tests.slack_texting_support import wait_until
+from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.texting import wait_until
 
 ANSWERS = 20
 

@@ -23,8 +23,8 @@ from core.services import outbox
 from core.services.outbox import GIVE_UP_AFTER, SETTLE_SENDING_AFTER, claim_send, reconcile_outbox
 from core.services.send_card import next_contact_to_send
 from core.services.texting import send_first_text, send_reply
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.world import Member, build_world
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token"
@@ -51,11 +51,9 @@ def _twilio(standin: TwilioStandIn, timeout: str = "0.3"):
 
 
 def _one_contact(db: Database) -> tuple[int, int, int, str]:
-    org_id = make_org(db)
-    campaign_id = make_campaign(db, org_id)
-    user_id = make_texter(db, org_id, "UTEXTER", name="Ada")
-    assignment_id = make_assignment(db, campaign_id, user_id)
-    [contact_id] = add_contacts(db, campaign_id, 1, assignment_id=assignment_id)
+    w = build_world(db, members=[Member("UTEXTER", "Ada")], contacts=1, contacts_held_by="UTEXTER")
+    [contact_id], user_id = w.contact_ids, w.user("UTEXTER")
+    assignment_id = w.assignment("UTEXTER")
     with db.uow(read_only=True) as uow:
         cell = uow.session.get(CampaignContact, contact_id).cell
     return contact_id, user_id, assignment_id, cell

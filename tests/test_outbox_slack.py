@@ -13,9 +13,9 @@ from core.db import Database
 from core.messaging import message_service_from_env
 from core.services.outbox import reconcile_outbox
 from core.statuses import MessageStatus
-from tests.slack_harness import FakeSlack, SlackHarness
-from tests.slack_texting_support import card_contact, click, contact, first_card, messages_of, world
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.slack_harness import FakeSlack, SlackHarness
+from tests.support.texting import card_contact, click, contact, first_card, messages_of, world
+from tests.support.twilio import TwilioStandIn, twilio_standin
 
 ENV = {
     "MESSAGE_SERVICE": "twilio",

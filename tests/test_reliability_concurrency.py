@@ -20,7 +20,8 @@ from core.models import CampaignContact
 from core.services.batches import request_batch
 from core.services.contact_import import import_contacts
 from core.services.release import release_contacts
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.csv_files import csv_text
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 PROCESSES = 4
 THREADS_PER_PROCESS = 50
@@ -54,7 +55,7 @@ def _process_requests(
 def test_200_requests_from_four_processes(request: pytest.FixtureRequest) -> None:
     url = request.getfixturevalue("postgres_url")
     db = Database.from_url(url)
-    from tests.conftest import _truncate_all
+    from tests.support.database import _truncate_all
 
     _truncate_all(db)
     org = make_org(db)
@@ -142,18 +143,12 @@ FIELD = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=3
 def test_fuzzed_csv_imports_write_all_valid_rows_or_nothing(
     db: Database, rows: list[tuple[str, str, str]]
 ) -> None:
-    import csv
-
     from tests.test_assignment_properties import wipe
 
     wipe(db)
     org = make_org(db)
     campaign = make_campaign(db, org, started=False)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["firstName", "cell", "note"])
-    writer.writerows(rows)
-    buffer.seek(0)
+    buffer = io.StringIO(csv_text([["firstName", "cell", "note"], *rows]))
     try:
         report = import_contacts(db, campaign, buffer)
     except InvalidInput as refused:

@@ -22,8 +22,8 @@ from core.models import Assignment, CampaignContact
 from core.services.batches import request_batch
 from core.services.campaigns import JOIN_TOKEN_BYTES, new_join_token
 from core.services.release import release_contacts
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.pg_faults import kill_backend_waiting_on_lock
+from tests.support.pg_faults import kill_backend_waiting_on_lock
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -76,7 +76,7 @@ def test_backend_killed_mid_request_leaves_nothing_and_pool_recovers(
 ) -> None:
     url = request.getfixturevalue("postgres_url")
     db = Database.from_url(url)
-    from tests.conftest import _truncate_all
+    from tests.support.database import _truncate_all
 
     _truncate_all(db)
     org = make_org(db)

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from core.models import CampaignContact
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.pg_faults import kill_backend_waiting_on_lock
-from tests.slack_harness import SlackHarness
+from tests.support.pg_faults import kill_backend_waiting_on_lock
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 def assigned(slack: SlackHarness) -> int:

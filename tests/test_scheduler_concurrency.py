@@ -8,10 +8,10 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from core.db import Database
-from core.scheduler.runner import Ticks
 from core.services.reminders import claim_reminder, due_reminders
-from tests.factories import make_campaign, make_org
-from tests.test_scheduler_support import T0, Clock, RecordingNotifier, replies, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import T0, Clock, RecordingNotifier, replies, texter_in
+from tests.support.world import make_campaign, make_org
 
 TEXTERS = 6
 

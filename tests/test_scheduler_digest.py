@@ -8,10 +8,10 @@ from sqlalchemy import update
 
 from core.db import Database
 from core.models import Campaign
-from core.scheduler.runner import Ticks
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_campaign, make_org
-from tests.test_scheduler_support import Clock, RecordingNotifier, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import Clock, RecordingNotifier, texter_in
+from tests.support.world import add_contacts, make_campaign, make_org
 
 MORNING = datetime(2026, 3, 10, 8, 0, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import pytest
 
 from core.db import Database
 from core.errors import InvalidInput
-from core.scheduler.runner import Ticks
-from tests.factories import make_campaign, make_org
-from tests.test_scheduler_support import T0, Clock, RecordingNotifier, replies, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import T0, Clock, RecordingNotifier, replies, texter_in
+from tests.support.world import make_campaign, make_org
 
 
 def _lines(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -40,7 +40,7 @@ def test_a_failed_tick_names_the_setting_and_the_next_run(
     db: Database, mocker, caplog: pytest.LogCaptureFixture
 ) -> None:
     problem = InvalidInput("environment variable REPLY_REMINDER_AFTER_MINUTES is invalid")
-    mocker.patch("core.scheduler.jobs.due_reminders", side_effect=problem)
+    mocker.patch("core.timed_jobs.jobs.due_reminders", side_effect=problem)
     ticks = Ticks(db, RecordingNotifier(), Clock(T0), holder="p1", environ={})
     with caplog.at_level(logging.WARNING, "spokebot.scheduler"):
         assert ticks.reply_reminders() is None

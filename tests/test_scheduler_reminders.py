@@ -7,11 +7,10 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from core.db import Database
-from core.models_scheduler import ReplyReminder
-from core.scheduler.runner import Ticks
+from core.models import ReplyReminder
 from core.statuses import MessageStatus
-from tests.factories import make_campaign, make_org, set_status
-from tests.test_scheduler_support import (
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import (
     T0,
     Clock,
     RecordingNotifier,
@@ -19,6 +18,7 @@ from tests.test_scheduler_support import (
     replies,
     texter_in,
 )
+from tests.support.world import make_campaign, make_org, set_status
 
 
 def _setup(db: Database, **org_settings: object) -> tuple[int, int]:
@@ -231,7 +231,7 @@ def test_a_second_process_skips_the_tick_and_a_restart_keeps_state(db: Database)
 
 
 def test_a_crashing_tick_is_logged_not_raised(db: Database, mocker, caplog) -> None:
-    mocker.patch("core.scheduler.jobs.due_reminders", side_effect=RuntimeError("boom"))
+    mocker.patch("core.timed_jobs.jobs.due_reminders", side_effect=RuntimeError("boom"))
     ticks = _ticks(db, Clock(), RecordingNotifier())
     assert ticks.reply_reminders() is None
     assert "reply_reminders failed (RuntimeError)" in caplog.text

@@ -9,10 +9,10 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from core.db import Database
-from core.scheduler.jobs import DIGEST_JOB, REMINDERS_JOB, STALE_JOB
-from core.scheduler.runner import build_scheduler
-from tests.factories import make_campaign, make_org
-from tests.test_scheduler_support import T0, Clock, RecordingNotifier, replies, texter_in
+from core.timed_jobs.jobs import DIGEST_JOB, REMINDERS_JOB, STALE_JOB
+from core.timed_jobs.runner import build_scheduler
+from tests.support.scheduler import T0, Clock, RecordingNotifier, replies, texter_in
+from tests.support.world import make_campaign, make_org
 
 
 def test_jobs_and_timers(db: Database) -> None:

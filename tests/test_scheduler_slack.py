@@ -2,94 +2,35 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import pytest
 from slack_sdk.errors import SlackApiError
 
-from bot.scheduled import render
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
-from bot.scheduled.notifier import SlackNotifier, make_client
+from bot.ids import HANDLE_REPLIES_ACTION
+from bot.notify import SlackNotifier
+from bot.render import notices as render
+from bot.settings import Settings
+from bot.slack_client import SlackDirectory, make_web_client
 from core.db import Database
 from core.migrate import upgrade
-from core.scheduler.runner import Ticks
 from core.services.digest import CampaignDigest, OrgDigest
 from core.services.reminders import ReminderSummary, WaitingCampaign
 from core.services.stale import ReleasedInCampaign, StaleReleaseNotice
-from tests.factories import make_campaign, make_org
-from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.fake_slack import FakeSlack
+from tests.support.scheduler import T0, Clock, replies, texter_in
+from tests.support.world import make_campaign, make_org
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "xoxb-test-token-not-real"
-
-
-@dataclass
-class FakeSlack:
-    """Records every Web API call; answers ok, or ok=false for methods listed in `failing`."""
-
-    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    failing: set[str] = field(default_factory=set)
-    url: str = ""
-
-    def named(self, method: str) -> list[dict[str, Any]]:
-        return [params for name, params in self.calls if name == method]
-
-
-def _handler(fake: FakeSlack) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            method = self.path.rsplit("/", 1)[-1]
-            body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()
-            if self.headers.get("Content-Type", "").startswith("application/json"):
-                params = json.loads(body or "{}")
-            else:
-                params = dict(parse_qsl(body))
-            if isinstance(params.get("blocks"), str):
-                params["blocks"] = json.loads(params["blocks"])
-            params["_auth"] = self.headers.get("Authorization", "")
-            fake.calls.append((method, params))
-            if method in fake.failing:
-                answer: dict[str, Any] = {"ok": False, "error": "channel_not_found"}
-            elif method == "conversations.open":
-                answer = {"ok": True, "channel": {"id": "D" + params.get("users", "")}}
-            else:
-                answer = {"ok": True, "ts": "1.0", "channel": params.get("channel")}
-            data = json.dumps(answer).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def log_message(self, *_args: Any) -> None:
-            pass
-
-    return Handler
-
-
-@pytest.fixture
-def fake_web_api() -> Iterator[FakeSlack]:
-    fake = FakeSlack()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}/api/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 def _summary(campaigns: int = 2, title: str = "GOTV") -> ReminderSummary:
@@ -125,13 +66,21 @@ def _within_limits(message: dict[str, Any]) -> None:
             assert all(len(e["text"]) <= 2000 for e in block["elements"])
 
 
-def test_reminder_dm_has_a_handle_replies_button_per_campaign(fake_web_api: FakeSlack) -> None:
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+def slack_notifier(db: Database, url: str) -> SlackNotifier:
+    """The notifier as `spokebot scheduler` builds it: the one client factory, one token."""
+    settings = Settings(bot_token=TOKEN, signing_secret="", database_url="", api_url=url)
+    return SlackNotifier(db, make_web_client(settings))
+
+
+def test_reminder_dm_has_a_handle_replies_button_per_campaign(
+    db: Database, fake_slack: FakeSlack
+) -> None:
+    notifier = slack_notifier(db, fake_slack.api_url)
     notifier.send_reply_reminder("U1", _summary())
     notifier.send_reply_reminder("U1", _summary(1))
 
-    assert fake_web_api.named("conversations.open") == [{"users": "U1", "_auth": f"Bearer {TOKEN}"}]
-    first, _second = fake_web_api.named("chat.postMessage")
+    assert fake_slack.named("conversations.open") == [{"users": "U1", "_auth": f"Bearer {TOKEN}"}]
+    first, _second = fake_slack.named("chat.postMessage")
     assert first["channel"] == "DU1"
     assert "3 replies" in first["text"]
     buttons = [b["accessory"] for b in first["blocks"] if b.get("accessory")]
@@ -141,6 +90,18 @@ def test_reminder_dm_has_a_handle_replies_button_per_campaign(fake_web_api: Fake
     ]
     assert all(b["text"]["text"] == "Handle replies" for b in buttons)
     _within_limits(first)
+
+
+def test_reminders_use_the_listeners_dm_channel_cache(db: Database, fake_slack: FakeSlack) -> None:
+    settings = Settings(
+        bot_token=TOKEN, signing_secret="", database_url="", api_url=fake_slack.api_url
+    )
+    client, directory = make_web_client(settings), SlackDirectory()
+    assert directory.dm_channel(client, "U1") == "DU1"  # as a listener's DM would
+    SlackNotifier(db, client, directory).send_reply_reminder("U1", _summary())
+    assert len(fake_slack.named("conversations.open")) == 1
+    [reminder] = fake_slack.named("chat.postMessage")
+    assert reminder["channel"] == "DU1"
 
 
 def test_huge_inputs_stay_within_block_kit_limits() -> None:
@@ -176,39 +137,39 @@ def test_titles_are_escaped_and_progress_is_drawn() -> None:
     ]
 
 
-def test_stale_notice_dm_and_digest_post(fake_web_api: FakeSlack) -> None:
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
+def test_stale_notice_dm_and_digest_post(db: Database, fake_slack: FakeSlack) -> None:
+    notifier = slack_notifier(db, fake_slack.api_url)
     notifier.send_stale_release_notice(
         "U2", StaleReleaseNotice(2, "U2", (ReleasedInCampaign(7, "GOTV", 2, 1),), 1)
     )
     notifier.post_digest("C9", OrgDigest(1, "Org", date(2026, 3, 10), ()))
-    notice, digest = fake_web_api.named("chat.postMessage")
+    notice, digest = fake_slack.named("chat.postMessage")
     assert notice["channel"] == "DU2"
     assert "2 unanswered replies and 1 unsent first text" in notice["blocks"][1]["text"]["text"]
     assert digest["channel"] == "C9"
     assert digest["blocks"][0]["type"] == "header"
 
 
-def test_a_slack_error_raises_so_the_job_retries(db: Database, fake_web_api: FakeSlack) -> None:
+def test_a_slack_error_raises_so_the_job_retries(db: Database, fake_slack: FakeSlack) -> None:
     org_id = make_org(db)
     campaign_id = make_campaign(db, org_id)
     replies(db, campaign_id, texter_in(db, org_id, campaign_id, "U1"), 1, T0)
-    notifier = SlackNotifier(make_client(TOKEN, fake_web_api.url))
-    fake_web_api.failing = {"chat.postMessage"}
+    notifier = slack_notifier(db, fake_slack.api_url)
+    fake_slack.failures = {"chat.postMessage": "channel_not_found"}
     with pytest.raises(SlackApiError):
         notifier.send_reply_reminder("U1", _summary())
 
     clock = Clock(T0 + timedelta(minutes=31))
     ticks = Ticks(db, notifier, clock, holder="p1", environ={})
     assert ticks.reply_reminders().failed == 1
-    fake_web_api.failing = set()
+    fake_slack.failures = {}
     clock.advance(minutes=15)
     assert ticks.reply_reminders().sent == 1
-    assert len(fake_web_api.named("chat.postMessage")) == 3  # two refused, then the retry
+    assert len(fake_slack.named("chat.postMessage")) == 3  # two refused, then the retry
 
 
 def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
-    fake_web_api: FakeSlack, tmp_path: Path
+    fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'spokebot.db'}"
     db = Database.from_url(url)
@@ -227,10 +188,10 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
         **os.environ,
         "DATABASE_URL": url,
         "SLACK_BOT_TOKEN": TOKEN,
-        "SLACK_API_URL": fake_web_api.url,
+        "SLACK_API_URL": fake_slack.api_url,
         "PYTHONPATH": str(ROOT),
     }
-    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    code = "from bot.timed_jobs import scheduler_command; scheduler_command()"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env,
@@ -241,7 +202,7 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
     )
     try:
         deadline = time.monotonic() + 30
-        while not fake_web_api.named("chat.postMessage") and time.monotonic() < deadline:
+        while not fake_slack.named("chat.postMessage") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert process.poll() is None
         process.send_signal(signal.SIGTERM)
@@ -250,7 +211,7 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, output
-    [dm] = fake_web_api.named("chat.postMessage")
+    [dm] = fake_slack.named("chat.postMessage")
     assert dm["channel"] == "DU7" and "2 replies" in dm["text"]
     assert TOKEN not in output
 
@@ -258,7 +219,7 @@ def test_spokebot_scheduler_sends_reminders_and_stops_on_sigterm(
 def test_spokebot_scheduler_refuses_to_start_without_a_token(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from bot.scheduled.cli import scheduler_command
+    from bot.timed_jobs import scheduler_command
 
     result = CliRunner().invoke(
         scheduler_command, env={"SLACK_BOT_TOKEN": "", "DATABASE_URL": f"sqlite:///{tmp_path}/x"}

@@ -8,11 +8,10 @@ from sqlalchemy import select, update
 
 from core.db import Database
 from core.models import CampaignContact
-from core.scheduler.runner import Ticks
 from core.services.stale import release_stale
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_campaign, make_org
-from tests.test_scheduler_support import (
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import (
     T0,
     Clock,
     RecordingNotifier,
@@ -20,6 +19,7 @@ from tests.test_scheduler_support import (
     replies,
     texter_in,
 )
+from tests.support.world import add_contacts, make_campaign, make_org
 
 
 def _holders(db: Database, ids: list[int]) -> dict[int, int | None]:

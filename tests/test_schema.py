@@ -150,7 +150,7 @@ def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from core.schema import Base
+    from core.models import Base
 
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": False})

@@ -11,8 +11,8 @@ from bot import ids
 from bot.cli import cli
 from core.db import Database
 from core.statuses import MessageStatus
-from tests.slack_harness import BOT_TOKEN
-from tests.slack_texting_support import Texting, card_contact, click, contact, first_card, world
+from tests.support.slack_harness import BOT_TOKEN
+from tests.support.texting import Texting, card_contact, click, contact, first_card, world
 
 
 def sent_one(t: Texting) -> int:
@@ -62,6 +62,15 @@ def test_a_slack_refusal_is_named(reply) -> None:
 def test_told_in_slack_when_it_works(reply) -> None:
     last = reply(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=reply.t.fake.api_url)
     assert last == f"texter user {reply.t.user_id} notified in Slack"
+
+
+def test_a_rate_limited_slack_is_waited_out(reply) -> None:
+    """The CLI's client has the same retry handlers as `spokebot serve`'s: a 429 is retried."""
+    reply.t.fake.rate_limited["chat.postMessage"] = 1
+    last = reply(SLACK_BOT_TOKEN=BOT_TOKEN, SLACK_API_URL=reply.t.fake.api_url)
+    assert last == f"texter user {reply.t.user_id} notified in Slack"
+    posts = reply.t.fake.of("chat.postMessage")
+    assert [c.params.get("_status") for c in posts].count(429) == 1
 
 
 def test_as_a_process_without_slack(db: Database, database_url: str, tmp_path: Path) -> None:

@@ -16,8 +16,7 @@ from bot import ids
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
 from core.services.batches import request_batch
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
-from tests.slack_admin_support import (
+from tests.support.admin import (
     FileServer,
     choice,
     select_option,
@@ -26,7 +25,8 @@ from tests.slack_admin_support import (
     team,
     text_value,
 )
-from tests.slack_harness import Response, SlackHarness
+from tests.support.slack_harness import Response, SlackHarness
+from tests.support.world import add_contacts, make_campaign, make_org, make_texter
 
 ACTOR = "UACTOR"
 OTHER_WORKSPACE = "other-workspace"

@@ -10,9 +10,9 @@ from core.roles import Role
 from core.services.batches import request_batch
 from core.services.identity import identify
 from core.statuses import MessageStatus
-from tests.factories import make_texter, set_status
-from tests.slack_admin_support import ADMIN, answer_to_click, run, team
-from tests.slack_harness import SlackHarness
+from tests.support.admin import ADMIN, answer_to_click, run, team
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import make_texter, set_status
 
 
 def assigned_count(slack: SlackHarness, campaign_id: int) -> int:

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from bot import ids
 from core.models import Campaign, CampaignContact
-from tests.factories import make_texter
-from tests.slack_admin_support import ADMIN, modal_values, run, select_option, submit, team
-from tests.slack_admin_support import text_value as typed
-from tests.slack_harness import SlackHarness
+from tests.support.admin import ADMIN, modal_values, run, select_option, submit, team
+from tests.support.admin import text_value as typed
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import make_texter
 
 
 def opened_modal(slack: SlackHarness, text: str, count: int = 1, user: str = ADMIN) -> dict:
@@ -257,7 +257,7 @@ def test_an_edited_script_reaches_first_texts_not_yet_sent(slack: SlackHarness) 
 def test_stats_count_texted_then_opted_out_as_sent(slack: SlackHarness) -> None:
     from core.services.batches import request_batch
     from core.statuses import MessageStatus
-    from tests.factories import set_status
+    from tests.support.world import set_status
 
     world = team(slack, contacts=10)
     sent = request_batch(slack.db, world.campaign_id, world.texters["UT000"], 4).contact_ids

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from bot.listeners.commands import CAMPAIGN_SUBCOMMANDS
-from bot.render.admin import progress_bar
+from bot.listeners.admin import campaign_subcommands
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_campaign, set_status
-from tests.slack_admin_support import run, team
-from tests.slack_harness import SlackHarness
+from tests.support.admin import run, team
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_campaign, set_status
 
+CAMPAIGN_SUBCOMMANDS = campaign_subcommands()
 ADMIN_SUBCOMMANDS = {
     "list",
     "stats",
@@ -24,13 +24,6 @@ ADMIN_SUBCOMMANDS = {
     "vet",
     "unvet",
 }
-
-
-def test_progress_bar() -> None:
-    assert progress_bar(0.48) == "▓▓▓▓░░░░░░ 48%"
-    assert progress_bar(0.0) == "░░░░░░░░░░ 0%"
-    assert progress_bar(1.0) == "▓▓▓▓▓▓▓▓▓▓ 100%"
-    assert progress_bar(0.999) == "▓▓▓▓▓▓▓▓▓░ 99%"  # 100% only when every text went out
 
 
 def test_help_lists_every_subcommand_with_one_line(slack: SlackHarness) -> None:
@@ -111,7 +104,7 @@ def test_usage_messages(slack: SlackHarness, text: str, expected: str) -> None:
 
 
 def test_campaign_of_another_workspace_is_not_found(slack: SlackHarness) -> None:
-    from tests.factories import make_org
+    from tests.support.world import make_org
 
     team(slack)
     other_org = make_org(slack.db, team="T2")

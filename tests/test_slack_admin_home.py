@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot import ids
 from core.roles import Role
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, set_status
-from tests.slack_admin_support import ADMIN, team
-from tests.slack_harness import Call, SlackHarness
+from tests.support.admin import ADMIN, team
+from tests.support.slack_harness import Call, SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_campaign, set_status
 
 
 def open_home(slack: SlackHarness, user: str, event_id: str = "EvHome") -> Call:

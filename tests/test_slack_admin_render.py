@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.views import View
 
 from bot.render import admin, admin_modals
-from core.services.admin_lookup import CampaignSettingsForm
+from core.services.campaign_settings import CampaignSettingsForm
 from core.services.campaigns import CampaignSummary
 from core.services.contact_import import ImportReport, SkippedRow
 from core.services.release import ReleaseResult

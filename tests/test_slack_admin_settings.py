@@ -8,8 +8,7 @@ from typing import Any
 from bot import ids
 from core.models import Campaign, Organization
 from core.services.organizations import organization_settings
-from tests.factories import make_campaign, make_texter
-from tests.slack_admin_support import (
+from tests.support.admin import (
     ADMIN,
     checked,
     choice,
@@ -20,7 +19,8 @@ from tests.slack_admin_support import (
     team,
     text_value,
 )
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import make_campaign, make_texter
 
 
 def open_settings(slack: SlackHarness, campaign_id: int, count: int = 1) -> dict[str, Any]:

@@ -9,8 +9,7 @@ from core.models import Assignment, CampaignContact
 from core.roles import Role
 from core.services.batches import request_batch
 from core.statuses import MessageStatus
-from tests.factories import make_assignment, make_texter, set_status
-from tests.slack_admin_support import (
+from tests.support.admin import (
     ADMIN,
     answer_to_click,
     modal_values,
@@ -19,7 +18,8 @@ from tests.slack_admin_support import (
     team,
     text_value,
 )
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import make_assignment, make_texter, set_status
 
 
 def max_of(slack: SlackHarness, campaign_id: int, user_id: int) -> int | None:

@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from bot.listeners.admin_upload import MAX_UPLOAD_BYTES
+from bot.listeners.admin.upload import MAX_UPLOAD_BYTES
 from core.models import CampaignContact
-from tests.factories import make_texter
-from tests.slack_admin_support import ADMIN, FileServer, share_file, team
-from tests.slack_harness import BOT_TOKEN, Call, SlackHarness
-from tests.slack_texting_support import wait_until
+from tests.support.admin import ADMIN, FileServer, share_file, team
+from tests.support.slack_harness import BOT_TOKEN, Call, SlackHarness
+from tests.support.texting import wait_until
+from tests.support.world import make_texter
 
 GOOD_AND_BAD = (
     b"firstName,lastName,cell,zip,team\n"
@@ -180,7 +180,7 @@ def test_the_token_goes_only_to_slacks_file_hosts(
 
 
 def test_slack_file_hosts_are_the_only_others_allowed() -> None:
-    from bot.listeners.admin_upload import token_may_go_to
+    from bot.listeners.admin.upload import token_may_go_to
 
     assert token_may_go_to("https://files.slack.com/files-pri/T1-F1/a.csv")
     assert token_may_go_to("https://acme.enterprise.slack.com/files-pri/T1-F1/a.csv")

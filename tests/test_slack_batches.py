@@ -11,26 +11,23 @@ from core.roles import Role
 from core.services.batches import can_request_more
 from core.services.organizations import set_organization_setting
 from core.statuses import MessageStatus
-from tests.factories import (
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import (
     add_contacts,
+    build_world,
     make_assignment,
     make_campaign,
     make_org,
     make_texter,
     set_status,
 )
-from tests.slack_harness import SlackHarness
 
 TEXTER = "UTEXT"
 
 
 def joined(slack: SlackHarness, contacts: int = 10, batch_size: int = 3, **kw: object):
-    org = make_org(slack.db)
-    campaign_id = make_campaign(slack.db, org, batch_size=batch_size, **kw)  # type: ignore[arg-type]
-    contact_ids = add_contacts(slack.db, campaign_id, contacts)
-    user_id = make_texter(slack.db, org, TEXTER)
-    make_assignment(slack.db, campaign_id, user_id)
-    return org, campaign_id, user_id, contact_ids
+    w = build_world(slack.db, members=[TEXTER], contacts=contacts, batch_size=batch_size, **kw)
+    return w.org_id, w.campaign_id, w.user(TEXTER), w.contact_ids
 
 
 def held(slack: SlackHarness, user_id: int, campaign_id: int) -> int:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.settings import Settings
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 
 def free_port() -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot import ids
 from core.statuses import MessageStatus
-from tests.slack_texting_support import (
+from tests.support.texting import (
     TEXTER,
     card_contact,
     click,

@@ -15,13 +15,13 @@ from core.models import Assignment, Campaign, CampaignContact
 from core.roles import Role
 from core.services.conversations import take_conversations
 from core.statuses import MessageStatus
-from tests.conversation_support import (
+from tests.support.conversations import (
     VETTED,
     conversation_pool,
     set_campaign_settings,
 )
-from tests.factories import make_assignment, make_texter
-from tests.slack_harness import Call, SlackHarness
+from tests.support.slack_harness import Call, SlackHarness
+from tests.support.world import make_assignment, make_texter
 
 
 def holders(db: Database, contact_ids: list[int]) -> dict[int, int | None]:

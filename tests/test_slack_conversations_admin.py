@@ -24,10 +24,10 @@ from core.services.reassign import reassign_contacts
 from core.services.texting import send_first_text
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.conversation_support import FIRST_TEAM, VETTED, conversation_pool
-from tests.factories import add_contacts, make_assignment, make_texter
-from tests.slack_admin_support import ADMIN, run
-from tests.slack_harness import APP_ID, TEAM, Call, SlackHarness
+from tests.support.admin import ADMIN, run
+from tests.support.conversations import FIRST_TEAM, VETTED, conversation_pool
+from tests.support.slack_harness import APP_ID, TEAM, Call, SlackHarness
+from tests.support.world import add_contacts, make_assignment, make_texter
 from tests.test_slack_conversations import holders, roots_for
 
 

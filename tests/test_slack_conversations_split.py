@@ -12,11 +12,10 @@ from core.cli.main import cli as core_cli
 from core.models import Campaign
 from core.roles import Role
 from core.statuses import MessageStatus
-from tests.conversation_support import TAKE, VETTED, set_campaign_settings
-from tests.factories import make_texter
-from tests.slack_admin_support import checked, modal_values, submit, team, text_value
-from tests.slack_harness import SlackHarness
-from tests.slack_texting_support import (
+from tests.support.admin import checked, modal_values, submit, team, text_value
+from tests.support.conversations import TAKE, VETTED, set_campaign_settings
+from tests.support.slack_harness import SlackHarness
+from tests.support.texting import (
     card_contact,
     click,
     contact,
@@ -25,6 +24,7 @@ from tests.slack_texting_support import (
     wait_until,
     world,
 )
+from tests.support.world import make_texter
 from tests.test_slack_admin_settings import campaign_row, open_settings
 from tests.test_slack_conversations import holders, take
 from tests.test_slack_texting_threads import DM
@@ -102,7 +102,7 @@ def test_settings_form_saves_per_take_and_split(slack: SlackHarness) -> None:
 
 
 def test_cli_create_with_per_take_and_split(database_url: str, db, monkeypatch) -> None:
-    from tests.factories import make_org
+    from tests.support.world import make_org
 
     org = make_org(db)
     monkeypatch.setenv("DATABASE_URL", database_url)

@@ -7,26 +7,24 @@ from core.models import Campaign, CampaignContact
 from core.services.batches import can_request_more, request_batch
 from core.services.organizations import set_organization_setting
 from core.statuses import MessageStatus
-from tests.factories import (
-    add_contacts,
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import (
+    build_world,
     make_assignment,
     make_campaign,
     make_org,
     make_texter,
     set_status,
 )
-from tests.slack_harness import SlackHarness
 
 TEXTER = "UTEXT"
 
 
 def joined(slack: SlackHarness, contacts: int = 10, batch_size: int = 3, title: str = "GOTV"):
-    org = make_org(slack.db)
-    campaign_id = make_campaign(slack.db, org, batch_size=batch_size, title=title)
-    add_contacts(slack.db, campaign_id, contacts)
-    user_id = make_texter(slack.db, org, TEXTER)
-    make_assignment(slack.db, campaign_id, user_id)
-    return org, campaign_id, user_id
+    w = build_world(
+        slack.db, members=[TEXTER], contacts=contacts, batch_size=batch_size, title=title
+    )
+    return w.org_id, w.campaign_id, w.user(TEXTER)
 
 
 def open_home(slack: SlackHarness, event_id: str = "Ev1", count: int = 1):

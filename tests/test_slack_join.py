@@ -8,18 +8,20 @@ from bot import ids
 from core.roles import Role
 from core.services.campaigns import rotate_join_token
 from core.services.organizations import set_organization_setting
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import Member, build_world, make_campaign, make_org, make_texter
 
 ADMIN = "UADMIN"
 
 
 def setup_campaign(slack: SlackHarness, **campaign: object) -> tuple[int, int]:
-    org = make_org(slack.db)
-    make_texter(slack.db, org, ADMIN, Role.ADMIN, name="Ada")
-    campaign_id = make_campaign(slack.db, org, **campaign)  # type: ignore[arg-type]
-    add_contacts(slack.db, campaign_id, 10)
-    return org, campaign_id
+    w = build_world(
+        slack.db,
+        members=[Member(ADMIN, "Ada", Role.ADMIN, joined=False)],
+        contacts=10,
+        **campaign,
+    )
+    return w.org_id, w.campaign_id
 
 
 def post_link(slack: SlackHarness, campaign_id: int) -> dict:

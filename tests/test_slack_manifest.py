@@ -10,8 +10,11 @@ import pytest
 import yaml
 
 from bot import ids
-from bot.listeners.commands import COMMANDS
+from bot.listeners import admin
+from bot.listeners.commands import COMMANDS as TEXTER_COMMANDS
 
+# Every slash command the app answers: the texters' and the admin package's.
+COMMANDS = {*TEXTER_COMMANDS, *admin.COMMANDS}
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
 

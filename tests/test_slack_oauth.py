@@ -15,10 +15,16 @@ from sqlalchemy import func, select, update
 
 from bot.cli import cli
 from core.db import Database
-from core.models import Organization, User, UserOrganization
-from core.models_slack import slack_bots, slack_installations, slack_oauth_states
-from tests.factories import make_org
-from tests.slack_harness import FakeSlack, Response, SlackHarness
+from core.models import (
+    Organization,
+    User,
+    UserOrganization,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+)
+from tests.support.slack_harness import FakeSlack, Response, SlackHarness
+from tests.support.world import make_org
 
 CLIENT_ID = "1111.2222"
 CLIENT_SECRET = "oauth-client-secret-for-tests"

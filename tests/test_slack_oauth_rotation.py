@@ -17,14 +17,14 @@ from slack_sdk.oauth.installation_store import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 
 from bot.app import workspaces_of
-from bot.scheduled.notifier import SlackNotifier
+from bot.notify import SlackNotifier
 from bot.workspaces import ROTATE_MINUTES_BEFORE_EXPIRY
 from core.db import Database
 from core.migrate import upgrade
-from core.scheduler.runner import Ticks
-from tests.factories import make_campaign, make_org
-from tests.slack_harness import FakeSlack, SlackHarness
-from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import T0, Clock, replies, texter_in
+from tests.support.slack_harness import FakeSlack, SlackHarness
+from tests.support.world import make_campaign, make_org
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
 START = 1_800_000_000  # the controlled wall clock slack-sdk reads, in seconds
@@ -124,7 +124,7 @@ def test_an_expiring_token_is_refreshed_for_requests_and_for_the_scheduler(
     wall.now += LIFETIME - window + 60
     ticks = Ticks(
         oauth.db,
-        SlackNotifier(workspaces_of(oauth.app)),
+        SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app)),
         Clock(T0 + timedelta(minutes=31)),
         holder="p1",
         environ={},
@@ -153,7 +153,7 @@ def test_a_refused_refresh_sets_the_workspace_aside(oauth: SlackHarness, wall: W
     wall.now = START + LIFETIME  # expired, and the refresh token is unknown to Slack
     ticks = Ticks(
         oauth.db,
-        SlackNotifier(workspaces_of(oauth.app)),
+        SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app)),
         Clock(T0 + timedelta(minutes=31)),
         holder="p1",
         environ={},
@@ -189,7 +189,7 @@ def test_spokebot_scheduler_process_uses_each_workspaces_token(
         "SLACK_API_URL": fake_slack.api_url,
     }
     env.pop("SLACK_BOT_TOKEN", None)
-    code = "from bot.scheduled.cli import scheduler_command; scheduler_command()"
+    code = "from bot.timed_jobs import scheduler_command; scheduler_command()"
     process = subprocess.Popen(
         [sys.executable, "-c", code],
         env=env,

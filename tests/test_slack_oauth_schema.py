@@ -10,8 +10,13 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, Table, func, inspect, select
 
 from core.db import Database
-from core.models import Organization, UserOrganization
-from core.models_slack import slack_bots, slack_installations, slack_oauth_states
+from core.models import (
+    Organization,
+    UserOrganization,
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+)
 from core.services.installations import connect_installed_workspace
 
 

@@ -17,17 +17,16 @@ from twilio.request_validator import RequestValidator
 
 from bot.app import workspaces_of
 from bot.cli import cli
-from bot.scheduled.notifier import SlackNotifier
+from bot.notify import SlackNotifier
 from core.db import Database
 from core.messaging import FakeMessageService
-from core.models import Campaign, CampaignContact, Organization
-from core.models_slack import slack_installations
-from core.scheduler.runner import Ticks
+from core.models import Campaign, CampaignContact, Organization, slack_installations
 from core.services.organizations import set_organization_setting
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_campaign
-from tests.slack_harness import FakeSlack, SlackHarness
-from tests.test_scheduler_support import T0, Clock, replies, texter_in
+from core.timed_jobs.runner import Ticks
+from tests.support.scheduler import T0, Clock, replies, texter_in
+from tests.support.slack_harness import FakeSlack, SlackHarness
+from tests.support.world import add_contacts, make_campaign
 from tests.test_slack_oauth import CLIENT_ID, CLIENT_SECRET, install
 
 
@@ -109,7 +108,7 @@ def test_each_reply_goes_out_with_its_workspaces_token(
 
 
 def ticks(oauth: SlackHarness, clock: Clock) -> Ticks:
-    notifier = SlackNotifier(workspaces_of(oauth.app))
+    notifier = SlackNotifier(oauth.db, workspaces=workspaces_of(oauth.app))
     return Ticks(oauth.db, notifier, clock, holder="p1", environ={})
 
 

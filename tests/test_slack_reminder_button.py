@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
+from bot.ids import HANDLE_REPLIES_ACTION
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.factories import (
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,
     make_org,
     make_texter,
 )
-from tests.slack_harness import SlackHarness
 
 
 def test_handle_replies_lists_only_the_clickers_waiting_replies(slack: SlackHarness) -> None:

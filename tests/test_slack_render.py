@@ -14,8 +14,8 @@ from bot.render.common import Reply
 from bot.render.home import home_view
 from core.refusals import Refusal, RefusalReason
 from core.services.batches import BatchResult, Eligibility
+from core.services.campaign_lifecycle import JoinLink
 from core.services.release import ReleaseResult
-from core.services.slack_support import JoinLink
 from core.services.texter_home import TexterCampaign
 
 LONG = "Ü<&>*" * 2000  # 10,000 characters with everything that needs escaping

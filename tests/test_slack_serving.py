@@ -11,8 +11,8 @@ from click.testing import CliRunner
 from bot.cli import cli
 from bot.settings import Settings
 from core.errors import ConfigurationError
-from tests.factories import add_contacts, make_campaign, make_org, make_texter
-from tests.slack_harness import SlackHarness
+from tests.support.slack_harness import SlackHarness
+from tests.support.world import add_contacts, make_campaign, make_org, make_texter
 
 GOOD_ENV = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}
 

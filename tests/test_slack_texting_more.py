@@ -26,9 +26,8 @@ from core.services.batches import Eligibility
 from core.services.send_card import SendCard
 from core.services.texting import MessageView, Thread
 from core.statuses import MessageStatus
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.slack_harness import BOT_TOKEN, SlackHarness
-from tests.slack_texting_support import (
+from tests.support.slack_harness import BOT_TOKEN, SlackHarness
+from tests.support.texting import (
     TEXTER,
     Texting,
     card_contact,
@@ -39,6 +38,7 @@ from tests.slack_texting_support import (
     submit_view,
     world,
 )
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 def _settings(t: Texting, **settings: object) -> None:

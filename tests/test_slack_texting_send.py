@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bot import ids
 from core.models import CampaignContact
 from core.statuses import MessageStatus
-from tests.slack_harness import SlackHarness
-from tests.slack_texting_support import (
+from tests.support.slack_harness import SlackHarness
+from tests.support.texting import (
     TEXTER,
     card_contact,
     click,
@@ -184,7 +184,7 @@ def test_provider_failure_shows_retry_and_keeps_the_contact(
 
 
 def test_another_texters_click_sends_nothing(texting_slack: SlackHarness, sms) -> None:
-    from tests.factories import make_assignment, make_texter
+    from tests.support.world import make_assignment, make_texter
 
     t = world(texting_slack, sms, contacts=2, batch_size=2)
     card = first_card(t)

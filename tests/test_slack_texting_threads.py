@@ -8,8 +8,8 @@ from click.testing import CliRunner
 from bot import ids
 from bot.cli import cli
 from core.statuses import MessageStatus
-from tests.slack_harness import Call
-from tests.slack_texting_support import (
+from tests.support.slack_harness import Call
+from tests.support.texting import (
     TEXTER,
     Texting,
     card_contact,

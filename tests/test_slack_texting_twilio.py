@@ -17,8 +17,8 @@ from core.messaging import message_service_from_env
 from core.messaging.twilio_webhooks import EMPTY_TWIML
 from core.models import Message
 from core.statuses import MessageStatus
-from tests.slack_harness import FakeSlack, Response, SlackHarness
-from tests.slack_texting_support import (
+from tests.support.slack_harness import FakeSlack, Response, SlackHarness
+from tests.support.texting import (
     TEXTER,
     card_contact,
     click,
@@ -27,7 +27,7 @@ from tests.slack_texting_support import (
     messages_of,
     world,
 )
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.twilio import TwilioStandIn, twilio_standin
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token"

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from tests.conftest import postgres_admin_url
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.database import postgres_admin_url
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 
 PASSWORD = "hunter2-not-shown"
 DATABASE_FORMS = "sqlite:///PATH"
@@ -245,7 +245,7 @@ def test_serve_starts_quietly_and_reports_a_bad_stored_setting(
     from core.db import Database, session_scope
     from core.migrate import upgrade
     from core.models import Organization
-    from tests.factories import make_org
+    from tests.support.world import make_org
 
     url = f"sqlite:///{tmp_path / 'spokebot.db'}"
     db = Database.from_url(url)

@@ -10,7 +10,7 @@ from core.services.batches import request_batch
 from core.services.stats import campaign_stats, search_contacts, texter_rows
 from core.services.texter_home import texter_campaigns
 from core.statuses import MessageStatus as S
-from tests.factories import (
+from tests.support.world import (
     add_contacts,
     make_assignment,
     make_campaign,

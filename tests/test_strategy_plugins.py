@@ -15,7 +15,7 @@ from core.services.batches import request_batch
 from core.services.campaigns import validate_strategies
 from core.services.organizations import set_organization_setting
 from strategies.registry import available_strategies, get_strategy
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 
 def _install_distribution(root: Path, entry_points: str) -> None:

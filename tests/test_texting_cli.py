@@ -11,7 +11,7 @@ from core.db import Database
 from core.messaging import FakeMessageService
 from core.models import CampaignContact, Message
 from core.services.texting import send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import build_world
 
 
 @pytest.fixture
@@ -26,13 +26,10 @@ def run(database_url: str, monkeypatch: pytest.MonkeyPatch):
 
 
 def _texted_contact(db: Database) -> tuple[int, int, int]:
-    org_id = make_org(db)
-    campaign_id = make_campaign(db, org_id)
-    user_id = make_texter(db, org_id, "UTEXTER")
-    assignment_id = make_assignment(db, campaign_id, user_id)
-    [contact_id] = add_contacts(db, campaign_id, 1, assignment_id=assignment_id)
+    w = build_world(db, members=["UTEXTER"], contacts=1, contacts_held_by="UTEXTER")
+    [contact_id], user_id = w.contact_ids, w.user("UTEXTER")
     send_first_text(db, contact_id, user_id, FakeMessageService())
-    return contact_id, campaign_id, user_id
+    return contact_id, w.campaign_id, user_id
 
 
 def _contact(db: Database, contact_id: int) -> CampaignContact:

@@ -14,7 +14,7 @@ from core.models import CampaignContact, Organization
 from core.refusals import RefusalReason
 from core.services.batches import can_request_more, request_batch
 from core.services.texting_window import duration_words
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 # Monday 2026-11-23 (EST = UTC-5, PST = UTC-8).
 NY_0545 = datetime(2026, 11, 23, 10, 45, tzinfo=UTC)

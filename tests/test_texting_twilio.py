@@ -16,8 +16,8 @@ from core.messaging.twilio_service import TwilioMessageService
 from core.messaging.twilio_webhooks import EMPTY_TWIML, inbound_sms, status_callback
 from core.models import CampaignContact, Message
 from core.services.texting import InboundResult, send_first_text
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
-from tests.twilio_standin import TwilioStandIn, twilio_standin
+from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.world import Member, build_world
 
 ACCOUNT = "AC" + "1" * 32
 TOKEN = "test-auth-token"
@@ -118,11 +118,8 @@ def test_twilio_unreachable_is_a_failed_outcome() -> None:
 
 
 def _one_contact(db: Database) -> tuple[int, int, str]:
-    org_id = make_org(db)
-    campaign_id = make_campaign(db, org_id)
-    user_id = make_texter(db, org_id, "UTEXTER", name="Ada")
-    assignment_id = make_assignment(db, campaign_id, user_id)
-    [contact_id] = add_contacts(db, campaign_id, 1, assignment_id=assignment_id)
+    w = build_world(db, members=[Member("UTEXTER", "Ada")], contacts=1, contacts_held_by="UTEXTER")
+    [contact_id], user_id = w.contact_ids, w.user("UTEXTER")
     with db.uow(read_only=True) as uow:
         cell = uow.session.get(CampaignContact, contact_id).cell
     return contact_id, user_id, cell

@@ -6,9 +6,9 @@ Adding to the bot:
   `bot.render`), and add it to the table in `actions.register`.
 - a slash command: a `work(turn)` in `commands.py`, listed in `COMMANDS` (and in
   manifest.yml; a test checks both agree).
-- a `/campaign` subcommand: `@campaign_subcommand("name", "name ARGS", "what it does")` on a
-  `def run(turn: Turn, args: list[str]) -> None` in `commands.py` (help lists it).
-- an event or a modal: `events.py` / `views.py`, same shape.
+- a `/campaign` subcommand: a `Subcommand` in the SUBCOMMANDS of its feature module in
+  `bot/listeners/admin/` (see that package; help lists it).
+- an event or a modal: `events.py` / a feature module of `admin/`, same shape.
 Every listener only acks; its work runs in a lazy listener (see bot.app.create_app), where
 a SpokebotError's `.message` reaches the user and anything else is logged with a reference.
 """

@@ -19,7 +19,7 @@ from core.db import Database
 from core.errors import SpokebotError
 from core.messaging import FakeMessageService, MessageService
 from core.roles import Role
-from core.services.admin_lookup import campaigns_with_stats
+from core.services.campaign_progress import campaigns_with_stats
 from core.services.identity import Identity, identify
 from core.services.texter_home import TexterHome, open_home
 from core.services.waiting_replies import WaitingReply

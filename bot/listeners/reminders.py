@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from slack_bolt import App
 
 from bot import ids
+from bot.ids import HANDLE_REPLIES_ACTION
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.permalinks import thread_links
 from bot.render import reminders
-from bot.scheduled.ids import HANDLE_REPLIES_ACTION
 from core.services.slack_support import campaign_title_in_org
 from core.services.waiting_replies import waiting_replies
 

@@ -3,7 +3,6 @@ Review, import reports and the admin part of Home. The admin modals are in admin
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from slack_sdk.models.blocks import (
@@ -27,13 +26,13 @@ from bot.render.common import (
     text_reply,
 )
 from bot.render.conversations_admin import selection_blocks
+from bot.render.progress import progress_bar
 from core.refusals import plural
 from core.services.contact_import import ImportReport
 from core.services.release import ReleaseResult
 from core.services.stats import CampaignStats, ContactRow, TexterRow
 from core.statuses import MessageStatus
 
-BAR_CELLS = 10
 # Two blocks per texter (their numbers, their buttons) plus header, notice, context and the
 # paging buttons: 18 texters use 40 of a message's 50 blocks.
 TEXTERS_PER_PAGE = 18
@@ -51,19 +50,11 @@ STATUS_WORDS = {
 }
 
 
-def progress_bar(fraction: float) -> str:
-    """'▓▓▓▓▓░░░░░ 48%': rounded down, so 100% means every first text went out."""
-    fraction = min(max(fraction, 0.0), 1.0)
-    filled = math.floor(fraction * BAR_CELLS)
-    percent = math.floor(fraction * 100)
-    return "▓" * filled + "░" * (BAR_CELLS - filled) + f" {percent}%"
-
-
 def _campaign_line(stats: CampaignStats) -> str:
     campaign = stats.campaign
     return (
         f"*{campaign.id}* · {escape(campaign.title)} · _{campaign.status}_\n"
-        f"`{progress_bar(stats.progress)}` "
+        f"`{progress_bar(stats.sent, stats.textable)}` "
         f"{plural(stats.initials_unsent, 'first text')} to send · "
         f"{plural(stats.texters, 'texter')}"
     )
@@ -85,7 +76,7 @@ def campaign_list(campaigns: Sequence[CampaignStats], total: int) -> Reply:
 def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
     campaign = stats.campaign
     lines = [
-        f"*Progress:* `{progress_bar(stats.progress)}` of first texts sent "
+        f"*Progress:* `{progress_bar(stats.sent, stats.textable)}` of first texts sent "
         f"({stats.sent} of {stats.textable})",
     ]
     if stats.all_initials_sent:
@@ -112,7 +103,7 @@ def campaign_stats(stats: CampaignStats, texters_holding_unsent: int) -> Reply:
         section(text),
         context(f"`/campaign texters {campaign.id}` · `/campaign review {campaign.id}`"),
     ]
-    return reply(f"{campaign.title}: {progress_bar(stats.progress)}", blocks)
+    return reply(f"{campaign.title}: {progress_bar(stats.sent, stats.textable)}", blocks)
 
 
 def max_amount_words(value: int | None) -> str:

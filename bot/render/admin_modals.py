@@ -21,7 +21,7 @@ from slack_sdk.models.views import View
 from bot import ids
 from bot.render.common import clip, divider, escape, section
 from bot.render.conversations_admin import conversation_settings
-from core.services.admin_lookup import CampaignSettingsForm
+from core.services.campaign_settings import CampaignSettingsForm
 from core.services.campaigns import DEFAULT_BATCH_SIZE
 from strategies.registry import available_strategies
 

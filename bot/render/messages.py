@@ -19,8 +19,8 @@ from bot.render.common import (
 )
 from core.refusals import plural
 from core.services.batches import BatchResult, Eligibility
+from core.services.campaign_lifecycle import JoinLink
 from core.services.release import ReleaseResult
-from core.services.slack_support import JoinLink
 from core.services.texter_home import RequestPrompt, TexterCampaign
 
 

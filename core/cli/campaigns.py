@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from core.cli.common import UserError, emit_json, open_database
 from core.db import Database
+from core.progress import whole_percent
 from core.services.admin import CampaignSettingsChange, update_campaign_settings
 from core.services.campaign_editing import (
     ScriptReport,
@@ -254,7 +255,9 @@ def show(campaign_id: int, as_json: bool) -> None:
         f"batch size: {summary.batch_size or 'none'}; texters: {stats.texters}"
     )
     click.echo(f"texting hours: {summary.texting_hours}")
-    click.echo(f"contacts: {stats.total}; first texts sent: {stats.progress:.0%}")
+    click.echo(
+        f"contacts: {stats.total}; first texts sent: {whole_percent(stats.sent, stats.textable)}%"
+    )
     for status, count in stats.by_status.items():
         click.echo(f"  {status}: {count}")
     click.echo(f"  opted out: {stats.opted_out}")

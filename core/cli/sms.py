@@ -10,6 +10,7 @@ import click
 from core.cli.common import open_database
 from core.db import Database
 from core.errors import InvalidInput
+from core.notifier import TexterNotifier
 from core.services.cell_numbers import normalise_cell
 from core.services.inbound import (
     InboundResult,
@@ -17,7 +18,6 @@ from core.services.inbound import (
     receive_inbound,
     unmatched_texts,
 )
-from core.services.threads import TexterNotifier
 
 # The Slack layer plugs in its notifier here (bot/cli.py); core only knows the port. The
 # factory returns None when Slack isn't configured (no SLACK_BOT_TOKEN): replies are stored.

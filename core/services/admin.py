@@ -7,7 +7,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from core.ascii_digits import MAX_INT32, parse_ascii_digits
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Assignment, Campaign, User
@@ -39,30 +41,37 @@ def parse_max_contacts(raw: str) -> int | None:
     text = raw.strip()
     if text == "":
         return None
-    if not (text.isascii() and text.isdigit()):  # "²".isdigit() is True; int() refuses it
+    value = parse_ascii_digits(text, MAX_INT32)  # the column is an integer
+    if value is None:
         raise InvalidInput(
             f"Max amount must be a whole number of 0 or more, or empty; not {raw!r}."
         )
-    return int(text)
+    return value
 
 
 def set_max_contacts(
     db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, raw: str
 ) -> int | None:
-    value = parse_max_contacts(raw)
     with db.uow() as uow:
         campaign = get_campaign(uow.session, campaign_id)
         require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
-        assignment = uow.session.scalar(
-            select(Assignment).where(
-                Assignment.campaign_id == campaign_id, Assignment.user_id == texter_user_id
-            )
-        )
-        if assignment is None:
-            raise NotFound("That texter has not joined this campaign.")
-        assignment.max_contacts = value
+        value = set_cap_in(uow.session, campaign_id, texter_user_id, raw)
         uow.commit()
         return value
+
+
+def set_cap_in(session: Session, campaign_id: int, texter_user_id: int, raw: str) -> int | None:
+    """The texter's max amount, set in the caller's transaction (NotFound if not joined)."""
+    value = parse_max_contacts(raw)
+    assignment = session.scalar(
+        select(Assignment).where(
+            Assignment.campaign_id == campaign_id, Assignment.user_id == texter_user_id
+        )
+    )
+    if assignment is None:
+        raise NotFound("That texter has not joined this campaign.")
+    assignment.max_contacts = value
+    return value
 
 
 def assign_manually(
@@ -79,27 +88,35 @@ def assign_manually(
         if campaign is None:
             raise NotFound(f"no campaign with id {campaign_id}")
         require_role(session, actor_user_id, campaign.organization_id, Role.ADMIN)
-        if campaign.use_dynamic_assignment:
-            raise Conflict(MANUAL_ASSIGNMENT_GUIDANCE)
-        if campaign.is_archived:
-            raise Conflict("This campaign is archived.")
-        link = membership(session, texter_user_id, campaign.organization_id)
-        if link is None or Role(link.role) == Role.SUSPENDED:
-            raise Conflict("That person is not an active member of this organization.")
-        assignment = session.scalar(
-            select(Assignment).where(
-                Assignment.campaign_id == campaign_id, Assignment.user_id == texter_user_id
-            )
-        )
-        if assignment is None:
-            assignment = Assignment(campaign_id=campaign_id, user_id=texter_user_id)
-            session.add(assignment)
-            session.flush()
-        claimed = SqlContactPool(
-            session.connection(), campaign_info(campaign), assignment.id, datetime.now(UTC)
-        ).claim(DEFAULT_SELECTION, count)
+        claimed = assign_in(session, campaign, texter_user_id, count)
         uow.commit()
-        return len(claimed)
+        return claimed
+
+
+def assign_in(session: Session, campaign: Campaign, texter_user_id: int, count: int) -> int:
+    """assign_manually in the caller's transaction, the campaign locked and the role checked."""
+    if count < 1:
+        raise InvalidInput(f"The number of texts to assign must be 1 or more, not {count}.")
+    if campaign.use_dynamic_assignment:
+        raise Conflict(MANUAL_ASSIGNMENT_GUIDANCE)
+    if campaign.is_archived:
+        raise Conflict("This campaign is archived.")
+    link = membership(session, texter_user_id, campaign.organization_id)
+    if link is None or Role(link.role) == Role.SUSPENDED:
+        raise Conflict("That person is not an active member of this organization.")
+    assignment = session.scalar(
+        select(Assignment).where(
+            Assignment.campaign_id == campaign.id, Assignment.user_id == texter_user_id
+        )
+    )
+    if assignment is None:
+        assignment = Assignment(campaign_id=campaign.id, user_id=texter_user_id)
+        session.add(assignment)
+        session.flush()
+    claimed = SqlContactPool(
+        session.connection(), campaign_info(campaign), assignment.id, datetime.now(UTC)
+    ).claim(DEFAULT_SELECTION, count)
+    return len(claimed)
 
 
 @dataclass(frozen=True)
@@ -155,31 +172,40 @@ def update_campaign_settings(
         campaign = get_campaign(uow.session, campaign_id, organization_id)
         if actor_user_id is not None:
             require_role(uow.session, actor_user_id, campaign.organization_id, Role.ADMIN)
-        if change.script is not None:
-            check = check_script(change.script, contact_columns(uow.session, campaign_id))
-            if check.refused:
-                raise ScriptRefused(check.sentence())
-        saved: dict[str, Any] = {}
-        for item in fields(change):
-            value = getattr(change, item.name)
-            if value is None or item.name in {"clear_batch_size"}:
-                continue
-            saved[item.name] = value
-            if item.name in SETTINGS_KEYS:
-                campaign.settings = {**(campaign.settings or {}), item.name: value}
-            elif item.name == "strategies":
-                campaign.batch_strategies = value or None
-            elif item.name == "texting_hours":
-                hours = parse_texting_hours(value)
-                campaign.texting_hours_start = hours.start if hours else None
-                campaign.texting_hours_end = hours.end if hours else None
-            else:
-                setattr(campaign, item.name, value)
-        if change.clear_batch_size:
-            campaign.batch_size = None
-            saved["batch_size"] = None
+        saved = apply_settings_change(uow.session, campaign, change)
         uow.commit()
         return saved
+
+
+def apply_settings_change(
+    session: Session, campaign: Campaign, change: CampaignSettingsChange
+) -> dict[str, Any]:
+    """Save a validated change in the caller's transaction; returns the saved values.
+    ScriptRefused when the script uses fields the contacts don't have."""
+    if change.script is not None:
+        check = check_script(change.script, contact_columns(session, campaign.id))
+        if check.refused:
+            raise ScriptRefused(check.sentence())
+    saved: dict[str, Any] = {}
+    for item in fields(change):
+        value = getattr(change, item.name)
+        if value is None or item.name in {"clear_batch_size"}:
+            continue
+        saved[item.name] = value
+        if item.name in SETTINGS_KEYS:
+            campaign.settings = {**(campaign.settings or {}), item.name: value}
+        elif item.name == "strategies":
+            campaign.batch_strategies = value or None
+        elif item.name == "texting_hours":
+            hours = parse_texting_hours(value)
+            campaign.texting_hours_start = hours.start if hours else None
+            campaign.texting_hours_end = hours.end if hours else None
+        else:
+            setattr(campaign, item.name, value)
+    if change.clear_batch_size:
+        campaign.batch_size = None
+        saved["batch_size"] = None
+    return saved
 
 
 def validate_settings_change(change: CampaignSettingsChange) -> dict[str, str]:
@@ -222,18 +248,26 @@ def set_member_role(
 ) -> Role:
     """vet / unvet and other role changes; admins can't hand out roles above their own."""
     with db.uow() as uow:
-        actor_role = require_role(uow.session, actor_user_id, organization_id, Role.ADMIN)
-        if role.rank > actor_role.rank:
-            raise InvalidInput(f"You can't give a role above your own ({actor_role.value}).")
-        user = uow.session.scalar(select(User).where(User.slack_user_id == slack_user_id))
-        link = membership(uow.session, user.id, organization_id) if user else None
-        if link is None:
-            raise NotFound("That person is not a member of this organization yet.")
-        if Role(link.role).rank > actor_role.rank:
-            raise InvalidInput("You can't change the role of someone above you.")
-        link.role = role.value
+        set_role_in(uow.session, actor_user_id, organization_id, slack_user_id, role)
         uow.commit()
         return role
+
+
+def set_role_in(
+    session: Session, actor_user_id: int, organization_id: int, slack_user_id: str, role: Role
+) -> Role:
+    """set_member_role in the caller's transaction."""
+    actor_role = require_role(session, actor_user_id, organization_id, Role.ADMIN)
+    if role.rank > actor_role.rank:
+        raise InvalidInput(f"You can't give a role above your own ({actor_role.value}).")
+    user = session.scalar(select(User).where(User.slack_user_id == slack_user_id))
+    link = membership(session, user.id, organization_id) if user else None
+    if link is None:
+        raise NotFound("That person is not a member of this organization yet.")
+    if Role(link.role).rank > actor_role.rank:
+        raise InvalidInput("You can't change the role of someone above you.")
+    link.role = role.value
+    return role
 
 
 def set_archived(db: Database, actor_user_id: int, campaign_id: int, archived: bool = True) -> None:

@@ -37,7 +37,8 @@ class TextingHours:
 
     @classmethod
     def parse(cls, text: str) -> TextingHours:
-        match = re.fullmatch(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", text)
+        # [0-9], not \d: \d also matches "٩", which int() reads (core.ascii_digits).
+        match = re.fullmatch(r"\s*([0-9]{1,2})\s*-\s*([0-9]{1,2})\s*", text)
         if not match:
             raise InvalidInput(f"texting hours {text!r} should look like 9-21 (start-end, 0-24)")
         start, end = int(match[1]), int(match[2])
@@ -142,6 +143,14 @@ class CampaignSpec:
 
 
 def create_campaign(db: Database, spec: CampaignSpec) -> int:
+    with db.uow() as uow:
+        campaign = add_campaign(uow.session, spec)
+        uow.commit()
+        return campaign.id
+
+
+def add_campaign(session: Session, spec: CampaignSpec) -> Campaign:
+    """A new campaign in the caller's transaction (flushed, so it has its id)."""
     title = spec.title.strip()
     if not title:
         raise InvalidInput("a campaign needs a title")
@@ -153,26 +162,24 @@ def create_campaign(db: Database, spec: CampaignSpec) -> int:
     if spec.split_assignments:
         validate_split_assignments(True, spec.strategies)
         settings["split_assignments"] = True
-    with db.uow() as uow:
-        get_organization(uow.session, spec.organization_id)
-        campaign = Campaign(
-            organization_id=spec.organization_id,
-            title=title,
-            description=spec.description.strip(),
-            script=spec.script,
-            batch_size=validate_batch_size(spec.batch_size),
-            use_dynamic_assignment=spec.use_dynamic_assignment,
-            batch_strategies=validate_strategies(spec.strategies),
-            texting_hours_start=spec.texting_hours.start if spec.texting_hours else None,
-            texting_hours_end=spec.texting_hours.end if spec.texting_hours else None,
-            timezone=validate_timezone(spec.timezone),
-            join_token=new_join_token(),
-            settings=settings,
-        )
-        uow.session.add(campaign)
-        uow.session.flush()
-        uow.commit()
-        return campaign.id
+    get_organization(session, spec.organization_id)
+    campaign = Campaign(
+        organization_id=spec.organization_id,
+        title=title,
+        description=spec.description.strip(),
+        script=spec.script,
+        batch_size=validate_batch_size(spec.batch_size),
+        use_dynamic_assignment=spec.use_dynamic_assignment,
+        batch_strategies=validate_strategies(spec.strategies),
+        texting_hours_start=spec.texting_hours.start if spec.texting_hours else None,
+        texting_hours_end=spec.texting_hours.end if spec.texting_hours else None,
+        timezone=validate_timezone(spec.timezone),
+        join_token=new_join_token(),
+        settings=settings,
+    )
+    session.add(campaign)
+    session.flush()
+    return campaign
 
 
 def get_campaign(
@@ -188,22 +195,26 @@ def get_campaign(
 
 def launch_campaign(db: Database, campaign_id: int, organization_id: int | None = None) -> None:
     with db.uow() as uow:
-        campaign = get_campaign(uow.session, campaign_id, organization_id)
-        if campaign.is_archived:
-            raise Conflict(f"campaign {campaign_id} is archived and can't be launched")
-        if not campaign.script.strip():
-            raise Conflict(f"campaign {campaign_id} has no script; add the first text first")
-        columns = contact_columns(uow.session, campaign_id)
-        if columns is None:
-            raise Conflict(f"campaign {campaign_id} has no contacts; import some first")
-        check = check_script(campaign.script, columns)
-        if check.unknown:
-            raise Conflict(
-                f"campaign {campaign_id} can't be launched: {check.sentence()} "
-                f"Fix the script first."
-            )
-        campaign.is_started = True
+        start_campaign(uow.session, get_campaign(uow.session, campaign_id, organization_id))
         uow.commit()
+
+
+def start_campaign(session: Session, campaign: Campaign) -> None:
+    """Launch, in the caller's transaction; Conflict when it isn't ready."""
+    campaign_id = campaign.id
+    if campaign.is_archived:
+        raise Conflict(f"campaign {campaign_id} is archived and can't be launched")
+    if not campaign.script.strip():
+        raise Conflict(f"campaign {campaign_id} has no script; add the first text first")
+    columns = contact_columns(session, campaign_id)
+    if columns is None:
+        raise Conflict(f"campaign {campaign_id} has no contacts; import some first")
+    check = check_script(campaign.script, columns)
+    if check.unknown:
+        raise Conflict(
+            f"campaign {campaign_id} can't be launched: {check.sentence()} Fix the script first."
+        )
+    campaign.is_started = True
 
 
 def rotate_join_token(db: Database, campaign_id: int, organization_id: int | None = None) -> str:
@@ -256,10 +267,16 @@ def _summary(campaign: Campaign) -> CampaignSummary:
 
 def list_campaigns(db: Database, organization_id: int | None = None) -> list[CampaignSummary]:
     with db.uow(read_only=True) as uow:
-        query = select(Campaign).order_by(Campaign.id)
-        if organization_id is not None:
-            query = query.where(Campaign.organization_id == organization_id)
-        return [_summary(c) for c in uow.session.scalars(query)]
+        return campaign_summaries(uow.session, organization_id)
+
+
+def campaign_summaries(
+    session: Session, organization_id: int | None = None
+) -> list[CampaignSummary]:
+    query = select(Campaign).order_by(Campaign.id)
+    if organization_id is not None:
+        query = query.where(Campaign.organization_id == organization_id)
+    return [_summary(c) for c in session.scalars(query)]
 
 
 def contact_columns(session: Session, campaign_id: int) -> list[str] | None:

@@ -16,8 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Campaign, CampaignContact, Organization
-from core.models_scheduler import DigestState
+from core.models import Campaign, CampaignContact, DigestState, Organization
 from core.org_settings import effective_setting
 from core.services.stats import counts_by_status
 from core.statuses import MessageStatus

@@ -19,8 +19,14 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import InvalidInput, NotFound
-from core.models import Assignment, Campaign, CampaignContact, Message
-from core.models_durable import TextedNumber, UnmatchedInbound
+from core.models import (
+    Assignment,
+    Campaign,
+    CampaignContact,
+    Message,
+    TextedNumber,
+    UnmatchedInbound,
+)
 from core.services.cell_numbers import normalise_cell
 from core.services.opt_outs import is_stop_keyword, opt_out_cell
 from core.statuses import Direction, MessageStatus, status_after_inbound

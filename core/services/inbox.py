@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
 from core.errors import NotFound
-from core.models_durable import SlackInbox
+from core.models import SlackInbox
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 MAX_ATTEMPTS = 5

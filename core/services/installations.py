@@ -1,6 +1,6 @@
 """Workspaces installed through "Add to Slack": their organizations and installation state.
 
-slack-sdk's installation store owns the token tables (core.models_slack); this module only
+slack-sdk's installation store owns the token tables (core.models.slack); this module only
 reads them (installed or not, since when) and links an installed workspace to its
 organization. No Slack library here.
 """
@@ -15,8 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Organization, UserOrganization
-from core.models_slack import slack_installations
+from core.models import Organization, UserOrganization, slack_installations
 from core.roles import Role
 from core.services.organizations import ensure_user, membership
 

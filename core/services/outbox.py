@@ -27,8 +27,7 @@ from sqlalchemy.orm import Session
 from core.db import Database, as_utc
 from core.errors import Conflict
 from core.messaging.base import MessageService, SendOutcome, SendStatus, send_safely
-from core.models import Campaign, CampaignContact, Message
-from core.models_durable import TextedNumber
+from core.models import Campaign, CampaignContact, Message, TextedNumber
 from core.statuses import Direction, MessageStatus, status_after_outbound
 
 log = logging.getLogger("spokebot.outbox")

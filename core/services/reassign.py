@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import Conflict, InvalidInput, NotFound
-from core.models import Assignment, Campaign, CampaignContact, User, UserOrganization
-from core.models_slack import SlackThread
+from core.models import Assignment, Campaign, CampaignContact, SlackThread, User, UserOrganization
 from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.authz import require_role

@@ -54,7 +54,7 @@ def release_contacts(
             )
         both = allowed if with_conversations is None else with_conversations
         result = _release(session, assignment.id, both)
-        _commit_release(uow, campaign_id)
+        commit_release(uow, campaign_id)
         return result
 
 
@@ -64,7 +64,7 @@ def release_own_unsent(db: Database, campaign_id: int, user_id: int) -> ReleaseR
     with db.uow() as uow:
         assignment = _locked_assignment(uow.session, campaign_id, user_id)
         result = _release(uow.session, assignment.id, False)
-        _commit_release(uow, campaign_id)
+        commit_release(uow, campaign_id)
         return result
 
 
@@ -119,51 +119,77 @@ def unassign_contacts(
 ) -> ReleaseResult:
     """Message Review: unassign the campaign's contacts matching texter, statuses and ids."""
     with db.uow() as uow:
-        session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        require_role(session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
-        conditions = [
-            CampaignContact.campaign_id == campaign_id,
-            CampaignContact.assignment_id.is_not(None),
-        ]
-        if texter_user_id is not None:
-            assignment = _locked_assignment(session, campaign_id, texter_user_id)
-            conditions.append(CampaignContact.assignment_id == assignment.id)
-        if statuses:
-            conditions.append(CampaignContact.message_status.in_([s.value for s in statuses]))
-        if contact_ids is not None:
-            conditions.append(CampaignContact.id.in_(list(contact_ids)))
-        released = session.execute(
-            update(CampaignContact)
-            .where(*conditions)
-            .values(assignment_id=None)
-            .returning(CampaignContact.message_status)
-            .execution_options(synchronize_session=False)
-        ).scalars()
-        initials = conversations = 0
-        for status in released:
-            if status == MessageStatus.NEEDS_MESSAGE.value:
-                initials += 1
-            else:
-                conversations += 1
-        _commit_release(uow, campaign_id)
-        return ReleaseResult(initials, conversations)
+        campaign = get_campaign(uow.session, campaign_id)
+        require_role(uow.session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
+        result = unassign_in(
+            uow.session,
+            campaign_id,
+            texter_user_id=texter_user_id,
+            statuses=statuses,
+            contact_ids=contact_ids,
+        )
+        commit_release(uow, campaign_id)
+        return result
+
+
+def unassign_in(
+    session: Session,
+    campaign_id: int,
+    *,
+    texter_user_id: int | None = None,
+    statuses: Collection[MessageStatus] | None = None,
+    contact_ids: Collection[int] | None = None,
+) -> ReleaseResult:
+    """unassign_contacts in the caller's transaction (the role already checked); the caller
+    commits with commit_release."""
+    conditions = [
+        CampaignContact.campaign_id == campaign_id,
+        CampaignContact.assignment_id.is_not(None),
+    ]
+    if texter_user_id is not None:
+        assignment = _locked_assignment(session, campaign_id, texter_user_id)
+        conditions.append(CampaignContact.assignment_id == assignment.id)
+    if statuses:
+        conditions.append(CampaignContact.message_status.in_([s.value for s in statuses]))
+    if contact_ids is not None:
+        conditions.append(CampaignContact.id.in_(list(contact_ids)))
+    released = session.execute(
+        update(CampaignContact)
+        .where(*conditions)
+        .values(assignment_id=None)
+        .returning(CampaignContact.message_status)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    initials = conversations = 0
+    for status in released:
+        if status == MessageStatus.NEEDS_MESSAGE.value:
+            initials += 1
+        else:
+            conversations += 1
+    return ReleaseResult(initials, conversations)
 
 
 def _admin_release(
     db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, everything: bool
 ) -> ReleaseResult:
     with db.uow() as uow:
-        session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        require_role(session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
-        assignment = _locked_assignment(session, campaign_id, texter_user_id)
-        result = _release(session, assignment.id, everything)
-        _commit_release(uow, campaign_id)
+        campaign = get_campaign(uow.session, campaign_id)
+        require_role(uow.session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
+        result = release_texter_in(uow.session, campaign_id, texter_user_id, everything)
+        commit_release(uow, campaign_id)
         return result
 
 
-def _commit_release(uow: UnitOfWork, campaign_id: int) -> None:
+def release_texter_in(
+    session: Session, campaign_id: int, texter_user_id: int, everything: bool
+) -> ReleaseResult:
+    """The admin's release of what a texter holds, in the caller's transaction (the role
+    already checked); the caller commits with commit_release."""
+    assignment = _locked_assignment(session, campaign_id, texter_user_id)
+    return _release(session, assignment.id, everything)
+
+
+def commit_release(uow: UnitOfWork, campaign_id: int) -> None:
     uow.commit()
     # Released contacts sit below where this process's claims had got to.
     claim_floors(uow.session).forget(campaign_id)

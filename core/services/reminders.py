@@ -19,8 +19,15 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.db import Database, as_utc
-from core.models import Assignment, Campaign, CampaignContact, Message, Organization, User
-from core.models_scheduler import ReplyReminder
+from core.models import (
+    Assignment,
+    Campaign,
+    CampaignContact,
+    Message,
+    Organization,
+    ReplyReminder,
+    User,
+)
 from core.org_settings import effective_setting
 from core.statuses import Direction, MessageStatus
 from core.texting_hours import is_textable_now

@@ -8,8 +8,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
-from core.models import utcnow
-from core.models_slack import SlackEvent
+from core.models import SlackEvent, utcnow
 
 EVENT_MEMORY = timedelta(days=2)  # Slack stops retrying an event after about an hour
 

@@ -93,27 +93,29 @@ def campaign_stats(
     db: Database, campaign_id: int, organization_id: int | None = None
 ) -> CampaignStats:
     with db.uow(read_only=True) as uow:
-        session = uow.session
-        campaign = get_campaign(session, campaign_id, organization_id)
-        counts = status_counts(session, CampaignContact.campaign_id == campaign_id)
-        by_status, opted_out = _split_counts(counts)
-        texted_then_opted_out = sum(
-            count
-            for (status, opted), count in counts.items()
-            if opted and status != MessageStatus.NEEDS_MESSAGE
-        )
-        texters = (
-            session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
-        )
-        return CampaignStats(
-            campaign=_summary(campaign),
-            by_status=by_status,
-            opted_out=opted_out,
-            unassigned_initials=unassigned_initials(session, campaign_id),
-            total=sum(by_status.values()) + opted_out,
-            texters=texters,
-            opted_out_after_text=texted_then_opted_out,
-        )
+        return stats_of(uow.session, get_campaign(uow.session, campaign_id, organization_id))
+
+
+def stats_of(session: Session, campaign: Campaign) -> CampaignStats:
+    """The campaign's counts, read in the caller's transaction."""
+    campaign_id = campaign.id
+    counts = status_counts(session, CampaignContact.campaign_id == campaign_id)
+    by_status, opted_out = _split_counts(counts)
+    texted_then_opted_out = sum(
+        count
+        for (status, opted), count in counts.items()
+        if opted and status != MessageStatus.NEEDS_MESSAGE
+    )
+    texters = session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
+    return CampaignStats(
+        campaign=_summary(campaign),
+        by_status=by_status,
+        opted_out=opted_out,
+        unassigned_initials=unassigned_initials(session, campaign_id),
+        total=sum(by_status.values()) + opted_out,
+        texters=texters,
+        opted_out_after_text=texted_then_opted_out,
+    )
 
 
 @dataclass(frozen=True)
@@ -135,67 +137,71 @@ def texter_rows(
     db: Database, campaign_id: int, offset: int = 0, limit: int = 20
 ) -> tuple[list[TexterRow], int]:
     """A page of the campaign's texters (by name) and the total number of texters."""
-    contact = CampaignContact
     with db.uow(read_only=True) as uow:
-        session = uow.session
-        total = (
-            session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
+        return texter_page(uow.session, campaign_id, offset, limit)
+
+
+def texter_page(
+    session: Session, campaign_id: int, offset: int = 0, limit: int = 20
+) -> tuple[list[TexterRow], int]:
+    """texter_rows in the caller's transaction."""
+    contact = CampaignContact
+    total = session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
+    page = session.execute(
+        select(
+            Assignment.id,
+            User.id,
+            User.slack_user_id,
+            User.name,
+            Assignment.max_contacts,
+            UserOrganization.role,
         )
-        page = session.execute(
+        .join(User, User.id == Assignment.user_id)
+        .join(Campaign, Campaign.id == Assignment.campaign_id)
+        .outerjoin(
+            UserOrganization,
+            (UserOrganization.user_id == User.id)
+            & (UserOrganization.organization_id == Campaign.organization_id),
+        )
+        .where(Assignment.campaign_id == campaign_id)
+        .order_by(User.name, User.id)
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    counts: dict[int, dict[tuple[str, bool], int]] = {row[0]: {} for row in page}
+    if counts:
+        for assignment_id, status, opted_out, n in session.execute(
             select(
-                Assignment.id,
-                User.id,
-                User.slack_user_id,
-                User.name,
-                Assignment.max_contacts,
-                UserOrganization.role,
+                contact.assignment_id,
+                contact.message_status,
+                contact.is_opted_out,
+                func.count(),
             )
-            .join(User, User.id == Assignment.user_id)
-            .join(Campaign, Campaign.id == Assignment.campaign_id)
-            .outerjoin(
-                UserOrganization,
-                (UserOrganization.user_id == User.id)
-                & (UserOrganization.organization_id == Campaign.organization_id),
-            )
-            .where(Assignment.campaign_id == campaign_id)
-            .order_by(User.name, User.id)
-            .offset(offset)
-            .limit(limit)
-        ).all()
-        counts: dict[int, dict[tuple[str, bool], int]] = {row[0]: {} for row in page}
-        if counts:
-            for assignment_id, status, opted_out, n in session.execute(
-                select(
-                    contact.assignment_id,
-                    contact.message_status,
-                    contact.is_opted_out,
-                    func.count(),
-                )
-                .where(contact.assignment_id.in_(list(counts)))
-                .group_by(contact.assignment_id, contact.message_status, contact.is_opted_out)
-            ):
-                counts[assignment_id][(status, bool(opted_out))] = n
-        rows = []
-        for assignment_id, user_id, slack_id, name, max_contacts, role in page:
-            held = counts[assignment_id]
+            .where(contact.assignment_id.in_(list(counts)))
+            .group_by(contact.assignment_id, contact.message_status, contact.is_opted_out)
+        ):
+            counts[assignment_id][(status, bool(opted_out))] = n
+    rows = []
+    for assignment_id, user_id, slack_id, name, max_contacts, role in page:
+        held = counts[assignment_id]
 
-            def live(status: MessageStatus, held: dict[tuple[str, bool], int] = held) -> int:
-                return held.get((status.value, False), 0)
+        def live(status: MessageStatus, held: dict[tuple[str, bool], int] = held) -> int:
+            return held.get((status.value, False), 0)
 
-            rows.append(
-                TexterRow(
-                    user_id=user_id,
-                    slack_user_id=slack_id,
-                    name=name,
-                    assigned=sum(held.values()),
-                    unsent=live(MessageStatus.NEEDS_MESSAGE),
-                    replies_waiting=live(MessageStatus.NEEDS_RESPONSE),
-                    messaged=sum(held.values()) - live(MessageStatus.NEEDS_MESSAGE),
-                    max_contacts=max_contacts,
-                    suspended=role == Role.SUSPENDED.value,
-                )
+        rows.append(
+            TexterRow(
+                user_id=user_id,
+                slack_user_id=slack_id,
+                name=name,
+                assigned=sum(held.values()),
+                unsent=live(MessageStatus.NEEDS_MESSAGE),
+                replies_waiting=live(MessageStatus.NEEDS_RESPONSE),
+                messaged=sum(held.values()) - live(MessageStatus.NEEDS_MESSAGE),
+                max_contacts=max_contacts,
+                suspended=role == Role.SUSPENDED.value,
             )
-        return rows, total
+        )
+    return rows, total
 
 
 @dataclass(frozen=True)
@@ -219,6 +225,27 @@ def search_contacts(
     limit: int = 20,
 ) -> tuple[list[ContactRow], int]:
     """Message Review: contacts by status and texter; a page plus the full count."""
+    with db.uow(read_only=True) as uow:
+        return contact_page(
+            uow.session,
+            campaign_id,
+            status=status,
+            texter_user_id=texter_user_id,
+            assigned_only=assigned_only,
+            limit=limit,
+        )
+
+
+def contact_page(
+    session: Session,
+    campaign_id: int,
+    *,
+    status: MessageStatus | None = MessageStatus.NEEDS_MESSAGE,
+    texter_user_id: int | None = None,
+    assigned_only: bool = False,
+    limit: int = 20,
+) -> tuple[list[ContactRow], int]:
+    """search_contacts in the caller's transaction."""
     contact = CampaignContact
     conditions = [contact.campaign_id == campaign_id]
     if status is not None:
@@ -227,25 +254,23 @@ def search_contacts(
         conditions.append(Assignment.user_id == texter_user_id)
     elif assigned_only:
         conditions.append(contact.assignment_id.is_not(None))
-    with db.uow(read_only=True) as uow:
-        base = select(contact).outerjoin(Assignment, Assignment.id == contact.assignment_id)
-        total = (
-            uow.session.scalar(select(func.count()).select_from(base.where(*conditions).subquery()))
-            or 0
+    base = select(contact).outerjoin(Assignment, Assignment.id == contact.assignment_id)
+    total = (
+        session.scalar(select(func.count()).select_from(base.where(*conditions).subquery())) or 0
+    )
+    rows = session.execute(
+        select(
+            contact.id,
+            contact.first_name,
+            contact.last_name,
+            contact.cell,
+            contact.message_status,
+            contact.is_opted_out,
+            Assignment.user_id,
         )
-        rows = uow.session.execute(
-            select(
-                contact.id,
-                contact.first_name,
-                contact.last_name,
-                contact.cell,
-                contact.message_status,
-                contact.is_opted_out,
-                Assignment.user_id,
-            )
-            .outerjoin(Assignment, Assignment.id == contact.assignment_id)
-            .where(*conditions)
-            .order_by(contact.id)
-            .limit(limit)
-        ).all()
-        return [ContactRow(*row) for row in rows], total
+        .outerjoin(Assignment, Assignment.id == contact.assignment_id)
+        .where(*conditions)
+        .order_by(contact.id)
+        .limit(limit)
+    ).all()
+    return [ContactRow(*row) for row in rows], total

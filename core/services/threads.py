@@ -1,26 +1,22 @@
-"""Where each contact's conversation lives in Slack, and the port that delivers replies there.
+"""Where each contact's conversation lives in Slack.
 
 The Slack layer stores one DM thread per contact (channel id + thread ts) so every reply from
 the contact, and every answer from the texter, stays in one thread. `bot/` never writes SQL:
-these functions are its storage. `TexterNotifier` is the port the webhook and CLI paths use
-to tell a texter about a reply outside any Slack request; `bot.notify` implements it.
+these functions are its storage (core.notifier.TexterNotifier tells a texter of a reply).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.db import Database
-from core.models import Assignment, Campaign, CampaignContact, User
-from core.models_slack import SlackThread
-from core.services.texting import InboundResult, Thread, thread_of
+from core.models import Assignment, Campaign, CampaignContact, SlackThread, User
+from core.services.texting import Thread, thread_of
 
 __all__ = [
-    "TexterNotifier",
     "ThreadRef",
     "assignment_for",
     "contact_campaign",
@@ -31,12 +27,6 @@ __all__ = [
     "thread_snapshot",
     "threads_of",
 ]
-
-
-class TexterNotifier(Protocol):
-    """Tells the owning texter about an inbound reply (after receive_inbound committed it)."""
-
-    def notify_inbound(self, result: InboundResult) -> None: ...
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Assignment, Campaign, CampaignContact, Message, User
-from core.models_slack import SlackThread
+from core.models import Assignment, Campaign, CampaignContact, Message, SlackThread, User
 from core.statuses import Direction, MessageStatus
 
 __all__ = ["WaitingReply", "texter_names", "waiting_replies", "waiting_replies_in"]

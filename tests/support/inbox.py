@@ -1,0 +1,86 @@
+"""Conversations with DM threads, ready for thread answers (the durable inbox's tests)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core.db import Database
+from core.models import Message, SlackInbox
+from core.services.threads import save_thread
+from core.statuses import MessageStatus
+from tests.support.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.world import Member, build_world
+
+TEXTER = "UTEXTER1"
+DM = "D" + TEXTER
+
+
+@dataclass
+class Conversations:
+    contact_ids: list[int]
+    thread_ts: list[str]
+
+
+def conversations(db: Database, count: int) -> Conversations:
+    built = build_world(
+        db,
+        members=[Member(TEXTER, "Ada")],
+        contacts=count,
+        contact_status=MessageStatus.NEEDS_RESPONSE,
+        contacts_held_by=TEXTER,
+    )
+    ids, user_id = built.contact_ids, built.user(TEXTER)
+    stamps = []
+    for i, contact_id in enumerate(ids):
+        ts = f"1700000000.{i:06d}"
+        save_thread(db, contact_id, user_id, DM, ts)
+        stamps.append(ts)
+    return Conversations(ids, stamps)
+
+
+def thread_answer(thread_ts: str, text: str, event_id: str) -> bytes:
+    """A signed-ready Events API body: the texter answering in a contact's thread."""
+    ts = f"{time.time():.6f}"
+    event = {
+        "type": "message",
+        "channel": DM,
+        "channel_type": "im",
+        "user": TEXTER,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        "team": TEAM,
+    }
+    envelope = {
+        "token": "unused",
+        "team_id": TEAM,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
+    return json.dumps(envelope).encode()
+
+
+def replies_per_contact(db: Database) -> dict[int, int]:
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(Message.campaign_contact_id, func.count())
+            .where(Message.direction == "outbound")
+            .group_by(Message.campaign_contact_id)
+        ).all()
+        return {contact_id: count for contact_id, count in rows}
+
+
+def inbox_statuses(db: Database) -> dict[str, int]:
+    with db.uow(read_only=True) as uow:
+        rows = uow.session.execute(
+            select(SlackInbox.status, func.count()).group_by(SlackInbox.status)
+        ).all()
+        return {status: count for status, count in rows}
