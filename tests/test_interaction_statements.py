@@ -32,9 +32,10 @@ from bot import ids
 from core.db import Database
 from core.migrate import upgrade
 from core.models import Campaign
-from tests.conftest import postgres_admin_url
-from tests.factories import add_contacts, make_campaign, make_org
-from tests.slack_harness import BOT_TOKEN, SIGNING_SECRET, Call, FakeSlack, SlackHarness
+from tests.support.database import postgres_admin_url
+from tests.support.fake_slack import Call, FakeSlack
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness
+from tests.support.world import add_contacts, make_campaign, make_org
 
 TEXTER = "UCOUNT"
 BATCH = 3
@@ -228,14 +229,16 @@ def _dm_cards(fake: FakeSlack) -> list[Call]:
 
 def _report(counts: dict[str, Count]) -> str:
     lines = [
-        f"{'interaction':<20} {'statements':>10} {'transactions':>12}  budget  inbox",
+        f"{'interaction':<20} {'statements':>10} {'transactions':>12}  budget  "
+        "inbox (its statements)",
     ]
     for name, count in counts.items():
         budget = _budget(name, count)
+        inbox = sum(c for q, c in count.queries if _kind(q) == "statement" and "slack_inbox" in q)
         lines.append(
             f"{name:<20} {count.statements:>10} {count.transactions:>12}  "
             f"{budget.statements:>2}/{budget.transactions:<3}  "
-            + ("yes" if count.through_inbox else "")
+            + (f"yes ({inbox})" if count.through_inbox else "")
         )
     return "\n".join(lines)
 

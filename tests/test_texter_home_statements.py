@@ -14,7 +14,7 @@ from core.db import Database
 from core.services.batches import request_batch
 from core.services.identity import identify
 from core.services.texter_home import open_home
-from tests.factories import add_contacts, make_assignment, make_campaign, make_org, make_texter
+from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TEXTER = "UHOME"
 
