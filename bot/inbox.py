@@ -35,6 +35,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.listeners import events, texting_threads
 from bot.listeners.common import Deps, Turn
 from bot.workspaces import Workspaces
+from core.config import environment_value
 from core.db import Database
 from core.errors import SpokebotError
 from core.services import inbox as core_inbox
@@ -168,7 +169,7 @@ class Inbox:
                         self._submit(lambda item=item: self._work(item))
             except Exception as error:  # the database is away: try again on the next poll
                 log.warning("inbox poll failed (%s)", type(error).__name__)
-            self._stopping.wait(POLL_SECONDS)
+            self._stopping.wait(environment_value("INBOX_POLL_SECONDS"))
 
     def _submit(self, job: Callable[[], None]) -> None:
         with self._lock:

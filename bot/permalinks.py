@@ -53,6 +53,13 @@ def waiting_reply_blocks(
         organization_id=organization_id,
         campaign_ids=[campaign_id] if campaign_id else None,
     )
+    return reply_link_blocks(client, replies, campaign_id, limit=limit)
+
+
+def reply_link_blocks(
+    client: WebClient, replies: list[WaitingReply], campaign_id: int | None, *, limit: int = 10
+) -> list[object]:
+    """waiting_reply_blocks for replies a use case already read."""
     if not replies:
         return []
     links = thread_links(client, replies, limit)

@@ -249,6 +249,9 @@ DECLARED: tuple[Setting, ...] = (
             8, "8"),
     Setting("INBOX_LEASE_SECONDS", _seconds(1, 3600),
             "an inbox item a dead process held is retried after this", 60.0, "60"),
+    Setting("INBOX_POLL_SECONDS", _seconds(0.1, 3600),
+            "how often the durable inbox looks for retries and what a dead process left",
+            1.0, "1"),
     # Texting.
     Setting("MESSAGE_SERVICE", Kind("fake or twilio", _parse_message_service),
             "where texts go (`fake`: nowhere, every text counts as delivered)", "fake", "`fake`"),

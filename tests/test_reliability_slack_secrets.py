@@ -99,7 +99,7 @@ def test_secrets_never_appear_in_logs_or_responses(
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError(f"boom with {DISTINCT_BOT_TOKEN}")  # an error quoting a secret
 
-        monkeypatch.setattr(bot.listeners.flows, "request_batch", broken)
+        monkeypatch.setattr(bot.listeners.flows, "request_first_texts", broken)
         answer = slack.command("/sendfirsttexts", user=TEXTER)
         bodies.append(answer.body)
         reply = private_replies(slack, answer.response_url)[0]

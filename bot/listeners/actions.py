@@ -11,8 +11,7 @@ from bot.listeners.flows import ask_for_batch, confirm_done_for_the_day, done_fo
 from bot.permalinks import waiting_reply_blocks
 from bot.render import messages
 from core.errors import NotFound
-from core.services.joining import JoinRefusal, JoinRefused, join_campaign
-from core.services.slack_support import campaign_organization
+from core.services.link_joining import join_by_link
 from core.services.texter_home import texter_campaigns
 
 
@@ -38,14 +37,12 @@ def _value(turn: Turn) -> str:
 
 def join(turn: Turn) -> None:
     campaign_id, token = ids.parse_join_value(_value(turn))
-    identity = turn.identity()  # unknown workspace: NotFound with a sentence for the user
-    if campaign_organization(turn.db, campaign_id) not in (None, identity.organization_id):
-        raise JoinRefused(
-            JoinRefusal.INVALID_LINK,
-            "This join link belongs to another workspace's organization, so it can't be used "
-            "from here.",
-        )
-    result = join_campaign(turn.db, campaign_id, token, turn.slack_user_id, identity.name)
+    # An unknown workspace: NotFound with a sentence for the user.
+    answer = join_by_link(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id, token
+    )
+    turn.set_identity(answer.identity)
+    result = answer.result
     card = messages.campaign_card(
         result.campaign_id,
         result.campaign_title,
@@ -59,7 +56,7 @@ def join(turn: Turn) -> None:
         turn.reply(card)  # no DM possible (e.g. messages tab off): the card stays ephemeral
     else:
         turn.reply(messages.joined_elsewhere(result.campaign_title))
-    turn.publish_home()
+    turn.show_home(answer.home)
 
 
 def send_first_texts(turn: Turn) -> None:

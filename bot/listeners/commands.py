@@ -9,7 +9,7 @@ from slack_bolt import App
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.listeners.conversations import take_command
-from bot.listeners.flows import ask_for_batch, confirm_done_for_the_day, with_campaign
+from bot.listeners.flows import confirm_done_for_the_day, first_texts_command, with_campaign
 
 
 def register(app: App, deps: Deps) -> None:
@@ -18,11 +18,7 @@ def register(app: App, deps: Deps) -> None:
 
 
 def send_first_texts(turn: Turn) -> None:
-    chosen = with_campaign(
-        turn, ids.PICK_FOR_SEND, turn.body.get("text", ""), "Which campaign do you want texts for?"
-    )
-    if chosen is not None:
-        ask_for_batch(turn, chosen.campaign_id, replace=False)
+    first_texts_command(turn, turn.body.get("text", ""))
 
 
 def done_for_day(turn: Turn) -> None:

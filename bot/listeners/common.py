@@ -21,9 +21,8 @@ from core.messaging import FakeMessageService, MessageService
 from core.roles import Role
 from core.services.campaign_progress import campaigns_with_stats
 from core.services.identity import Identity, identify
-from core.services.organizations import organization_settings
-from core.services.texter_home import texter_campaigns
-from core.services.waiting_replies import WaitingReply, waiting_replies
+from core.services.texter_home import TexterHome, open_home
+from core.services.waiting_replies import WaitingReply
 
 
 @dataclass
@@ -81,9 +80,13 @@ class Turn:
         """The acting person, from the payload's user and team ids only (never from button
         values). Raises NotFound, with a sentence for the user, for an unknown workspace."""
         if self._identity is None:
-            name = self.deps.directory.display_name(self.client, self.slack_user_id)
+            name = self.display_name()
             self._identity = identify(self.db, self.team_id, self.slack_user_id, name)
         return self._identity
+
+    def set_identity(self, identity: Identity) -> None:
+        """The identity a use case established (so later steps don't ask again)."""
+        self._identity = identity
 
     def reply(self, message: Reply, *, replace: bool = False) -> None:
         """Privately to the acting user: replacing the clicked message, or a new ephemeral."""
@@ -94,34 +97,47 @@ class Turn:
         else:
             self.respond(response_type="ephemeral", replace_original=False, **message.as_kwargs())
 
-    def show(self, message: Reply, *, replace: bool, changed: bool) -> None:
+    def show(
+        self, message: Reply, *, replace: bool, changed: bool, home: TexterHome | None = None
+    ) -> None:
         """Reply where the click came from; a Home-tab click (no response_url) sees the
-        outcome at the top of a freshly published Home. Home is republished after changes."""
+        outcome at the top of a freshly published Home. Home is republished after changes
+        (from `home` when the use case gathered it)."""
         if self.respond is None:
-            self.publish_home(notice=message.text)
+            self.redraw_home(home, notice=message.text)
             return
         self.reply(message, replace=replace)
         if changed:
-            self.publish_home()
+            self.redraw_home(home)
+
+    def redraw_home(self, home: TexterHome | None, notice: str | None = None) -> None:
+        if home is None:
+            self.publish_home(notice)
+        else:
+            self.show_home(home, notice)
 
     def direct_message(self, message: Reply) -> None:
         channel = self.deps.directory.dm_channel(self.client, self.slack_user_id)
         self.client.chat_postMessage(channel=channel, **message.as_kwargs())
 
+    def display_name(self) -> str | None:
+        """The acting person's name as Slack says it (cached), for identity's rename check."""
+        return self.deps.directory.display_name(self.client, self.slack_user_id)
+
     def publish_home(self, notice: str | None = None) -> None:
-        identity = self.identity()
-        campaigns = texter_campaigns(self.db, identity.organization_id, identity.user_id)
-        settings = organization_settings(self.db, identity.organization_id)
-        replies = waiting_replies(
-            self.db, identity.user_id, organization_id=identity.organization_id, limit=200
-        )
-        shown = [r for c in campaigns for r in _first_of_campaign(replies, c.campaign_id)]
+        home = open_home(self.db, self.team_id, self.slack_user_id, self.display_name())
+        self._identity = home.identity
+        self.show_home(home, notice)
+
+    def show_home(self, home: TexterHome, notice: str | None = None) -> None:
+        """Publish Home from what a use case already gathered."""
+        shown = [r for c in home.campaigns for r in _first_of_campaign(home.replies, c.campaign_id)]
         view = home_view(
-            campaigns,
-            done_for_the_day_enabled=bool(settings.get("DONE_FOR_THE_DAY_ENABLED", True)),
+            home.campaigns,
+            done_for_the_day_enabled=home.done_for_the_day_enabled,
             notice=notice,
-            admin_blocks=self._admin_home_blocks(identity),
-            replies=replies,
+            admin_blocks=self._admin_home_blocks(home.identity),
+            replies=home.replies,
             links=thread_links(self.client, shown),
         )
         self.client.views_publish(user_id=self.slack_user_id, view=view)

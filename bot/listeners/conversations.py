@@ -15,8 +15,8 @@ from bot.notify import SlackTexterNotifier
 from bot.permalinks import thread_links
 from bot.render import conversations as render
 from core.refusals import RefusalReason
+from core.services.campaign_scope import campaign_title_in_org
 from core.services.conversations import take_conversations, takeable_campaigns
-from core.services.slack_support import campaign_title_in_org
 from core.services.waiting_replies import waiting_replies
 
 log = logging.getLogger("spokebot.conversations")

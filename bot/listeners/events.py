@@ -8,7 +8,7 @@ from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.render.home import unknown_workspace_view
 from core.errors import NotFound
-from core.services.slack_support import claim_event
+from core.services.slack_events import claim_event
 
 
 def register(app: App, deps: Deps) -> None:

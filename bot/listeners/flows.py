@@ -7,17 +7,17 @@ from collections.abc import Sequence
 
 from bot import ids
 from bot.listeners.common import Turn
-from bot.listeners.texting import finish_first_links, present_batch
+from bot.listeners.texting import present_batch
+from bot.permalinks import reply_link_blocks
 from bot.render import messages
 from core.errors import NotAllowed, NotFound
-from core.services.batches import request_batch
+from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
+from core.services.campaign_scope import campaign_title_in_org
 from core.services.organizations import organization_settings
 from core.services.release import releasable, release_contacts
-from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import (
     TexterCampaign,
     archived_campaign_titles,
-    request_prompt,
     texter_campaigns,
 )
 
@@ -61,26 +61,47 @@ def with_campaign(turn: Turn, purpose: str, argument: str, question: str) -> Tex
 
 def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
     """Send First Texts / Request More: core decides; a held batch is never doubled."""
-    identity = turn.identity()
-    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    result = request_batch(turn.db, campaign_id, identity.user_id)
+    answer = request_texts(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
+    )
+    present_texts(turn, answer, replace=replace)
+
+
+def first_texts_command(turn: Turn, argument: str) -> None:
+    """`/sendfirsttexts [campaign]`: the batch, or which campaign was meant."""
+    answer = request_first_texts(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
+    )
+    if isinstance(answer, TextsAnswer):
+        present_texts(turn, answer, replace=False)
+        return
+    turn.set_identity(answer.identity)
+    if not answer.campaigns:
+        archived = answer.archived_titles
+        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
+    elif argument.strip():
+        turn.reply(messages.no_such_campaign(argument, answer.campaigns))
+    else:
+        question = "Which campaign do you want texts for?"
+        turn.reply(messages.pick_campaign(ids.PICK_FOR_SEND, answer.campaigns, question))
+
+
+def present_texts(turn: Turn, answer: TextsAnswer, *, replace: bool) -> None:
+    turn.set_identity(answer.identity)
+    result = answer.result
     if result.refusal is not None:  # refusals are answers, not errors: log them here
         log.info(
             "refused: batch for user %s in campaign %s: %s",
-            identity.user_id,
-            campaign_id,
+            answer.identity.user_id,
+            answer.campaign_id,
             result.refusal.reason.value,
         )
-    notice = messages.batch_result(
-        title,
-        result,
-        request_prompt(turn.db, campaign_id),
-        finish_first_links(turn, campaign_id, result.refusal),
-    )
-    # With first texts to send, the first contact's send card carries the answer.
-    if present_batch(turn, campaign_id, result, notice, replace=replace):
+    links = reply_link_blocks(turn.client, answer.waiting, answer.campaign_id)
+    notice = messages.batch_result(answer.title, result, answer.prompt, links)
+    # With first texts to send, the first contact's card carries the answer.
+    if present_batch(turn, answer, notice, replace=replace):
         return
-    turn.show(notice, replace=replace, changed=bool(result.assigned))
+    turn.show(notice, replace=replace, changed=bool(result.assigned), home=answer.home)
 
 
 def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: bool) -> None:

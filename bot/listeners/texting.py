@@ -8,8 +8,6 @@ by the next contact with a sentence saying why.
 
 from __future__ import annotations
 
-from typing import Any
-
 from slack_bolt import App, Respond
 
 from bot import ids
@@ -21,25 +19,25 @@ from bot.listeners.texting_threads import (
     thread_retry_clicked,
 )
 from bot.notify import SlackTexterNotifier
-from bot.permalinks import waiting_reply_blocks
+from bot.permalinks import reply_link_blocks
 from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
 from bot.render.common import text_reply
 from bot.render.send_card import contact_name
-from core.errors import Conflict, NotAllowed, NotFound, SpokebotError
-from core.refusals import Refusal, RefusalReason, plural
-from core.services.batches import BatchResult, can_request_more
+from core.errors import NotAllowed, NotFound, SpokebotError
+from core.refusals import plural
+from core.services.batch_requests import TextsAnswer
+from core.services.batches import can_request_more
+from core.services.campaign_scope import campaign_title_in_org
+from core.services.card_sending import CardStep, card_step, send_from_card
 from core.services.release import release_own_unsent
 from core.services.send_card import SendCard, next_contact_to_send
-from core.services.send_queue import held_left
-from core.services.slack_support import campaign_title_in_org
 from core.services.texter_home import request_prompt
 from core.services.texting import (
     SendResult,
     conversation,
     opt_out_contact,
-    send_first_text,
 )
 from core.services.threads import (
     assignment_for,
@@ -83,30 +81,35 @@ def show_next(
 ) -> None:
     """Replace the card with the texter's next contact, or with Request More / Done For Now
     when the batch is done. Outside a message (a Home-tab click) it goes to their DMs."""
-    assignment_id = _assignment(turn, campaign_id)
-    card = next_contact_to_send(turn.db, assignment_id, after_contact_id)
-    if card is not None:
-        _present(turn, cards.send_card(card, notice))
-        return
-    left = held_left(turn.db, assignment_id, after_contact_id)
-    if left.total:  # only skipped or not-textable contacts remain: say so, offer a way on
-        _present(turn, cards.nothing_to_send_now(left, notice))
-        return
-    identity = turn.identity()
-    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
-    request = request_prompt(turn.db, campaign_id)
-    links = finish_first_links(turn, campaign_id, eligibility.refusal)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request, links))
-    turn.publish_home()
+    step = card_step(
+        turn.db,
+        turn.team_id,
+        turn.slack_user_id,
+        turn.display_name(),
+        campaign_id,
+        after_contact_id,
+    )
+    show_step(turn, step, notice)
 
 
-def finish_first_links(turn: Turn, campaign_id: int, refusal: Refusal | None) -> list[Any]:
-    """Links to the replies a "finish your replies first" refusal is about."""
-    if refusal is None or refusal.reason != RefusalReason.WAITING_REPLIES:
-        return []
-    identity = turn.identity()
-    return waiting_reply_blocks(turn.db, turn.client, identity.user_id, campaign_id)
+def show_step(turn: Turn, step: CardStep, notice: str | None) -> None:
+    turn.set_identity(step.identity)
+    upcoming = step.next_on_card
+    if upcoming.card is not None:
+        _present(turn, cards.send_card(upcoming.card, notice))
+        return
+    if step.eligibility is None:  # only skipped or not-textable contacts remain
+        assert upcoming.left is not None
+        _present(turn, cards.nothing_to_send_now(upcoming.left, notice))
+        return
+    links = reply_link_blocks(turn.client, step.waiting, step.campaign_id)
+    _present(
+        turn,
+        cards.batch_done(
+            step.campaign_id, step.title, step.eligibility, notice, step.prompt, links
+        ),
+    )
+    turn.redraw_home(step.home)
 
 
 def _present(turn: Turn, message: Reply) -> None:
@@ -116,40 +119,38 @@ def _present(turn: Turn, message: Reply) -> None:
         turn.direct_message(message)
 
 
-def present_batch(
-    turn: Turn, campaign_id: int, result: BatchResult, notice: Reply, *, replace: bool
-) -> bool:
+def present_batch(turn: Turn, answer: TextsAnswer, notice: Reply, *, replace: bool) -> bool:
     """After Send First Texts / Request More: the first contact's card, headed by what the
     batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
     conversations are threaded in the texter's DMs. False when there is nothing to send:
     the caller shows `notice` as before."""
+    result = answer.result
     if result.contact_ids and not result.is_initials:
-        identity = turn.identity()
         SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
-            result.contact_ids, identity.user_id
+            result.contact_ids, answer.identity.user_id
         )
-    if not result.unsent:
+    step = answer.next_on_card
+    if not result.unsent or step is None:
         return False
-    assignment_id = result.eligibility.assignment_id or _assignment(turn, campaign_id)
-    card = next_contact_to_send(turn.db, assignment_id)
-    if card is not None:
-        message = cards.send_card(card, notice.text)
+    if step.card is not None:
+        message = cards.send_card(step.card, notice.text)
     else:  # every first text held is outside texting hours
-        message = cards.nothing_to_send_now(held_left(turn.db, assignment_id, None), notice.text)
+        assert step.left is not None
+        message = cards.nothing_to_send_now(step.left, notice.text)
     if turn.respond is None:
         turn.direct_message(message)
-        turn.publish_home(notice=notice.text)
+        turn.redraw_home(answer.home, notice=notice.text)
         return True
     if turn.body.get("command"):
         # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
         # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
         _card_in_dm(turn, message, notice.text)
         if result.assigned:
-            turn.publish_home()
+            turn.redraw_home(answer.home)
         return True
     turn.reply(message, replace=replace)
     if result.assigned:
-        turn.publish_home()
+        turn.redraw_home(answer.home)
     return True
 
 
@@ -186,34 +187,37 @@ def send_clicked(turn: Turn) -> None:
 
 
 def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> None:
-    identity = turn.identity()
-    try:
-        # Read before sending: with split assignments the contact is no longer theirs after.
-        name = _name_of(turn, contact_id, identity.user_id)
-        result = send_first_text(
-            turn.db, contact_id, identity.user_id, turn.deps.message_service, text_override=text
-        )
-    except (Conflict, NotAllowed, NotFound) as refusal:
+    answer = send_from_card(
+        turn.db,
+        turn.team_id,
+        turn.slack_user_id,
+        turn.display_name(),
+        campaign_id,
+        contact_id,
+        turn.deps.message_service,
+        text,
+    )
+    result = answer.result
+    if answer.refusal is not None or result is None:
         # Outside texting hours (says until when), already sent (a stale card), reassigned,
         # opted out: say so and move on to the next contact.
-        show_next(turn, campaign_id, contact_id, refusal.message)
+        show_step(turn, answer.step, answer.refusal)
         return
     if result.sent:
-        show_next(turn, campaign_id, contact_id, _sent_notice(name, result))
+        show_step(turn, answer.step, _sent_notice(answer.contact_name, result))
         return
     if result.pending:
         # The provider's answer was lost: no Send or Retry for this contact until the outbox
         # has asked the provider whether it went out (never twice to a voter).
-        name = _name_of(turn, contact_id, identity.user_id)
-        show_next(turn, campaign_id, contact_id, thread_render.pending_notice(name, result.error))
+        notice = thread_render.pending_notice(answer.contact_name, result.error)
+        show_step(turn, answer.step, notice)
         return
     # The provider failed: the contact stays with the texter, with a Retry button.
-    card = _card_for(turn, campaign_id, contact_id)
     why = f"⚠️ The text was *not sent*: {result.error or 'the message service failed'}."
-    if card is None:
-        show_next(turn, campaign_id, contact_id, why)
+    if answer.retry_card is None or answer.retry_card.card is None:
+        show_step(turn, answer.step, why)
         return
-    _present(turn, cards.send_card(card, why + " Try again?", retry=True))
+    _present(turn, cards.send_card(answer.retry_card.card, why + " Try again?", retry=True))
 
 
 def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:

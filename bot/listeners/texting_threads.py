@@ -19,7 +19,7 @@ from bot.render import Reply
 from bot.render import threads as thread_render
 from core.errors import NotFound, SpokebotError
 from core.services.outbox import recheck
-from core.services.slack_support import claim_event
+from core.services.slack_events import claim_event
 from core.services.texter_home import texter_campaigns
 from core.services.texting import (
     SendResult,

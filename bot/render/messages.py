@@ -21,7 +21,9 @@ from core.refusals import plural
 from core.services.batches import BatchResult, Eligibility
 from core.services.campaign_lifecycle import JoinLink
 from core.services.release import ReleaseResult
-from core.services.texter_home import RequestPrompt, TexterCampaign
+from core.services.texter_home import JoinedCampaign, RequestPrompt, TexterCampaign
+
+NamedCampaign = TexterCampaign | JoinedCampaign  # what a campaign question lists: id, title
 
 
 def join_link(link: JoinLink) -> Reply:
@@ -198,7 +200,7 @@ def done_for_now(
     return reply(text, blocks)
 
 
-def pick_campaign(purpose: str, campaigns: Sequence[TexterCampaign], question: str) -> Reply:
+def pick_campaign(purpose: str, campaigns: Sequence[NamedCampaign], question: str) -> Reply:
     blocks = [section(question)]
     rows = list(campaigns)[: 25 * 40]  # 25 buttons per actions block, 40 blocks of them
     for start in range(0, len(rows), 25):
@@ -231,7 +233,7 @@ def no_campaigns() -> Reply:
     )
 
 
-def no_such_campaign(argument: str, campaigns: Sequence[TexterCampaign]) -> Reply:
+def no_such_campaign(argument: str, campaigns: Sequence[NamedCampaign]) -> Reply:
     names = ", ".join(f"{c.campaign_id} ({escape(c.title)})" for c in campaigns)
     return text_reply(
         f"You haven't joined a campaign matching “{escape(argument)}”. "

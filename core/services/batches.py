@@ -18,6 +18,7 @@ from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
 from core.services.batch_inputs import (
+    HeldWork,
     TexterInCampaign,
     held_live_count,
     read_held_work,
@@ -93,22 +94,35 @@ def request_batch(
     strategy_name: str | None = None,
     now: datetime | None = None,
 ) -> BatchResult:
-    if requested is not None and requested < 1:
-        raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
-    now = now or datetime.now(UTC)
     # A Core connection, not an ORM session: nothing here loads objects, and the session's
     # bookkeeping was a fair share of the request's CPU. Closing without commit rolls back.
     with db.engine.connect() as connection:
-        plan = _plan(connection, campaign_id, user_id, requested, strategy_name, now, lock=True)
-        if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
-            return BatchResult(plan.eligibility, [])
-        claimed = plan.pool.claim(plan.selection, plan.number)
-        closed = None if claimed else outside_hours_refusal(plan.pool, plan.selection)
+        result = request_batch_in(connection, campaign_id, user_id, requested, strategy_name, now)
         connection.commit()
-        eligibility = plan.eligibility
-        if not claimed:  # nothing matched, or the pool emptied between the check and the claim
-            eligibility = _with_refusal(eligibility, closed or plan.if_none_left)
-        return BatchResult(eligibility, claimed, plan.selection.is_initials)
+        return result
+
+
+def request_batch_in(
+    connection: Connection,
+    campaign_id: int,
+    user_id: int,
+    requested: int | None = None,
+    strategy_name: str | None = None,
+    now: datetime | None = None,
+) -> BatchResult:
+    """request_batch's work inside the caller's transaction (the caller commits)."""
+    if requested is not None and requested < 1:
+        raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
+    now = now or datetime.now(UTC)
+    plan = _plan(connection, campaign_id, user_id, requested, strategy_name, now, lock=True)
+    if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
+        return BatchResult(plan.eligibility, [])
+    claimed = plan.pool.claim(plan.selection, plan.number)
+    closed = None if claimed else outside_hours_refusal(plan.pool, plan.selection)
+    eligibility = plan.eligibility
+    if not claimed:  # nothing matched, or the pool emptied between the check and the claim
+        eligibility = _with_refusal(eligibility, closed or plan.if_none_left)
+    return BatchResult(eligibility, claimed, plan.selection.is_initials)
 
 
 def can_request_more(
@@ -119,16 +133,41 @@ def can_request_more(
     now: datetime | None = None,
 ) -> Eligibility:
     """Whether a Request More button should show, and if not, why (cheap: no full counts)."""
-    now = now or datetime.now(UTC)
     with db.reader_engine.connect() as connection:
-        plan = _plan(connection, campaign_id, user_id, 1, strategy_name, now, lock=False)
-        if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
-            return plan.eligibility
-        # No claim follows to settle a ceiling, so look for one matching contact.
-        if plan.pool.count_available(plan.selection, up_to=1) == 0:
-            closed = outside_hours_refusal(plan.pool, plan.selection)
-            return _with_refusal(plan.eligibility, closed or plan.if_none_left)
+        return eligibility_in(connection, campaign_id, user_id, strategy_name, now)
+
+
+def eligibility_in(
+    connection: Connection,
+    campaign_id: int,
+    user_id: int,
+    strategy_name: str | None = None,
+    now: datetime | None = None,
+    *,
+    texter: TexterInCampaign | None = None,
+    held: HeldWork | None = None,
+) -> Eligibility:
+    """can_request_more inside the caller's transaction; given what the caller already read
+    of the texter in the campaign (and of what they hold), it isn't read again."""
+    now = now or datetime.now(UTC)
+    plan = _plan(
+        connection,
+        campaign_id,
+        user_id,
+        1,
+        strategy_name,
+        now,
+        lock=False,
+        texter=texter,
+        held=held,
+    )
+    if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
         return plan.eligibility
+    # No claim follows to settle a ceiling, so look for one matching contact.
+    if plan.pool.count_available(plan.selection, up_to=1) == 0:
+        closed = outside_hours_refusal(plan.pool, plan.selection)
+        return _with_refusal(plan.eligibility, closed or plan.if_none_left)
+    return plan.eligibility
 
 
 def _plan(
@@ -139,8 +178,11 @@ def _plan(
     strategy_name: str | None,
     now: datetime,
     lock: bool,
+    texter: TexterInCampaign | None = None,
+    held: HeldWork | None = None,
 ) -> _Plan:
-    texter = read_texter_in_campaign(connection, campaign_id, user_id, lock)
+    if texter is None:
+        texter = read_texter_in_campaign(connection, campaign_id, user_id, lock)
     if texter is None:
         return _Plan(_refused(campaign_id, None, None, _not_joined()))
     role = texter.role
@@ -150,13 +192,14 @@ def _plan(
     strategy, refusal = _choose_strategy(texter, strategy_name)
     cap = texter.max_contacts
     info = texter.campaign
-    held = read_held_work(
-        connection,
-        texter.assignment_id,
-        capped=cap is not None,
-        campaign=info if strategy is not None else None,
-        now=now,
-    )
+    if held is None:
+        held = read_held_work(
+            connection,
+            texter.assignment_id,
+            capped=cap is not None,
+            campaign=info if strategy is not None else None,
+            now=now,
+        )
     base = Eligibility(
         campaign_id=campaign_id,
         assignment_id=texter.assignment_id,

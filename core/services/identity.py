@@ -1,12 +1,22 @@
-"""Who is asking: the organization of a Slack workspace and the user behind a Slack id."""
+"""Who is asking: the organization of a Slack workspace and the user behind a Slack id.
+
+One statement reads the organization, the user and their role. It writes only when something
+changed (a new user, a new name), so a request's identity costs no write transaction.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, and_, select, update
+from sqlalchemy.orm import Session
 
 from core.db import Database
+from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.roles import Role
-from core.services.organizations import ensure_user, member_role, organization_for_team
+from core.services.organizations import organization_for_team
 
 
 @dataclass(frozen=True)
@@ -16,19 +26,125 @@ class Identity:
     slack_user_id: str
     name: str
     role: Role | None  # None: not a member of the organization (yet)
+    # The organization's stored settings (effective_setting adds env and defaults).
+    org_settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    created: bool = field(default=False, compare=False)  # the user was created just now
 
     def has_role(self, required: Role) -> bool:
         return self.role is not None and self.role.at_least(required)
 
 
+@dataclass(frozen=True)
+class _Found:
+    organization_id: int
+    org_settings: dict[str, Any]
+    user_id: int | None
+    name: str
+    role: str | None
+
+    def is_current(self, name: str | None) -> bool:
+        return self.user_id is not None and not (name and name != self.name)
+
+
+def _query(slack_team_id: str, slack_user_id: str) -> Select[Any]:
+    return (
+        select(Organization.id, Organization.settings, User.id, User.name, UserOrganization.role)
+        .select_from(Organization)
+        .outerjoin(User, User.slack_user_id == slack_user_id)
+        .outerjoin(
+            UserOrganization,
+            and_(
+                UserOrganization.user_id == User.id,
+                UserOrganization.organization_id == Organization.id,
+            ),
+        )
+        .where(Organization.slack_team_id == slack_team_id)
+    )
+
+
+def _found(session: Session, slack_team_id: str, row: Any) -> _Found:
+    if row is None:
+        organization_for_team(session, slack_team_id)  # raises NotFound with the sentence
+        raise AssertionError("unreachable")
+    return _Found(row[0], dict(row[1] or {}), row[2], row[3] or "", row[4])
+
+
+def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
+    row = session.execute(_query(slack_team_id, slack_user_id)).one_or_none()
+    return _found(session, slack_team_id, row)
+
+
+def _identity(
+    found: _Found, user_id: int, slack_user_id: str, name: str, created: bool = False
+) -> Identity:
+    role = Role(found.role) if found.role is not None else None
+    return Identity(
+        found.organization_id, user_id, slack_user_id, name, role, found.org_settings, created
+    )
+
+
+def known_identity(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None = None
+) -> Identity | None:
+    """The identity when nothing about it needs writing; None when it does (a new user or a
+    new name): then the caller needs `identify_in` in a writing unit of work."""
+    found = _find(session, slack_team_id, slack_user_id)
+    if found.user_id is None or not found.is_current(name):
+        return None
+    return _identity(found, found.user_id, slack_user_id, found.name)
+
+
+def identify_in(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None = None
+) -> Identity:
+    """The organization for the workspace (NotFound if unknown); creates the user on first
+    contact and renames them when Slack says their name changed. Membership is not created
+    here: joining a campaign or an admin does that."""
+    return _written(session, _find(session, slack_team_id, slack_user_id), slack_user_id, name)
+
+
+def identify_in_campaign(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None, campaign_id: int
+) -> tuple[Identity, Campaign | None, int | None]:
+    """identify_in, with a button's campaign read by the same statement: the campaign if it
+    is the organization's (else None), and the user's assignment in it (None if not joined)."""
+    query = (
+        _query(slack_team_id, slack_user_id)
+        .add_columns(Campaign, Assignment.id)
+        .outerjoin(
+            Campaign, and_(Campaign.id == campaign_id, Campaign.organization_id == Organization.id)
+        )
+        .outerjoin(
+            Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
+        )
+    )
+    row = session.execute(query).one_or_none()
+    found = _found(session, slack_team_id, row)
+    assert row is not None
+    return _written(session, found, slack_user_id, name), row[5], row[6]
+
+
+def _written(session: Session, found: _Found, slack_user_id: str, name: str | None) -> Identity:
+    user_id = found.user_id
+    if user_id is None:
+        user = User(slack_user_id=slack_user_id, name=name or "")
+        session.add(user)
+        session.flush()
+        user_id = user.id
+    elif name and name != found.name:
+        session.execute(update(User).where(User.id == user_id).values(name=name))
+    return _identity(found, user_id, slack_user_id, name or found.name, found.user_id is None)
+
+
 def identify(
     db: Database, slack_team_id: str, slack_user_id: str, display_name: str | None = None
 ) -> Identity:
-    """The organization for the workspace (NotFound if unknown); creates the user on first
-    contact. Membership is not created here: joining a campaign or an admin does that."""
+    """`identify_in` on its own: a read, and a write transaction only when something changed."""
+    with db.uow(read_only=True) as uow:
+        identity = known_identity(uow.session, slack_team_id, slack_user_id, display_name)
+    if identity is not None:
+        return identity
     with db.uow() as uow:
-        org = organization_for_team(uow.session, slack_team_id)
-        user = ensure_user(uow.session, slack_user_id, display_name)
-        role = member_role(uow.session, user.id, org.id)
+        identity = identify_in(uow.session, slack_team_id, slack_user_id, display_name)
         uow.commit()
-        return Identity(org.id, user.id, user.slack_user_id, user.name, role)
+        return identity

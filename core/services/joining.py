@@ -19,6 +19,7 @@ from core.models import Assignment, Campaign, Organization, User, UserOrganizati
 from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.campaigns import texting_hours_words
+from core.services.identity import Identity
 
 JOIN_ATTEMPTS = 3  # a concurrent first join of the same new user can collide once
 
@@ -99,20 +100,7 @@ def _join_once(
                     UserOrganization.organization_id == campaign.organization_id,
                 )
             )
-        if link is None and effective_setting(
-            org_settings, "CAMPAIGN_INVITES_CURRENT_USERS_ONLY", env
-        ):
-            raise JoinRefused(
-                JoinRefusal.MEMBERS_ONLY,
-                "This campaign only admits people who are already members of the "
-                "organization. Ask an admin to add you, then click the link again.",
-            )
-        if link is not None and Role(link.role) == Role.SUSPENDED:
-            raise JoinRefused(
-                JoinRefusal.SUSPENDED,
-                "Your account in this organization is suspended, so you can't join campaigns. "
-                "Contact an admin if you think this is a mistake.",
-            )
+        _check_member(link is not None, Role(link.role) if link else None, org_settings, env)
         if user is not None:
             existing = session.scalar(
                 select(Assignment).where(
@@ -130,17 +118,7 @@ def _join_once(
                     *_details(campaign),
                 )
 
-        max_texters = effective_setting(org_settings, "MAX_TEXTERS_PER_CAMPAIGN", env)
-        if max_texters is not None:
-            texters = session.scalar(
-                select(func.count()).where(Assignment.campaign_id == campaign.id)
-            )
-            if (texters or 0) >= max_texters:
-                raise JoinRefused(
-                    JoinRefusal.TOO_MANY_TEXTERS,
-                    f"This campaign already has its maximum of {max_texters} texters. "
-                    "Ask an admin whether there is another campaign you can join.",
-                )
+        _check_room(session, campaign, org_settings, env)
 
         if user is None:
             user = User(slack_user_id=slack_user_id, name=name)
@@ -170,6 +148,109 @@ def _join_once(
             max_contacts,
             *_details(campaign),
         )
+
+
+def _check_member(
+    is_member: bool, role: Role | None, org_settings: dict[str, Any], env: Mapping[str, str]
+) -> None:
+    if not is_member and effective_setting(
+        org_settings, "CAMPAIGN_INVITES_CURRENT_USERS_ONLY", env
+    ):
+        raise JoinRefused(
+            JoinRefusal.MEMBERS_ONLY,
+            "This campaign only admits people who are already members of the "
+            "organization. Ask an admin to add you, then click the link again.",
+        )
+    if is_member and role == Role.SUSPENDED:
+        raise JoinRefused(
+            JoinRefusal.SUSPENDED,
+            "Your account in this organization is suspended, so you can't join campaigns. "
+            "Contact an admin if you think this is a mistake.",
+        )
+
+
+def _check_room(
+    session: Session, campaign: Campaign, org_settings: dict[str, Any], env: Mapping[str, str]
+) -> None:
+    max_texters = effective_setting(org_settings, "MAX_TEXTERS_PER_CAMPAIGN", env)
+    if max_texters is not None:
+        texters = session.scalar(select(func.count()).where(Assignment.campaign_id == campaign.id))
+        if (texters or 0) >= max_texters:
+            raise JoinRefused(
+                JoinRefusal.TOO_MANY_TEXTERS,
+                f"This campaign already has its maximum of {max_texters} texters. "
+                "Ask an admin whether there is another campaign you can join.",
+            )
+
+
+def locked_campaign(session: Session, campaign_id: int) -> Campaign | None:
+    """The campaign row, locked: joins of one campaign are serialised (PostgreSQL); SQLite
+    writers are already serialised by BEGIN IMMEDIATE."""
+    return session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+
+
+def join_as(
+    session: Session,
+    identity: Identity,
+    campaign_id: int,
+    join_token: str,
+    new_user: bool,
+    env: Mapping[str, str],
+) -> JoinResult:
+    """Join by link as an identity read in the same transaction (`new_user`: created in it,
+    so it holds no assignment yet)."""
+    campaign = locked_campaign(session, campaign_id)
+    if campaign is not None and campaign.organization_id != identity.organization_id:
+        raise JoinRefused(
+            JoinRefusal.INVALID_LINK,
+            "This join link belongs to another workspace's organization, so it can't be used "
+            "from here.",
+        )
+    _check_link(campaign, join_token)
+    assert campaign is not None
+    org_settings = dict(identity.org_settings)
+    is_member = identity.role is not None
+    _check_member(is_member, identity.role, org_settings, env)
+    if not new_user:
+        existing = session.execute(
+            select(Assignment.id, Assignment.max_contacts).where(
+                Assignment.campaign_id == campaign.id, Assignment.user_id == identity.user_id
+            )
+        ).one_or_none()
+        if existing is not None:
+            return JoinResult(
+                campaign.id,
+                campaign.title,
+                identity.user_id,
+                existing[0],
+                True,
+                existing[1],
+                *_details(campaign),
+            )
+    _check_room(session, campaign, org_settings, env)
+    if not is_member:
+        session.add(
+            UserOrganization(
+                user_id=identity.user_id,
+                organization_id=campaign.organization_id,
+                role=Role.TEXTER.value,
+            )
+        )
+    max_contacts = effective_setting(org_settings, "MAX_CONTACTS_PER_TEXTER", env)
+    assignment = Assignment(
+        campaign_id=campaign.id, user_id=identity.user_id, max_contacts=max_contacts
+    )
+    session.add(assignment)
+    session.flush()
+    return JoinResult(
+        campaign.id,
+        campaign.title,
+        identity.user_id,
+        assignment.id,
+        False,
+        max_contacts,
+        *_details(campaign),
+    )
 
 
 def _details(campaign: Campaign) -> tuple[str, str]:

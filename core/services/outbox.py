@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
@@ -85,11 +85,15 @@ def refuse_pending(session: Session, contact_id: int, name: str) -> None:
         .limit(1)
     )
     if pending is not None:
-        # A plain Conflict, as for a text already sent: the sentence says what is going on.
-        raise Conflict(
-            f"Checking whether the last text to {name} went out: it won't be sent again "
-            "until the message service has told us."
-        )
+        raise_pending(name)
+
+
+def raise_pending(name: str) -> None:
+    # A plain Conflict, as for a text already sent: the sentence says what is going on.
+    raise Conflict(
+        f"Checking whether the last text to {name} went out: it won't be sent again "
+        "until the message service has told us."
+    )
 
 
 def claim_send(
@@ -186,36 +190,88 @@ def settle(
     `tell_texter`, a text settled as sent or failed queues a notice to the texter who wrote
     it, in the same transaction (nobody else is waiting on the answer any more)."""
     with db.uow() as uow:
-        session = uow.session
-        message = session.get(Message, message_id)
-        assert message is not None
-        query = select(CampaignContact).where(CampaignContact.id == message.campaign_contact_id)
-        if db.is_postgres:
-            query = query.with_for_update()
-        contact = session.scalar(query)
-        assert contact is not None
-        session.refresh(message)
-        if message.status in PENDING:
-            message.error = outcome.error or message.error
-            if outcome.unknown:
-                message.status = UNKNOWN
-            else:
-                message.status = outcome.status.value
-                message.service_id = outcome.service_id
-                if outcome.failed:
-                    _give_back(contact, message)
-                else:
-                    _hand_to_conversation_team(session, contact, message)
-                if tell_texter and message.user_id is not None:
-                    queue_notice(
-                        session,
-                        kind=SEND_SETTLED,
-                        user_id=message.user_id,
-                        contact_id=contact.id,
-                        message_id=message.id,
-                    )
+        result = settle_in(uow.session, message_id, outcome, tell_texter=tell_texter)
         uow.commit()
-        return _result(contact, message)
+        return result
+
+
+def settle_in(
+    session: Session,
+    message_id: int,
+    outcome: SendOutcome,
+    contact_id: int | None = None,
+    *,
+    tell_texter: bool = False,
+) -> SendResult:
+    """settle inside the caller's transaction (the caller commits). Given the message's
+    contact (the caller's claim says it), the contact is locked before the message is read,
+    so the message needs no second read after the lock."""
+    known_contact = contact_id is not None
+    if contact_id is None:
+        found = session.get(Message, message_id)
+        assert found is not None
+        contact_id = found.campaign_contact_id
+    query = select(CampaignContact).where(CampaignContact.id == contact_id)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    contact = session.scalar(query)
+    assert contact is not None
+    if known_contact:
+        return _settle_pending(session, contact, message_id, outcome)
+    message = session.get(Message, message_id, populate_existing=True)
+    assert message is not None
+    if message.status in PENDING:
+        message.error = outcome.error or message.error
+        if outcome.unknown:
+            message.status = UNKNOWN
+        else:
+            message.status = outcome.status.value
+            message.service_id = outcome.service_id
+            if outcome.failed:
+                _give_back(contact, message)
+            else:
+                _hand_to_conversation_team(session, contact, message)
+            if tell_texter and message.user_id is not None:
+                queue_notice(
+                    session,
+                    kind=SEND_SETTLED,
+                    user_id=message.user_id,
+                    contact_id=contact.id,
+                    message_id=message.id,
+                )
+    return _result(contact, message)
+
+
+def _settle_pending(
+    session: Session, contact: CampaignContact, message_id: int, outcome: SendOutcome
+) -> SendResult:
+    """The answer recorded by one UPDATE of the message while it is still pending (under the
+    contact's lock); a message settled meanwhile is only read."""
+    values: dict[str, object] = {}
+    if outcome.error:
+        values["error"] = outcome.error
+    if outcome.unknown:
+        values["status"] = UNKNOWN
+    else:
+        values["status"] = outcome.status.value
+        values["service_id"] = outcome.service_id
+    message = session.scalars(
+        update(Message)
+        .where(Message.id == message_id, Message.status.in_(PENDING))
+        .values(**values)
+        .returning(Message),
+        execution_options={"populate_existing": True},
+    ).one_or_none()
+    if message is None:
+        settled = session.get(Message, message_id, populate_existing=True)
+        assert settled is not None
+        return _result(contact, settled)
+    if not outcome.unknown:
+        if outcome.failed:
+            _give_back(contact, message)
+        else:
+            _hand_to_conversation_team(session, contact, message)
+    return _result(contact, message)
 
 
 def _hand_to_conversation_team(

@@ -102,28 +102,38 @@ def next_contact_to_send(
             return None
         contact = session.get(CampaignContact, chosen.id)
         assert contact is not None
-        zone = zone_name(contact.timezone, campaign.timezone)
-        note = hours_note(campaign, contact, now)
         texter = texter_name(session, assignment.user_id)
-        return SendCard(
-            contact_id=contact.id,
-            assignment_id=assignment_id,
-            campaign_id=campaign.id,
-            campaign_title=campaign.title,
-            first_name=contact.first_name,
-            last_name=contact.last_name,
-            cell=contact.cell,
-            zip=contact.zip,
-            custom_fields={
-                str(k): str(v)
-                for k, v in (contact.custom_fields or {}).items()
-                if v not in ("", None)
-            },
-            text=render_script(campaign.script, contact_fields(contact), texter),
-            can_edit=can_edit(campaign),
-            textable_now=note is None,
-            textable_at=note[1] if note else None,
-            timezone=zone,
-            remaining=len(unsent),
-            hours_note=note[0] if note else None,
-        )
+        return card_for_contact(campaign, contact, assignment_id, texter, len(unsent), now)
+
+
+def card_for_contact(
+    campaign: Campaign,
+    contact: CampaignContact,
+    assignment_id: int,
+    texter: str,
+    remaining: int,
+    now: datetime,
+) -> SendCard:
+    """The card for one contact (`remaining`: unsent first texts held, this one included)."""
+    zone = zone_name(contact.timezone, campaign.timezone)
+    note = hours_note(campaign, contact, now)
+    return SendCard(
+        contact_id=contact.id,
+        assignment_id=assignment_id,
+        campaign_id=campaign.id,
+        campaign_title=campaign.title,
+        first_name=contact.first_name,
+        last_name=contact.last_name,
+        cell=contact.cell,
+        zip=contact.zip,
+        custom_fields={
+            str(k): str(v) for k, v in (contact.custom_fields or {}).items() if v not in ("", None)
+        },
+        text=render_script(campaign.script, contact_fields(contact), texter),
+        can_edit=can_edit(campaign),
+        textable_now=note is None,
+        textable_at=note[1] if note else None,
+        timezone=zone,
+        remaining=remaining,
+        hours_note=note[0] if note else None,
+    )

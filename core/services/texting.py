@@ -10,25 +10,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.errors import Conflict, NotAllowed
+from core.errors import Conflict, NotAllowed, NotFound
 from core.messaging.base import MessageService
-from core.models import CampaignContact, Message
+from core.models import Campaign, CampaignContact, Message, OptOut
+from core.roles import Role
 from core.script_render import render_script
 from core.services.inbound import InboundResult, receive_inbound
 from core.services.opt_outs import opt_out_cell
 from core.services.outbox import (
+    PENDING,
+    Claim,
     SendResult,
     claim_send,
     deliver,
+    raise_pending,
     refuse_pending,
     sent_with_key,
 )
 from core.services.texting_rules import (
+    UNKNOWN,
+    Unknown,
     campaign_of,
     can_edit,
     check_texting_hours,
@@ -41,7 +48,7 @@ from core.services.texting_rules import (
     require_owner,
     texter_name,
 )
-from core.statuses import MessageStatus
+from core.statuses import Direction, MessageStatus
 
 __all__ = [
     "ContactStatusResult",
@@ -115,28 +122,90 @@ def send_first_text(
     campaign allows edits). A provider failure returns sent=False; nothing is raised."""
     now = now or datetime.now(UTC)
     with db.uow() as uow:
-        session = uow.session
-        contact = load_contact(session, contact_id, lock=True)
-        campaign = campaign_of(session, contact)
-        require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
-        refuse_archived(campaign)
-        refuse_opted_out(session, contact, campaign)
-        refuse_pending(session, contact.id, display_name(contact))
-        if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
-            raise Conflict(f"{display_name(contact)} has already been sent their first text.")
-        check_texting_hours(campaign, contact, now)
-        if text_override is not None:
-            if not can_edit(campaign):
-                raise NotAllowed("This campaign doesn't allow editing the first text.")
-            text = checked_text(text_override, "first text")
-        else:
-            texter = texter_name(session, acting_user_id)
-            text = checked_text(
-                render_script(campaign.script, contact_fields(contact), texter), "first text"
-            )
-        claim = claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
+        claim, _ = claim_first_text_in(uow.session, contact_id, acting_user_id, text_override, now)
         uow.commit()
     return deliver(db, message_service, claim)
+
+
+def claim_first_text_in(
+    session: Session,
+    contact_id: int,
+    acting_user_id: int,
+    text_override: str | None,
+    now: datetime,
+    *,
+    texter: str | None = None,
+    role: Role | Unknown | None = UNKNOWN,
+    own_assignment_id: int | None = None,
+) -> tuple[Claim, str]:
+    """Step 1 of a first text, inside the caller's transaction (which commits it before the
+    provider is called); with the contact's name. What the caller already read (the sender's
+    name and role, their assignment in the campaign) isn't read again; the contact's lock,
+    its number's opt-out and a text still pending to it are one statement."""
+    row = session.execute(
+        _CONTACT_TO_SEND_LOCKED
+        if session.get_bind().dialect.name == "postgresql"
+        else _CONTACT_TO_SEND,
+        {"contact_id": contact_id},
+    ).one_or_none()
+    if row is None:
+        raise NotFound("That contact no longer exists.")
+    contact, cell_opted_out, pending = row
+    campaign = campaign_of(session, contact)
+    require_owner(
+        session,
+        contact,
+        campaign,
+        acting_user_id,
+        staff_ok=False,
+        known_role=role,
+        own_assignment_id=own_assignment_id,
+    )
+    refuse_archived(campaign)
+    name = display_name(contact)
+    if contact.is_opted_out or cell_opted_out:
+        raise Conflict(f"{name} has opted out; they can't be texted again.")
+    if pending:
+        raise_pending(name)
+    if contact.message_status != MessageStatus.NEEDS_MESSAGE.value:
+        raise Conflict(f"{name} has already been sent their first text.")
+    check_texting_hours(campaign, contact, now)
+    if text_override is not None:
+        if not can_edit(campaign):
+            raise NotAllowed("This campaign doesn't allow editing the first text.")
+        text = checked_text(text_override, "first text")
+    else:
+        if texter is None:
+            texter = texter_name(session, acting_user_id)
+        text = checked_text(
+            render_script(campaign.script, contact_fields(contact), texter), "first text"
+        )
+    claim = claim_send(session, contact, campaign.organization_id, acting_user_id, text, now)
+    return claim, name
+
+
+def _contact_to_send() -> Select[Any]:
+    contact = CampaignContact
+    organization = (
+        select(Campaign.organization_id)
+        .where(Campaign.id == contact.campaign_id)
+        .correlate(contact)
+        .scalar_subquery()
+    )
+    cell_opted_out = (
+        exists().where(OptOut.organization_id == organization, OptOut.cell == contact.cell)
+    ).correlate(contact)
+    pending = exists().where(
+        Message.campaign_contact_id == contact.id,
+        Message.direction == Direction.OUTBOUND.value,
+        Message.status.in_(PENDING),
+    )
+    return select(contact, cell_opted_out, pending).where(contact.id == bindparam("contact_id"))
+
+
+# Serialises two clicks on the same contact (PostgreSQL); SQLite's BEGIN IMMEDIATE already does.
+_CONTACT_TO_SEND = _contact_to_send()
+_CONTACT_TO_SEND_LOCKED = _CONTACT_TO_SEND.with_for_update(of=CampaignContact)
 
 
 def send_reply(

@@ -113,14 +113,35 @@ def campaign_of(session: Session, contact: CampaignContact) -> Campaign:
     return campaign
 
 
+class Unknown:
+    """Not read yet (None is a meaningful role: not a member)."""
+
+
+UNKNOWN = Unknown()
+
+
 def require_owner(
-    session: Session, contact: CampaignContact, campaign: Campaign, user_id: int, staff_ok: bool
+    session: Session,
+    contact: CampaignContact,
+    campaign: Campaign,
+    user_id: int,
+    staff_ok: bool,
+    *,
+    known_role: Role | Unknown | None = UNKNOWN,
+    own_assignment_id: int | None = None,
 ) -> Assignment | None:
     """The contact's assignment if `user_id` owns it; staff may act on any contact of their
-    organization when `staff_ok`. Suspended members may do nothing."""
-    role = member_role(session, user_id, campaign.organization_id)
+    organization when `staff_ok`. Suspended members may do nothing. A caller that already
+    read the role in the organization, or the user's assignment in the campaign, says so."""
+    role = (
+        member_role(session, user_id, campaign.organization_id)
+        if isinstance(known_role, Unknown)
+        else known_role
+    )
     if role is None or role == Role.SUSPENDED:
         raise NotAllowed("You're not an active member of this campaign's organization.")
+    if own_assignment_id is not None and contact.assignment_id == own_assignment_id:
+        return None  # theirs (the caller holds the assignment)
     assignment = session.get(Assignment, contact.assignment_id) if contact.assignment_id else None
     if assignment is not None and assignment.user_id == user_id:
         return assignment

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, Message, SlackThread, User
 from core.statuses import Direction, MessageStatus
 
-__all__ = ["WaitingReply", "texter_names", "waiting_replies"]
+__all__ = ["WaitingReply", "texter_names", "waiting_replies", "waiting_replies_in"]
 
 Contact = CampaignContact
 
@@ -45,6 +46,27 @@ def waiting_replies(
 ) -> list[WaitingReply]:
     """The texter's waiting replies (or these contacts, whatever their status), longest
     waiting first."""
+    with db.uow(read_only=True) as uow:
+        return waiting_replies_in(
+            uow.session,
+            user_id,
+            organization_id=organization_id,
+            campaign_ids=campaign_ids,
+            contact_ids=contact_ids,
+            limit=limit,
+        )
+
+
+def waiting_replies_in(
+    session: Session,
+    user_id: int,
+    *,
+    organization_id: int | None = None,
+    campaign_ids: Collection[int] | None = None,
+    contact_ids: Collection[int] | None = None,
+    limit: int = 500,
+) -> list[WaitingReply]:
+    """waiting_replies inside the caller's unit of work."""
     latest = (
         select(Message.id)
         .where(
@@ -91,8 +113,7 @@ def waiting_replies(
         query = query.where(Campaign.organization_id == organization_id)
     if campaign_ids is not None:
         query = query.where(Contact.campaign_id.in_(list(campaign_ids)))
-    with db.uow(read_only=True) as uow:
-        rows = uow.session.execute(query).all()
+    rows = session.execute(query).all()
     return [
         WaitingReply(
             contact_id=row[0],

@@ -1,0 +1,175 @@
+"""Send First Texts and Request More, as one use case each: who is asking, the batch, the
+first contact's card and the texter's Home, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import NotFound
+from core.models import Assignment
+from core.refusals import RefusalReason
+from core.services.batches import BatchResult, request_batch_in
+from core.services.campaigns import get_campaign
+from core.services.card_walk import NextOnCard, next_on_card_in
+from core.services.identity import Identity, identify_in
+from core.services.texter_home import (
+    JoinedCampaign,
+    RequestPrompt,
+    TexterHome,
+    archived_campaign_titles_in,
+    home_in,
+    joined_campaigns_in,
+    request_prompt_of,
+)
+from core.services.waiting_replies import WaitingReply, waiting_replies_in
+
+
+@dataclass(frozen=True)
+class TextsAnswer:
+    """What a batch request did and everything its reply shows."""
+
+    identity: Identity
+    campaign_id: int
+    title: str
+    result: BatchResult
+    prompt: RequestPrompt
+    # The first contact's card (or what is held but not textable now) when there are first
+    # texts to send; None otherwise.
+    next_on_card: NextOnCard | None
+    home: TexterHome | None  # when contacts were assigned: Home changed
+    # A "finish your replies first" refusal: the replies it is about.
+    waiting: list[WaitingReply] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CampaignQuestion:
+    """`/sendfirsttexts ARGUMENT` named no one campaign: which ones there are."""
+
+    identity: Identity
+    argument: str
+    campaigns: Sequence[JoinedCampaign]
+    archived_titles: Sequence[str]
+
+
+def request_texts(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    campaign_id: int,
+    now: datetime | None = None,
+) -> TextsAnswer:
+    """Send First Texts / Request More on a campaign's button."""
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
+        answer = _request_in(uow.session, identity, campaign_id, now, db)
+        uow.commit()
+        return answer
+
+
+def request_first_texts(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    argument: str,
+    now: datetime | None = None,
+) -> TextsAnswer | CampaignQuestion:
+    """`/sendfirsttexts [campaign]`: the campaign the argument names (or the only one)."""
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        session = uow.session
+        identity = identify_in(session, slack_team_id, slack_user_id, name)
+        joined = joined_campaigns_in(session, identity)
+        chosen = choose_campaign(joined, argument)
+        if chosen is None:
+            archived = [] if joined else archived_campaign_titles_in(session, identity)
+            uow.commit()  # a new user or a new name is kept
+            return CampaignQuestion(identity, argument, joined, archived)
+        answer = _request_in(session, identity, chosen.campaign_id, now, db, joined)
+        uow.commit()
+        return answer
+
+
+def choose_campaign(campaigns: Sequence[JoinedCampaign], argument: str) -> JoinedCampaign | None:
+    """The campaign an argument names (id, or title ignoring case, or a unique part of a
+    title); with no argument, the only campaign. None when it names none or is ambiguous."""
+    argument = argument.strip()
+    if not argument:
+        return campaigns[0] if len(campaigns) == 1 else None
+    if argument.isdigit():
+        wanted_id = _ascii_id(argument)  # "²".isdigit() is True, but int() refuses it
+        return next((c for c in campaigns if c.campaign_id == wanted_id), None)
+    wanted = argument.casefold()
+    exact = [c for c in campaigns if c.title.casefold() == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [c for c in campaigns if wanted in c.title.casefold()]
+    return partial[0] if len(partial) == 1 else None
+
+
+MAX_ID = 2**31 - 1  # an integer column's range
+
+
+def _ascii_id(text: str) -> int | None:
+    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
+        return None
+    return int(text)
+
+
+def _request_in(
+    session: Session,
+    identity: Identity,
+    campaign_id: int,
+    now: datetime,
+    db: Database,
+    joined: list[JoinedCampaign] | None = None,
+) -> TextsAnswer:
+    # A button from another workspace's message can't act on this one's campaigns.
+    campaign = get_campaign(session, campaign_id, identity.organization_id)
+    result = request_batch_in(session.connection(), campaign_id, identity.user_id, now=now)
+    waiting: list[WaitingReply] = []
+    refusal = result.refusal
+    if refusal is not None and refusal.reason == RefusalReason.WAITING_REPLIES:
+        waiting = waiting_replies_in(session, identity.user_id, campaign_ids=[campaign_id])
+    next_on_card = None
+    if result.unsent:
+        assignment_id = result.eligibility.assignment_id or _assignment_id(
+            session, campaign_id, identity.user_id
+        )
+        next_on_card = next_on_card_in(session, campaign, assignment_id, identity.name, None, now)
+    home = None
+    if result.assigned:
+        if joined is not None:  # read before the claim: the campaign now holds some
+            joined = [
+                replace(c, holds_any=True) if c.campaign_id == campaign_id else c for c in joined
+            ]
+        home = home_in(session, identity, now, db, joined)
+    return TextsAnswer(
+        identity,
+        campaign_id,
+        campaign.title,
+        result,
+        request_prompt_of(dict(campaign.settings or {})),
+        next_on_card,
+        home,
+        waiting,
+    )
+
+
+def _assignment_id(session: Session, campaign_id: int, user_id: int) -> int:
+    found = session.scalar(
+        select(Assignment.id).where(
+            Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
+        )
+    )
+    if found is None:
+        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+    return found

@@ -1,0 +1,232 @@
+"""Send on the send card as one use case: the claim (who clicked, every check, the text
+recorded as sending) committed before the provider is called, then the provider's answer
+settled together with everything the next card needs: two transactions.
+
+The card's other buttons (Skip, Opt out, Restart) take the next step with `card_step`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from core.db import Database
+from core.errors import Conflict, NotAllowed, NotFound
+from core.messaging.base import MessageService
+from core.models import Assignment, Campaign
+from core.refusals import RefusalReason
+from core.services.batches import Eligibility, eligibility_in
+from core.services.card_walk import NextOnCard, next_on_card_in
+from core.services.identity import Identity, identify_in, identify_in_campaign, known_identity
+from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
+from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
+from core.services.texting import claim_first_text_in
+from core.services.waiting_replies import WaitingReply, waiting_replies_in
+
+
+@dataclass(frozen=True)
+class CardStep:
+    """What replaces the card: the next contact, what is held but can't be offered now, or
+    (the batch done) whether more can be had, with the texter's Home."""
+
+    identity: Identity
+    campaign_id: int
+    title: str
+    next_on_card: NextOnCard
+    eligibility: Eligibility | None = None  # the batch is done
+    prompt: RequestPrompt = field(default_factory=RequestPrompt)
+    waiting: list[WaitingReply] = field(default_factory=list)  # "finish your replies first"
+    home: TexterHome | None = None  # the batch is done: Home changed
+
+    @property
+    def batch_done(self) -> bool:
+        return self.eligibility is not None
+
+
+@dataclass(frozen=True)
+class CardSend:
+    """A Send click: the contact's name, what happened, and the card's next step."""
+
+    step: CardStep
+    contact_name: str = ""
+    result: SendResult | None = None
+    refusal: str | None = None  # not sent, and why (already sent, opted out, outside hours)
+    retry_card: NextOnCard | None = None  # the provider failed: this contact again
+
+
+def send_from_card(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    campaign_id: int,
+    contact_id: int,
+    service: MessageService,
+    text: str | None = None,
+    now: datetime | None = None,
+) -> CardSend:
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        session = uow.session
+        identity, campaign, assignment_id = identify_in_campaign(
+            session, slack_team_id, slack_user_id, name, campaign_id
+        )
+        campaign, assignment_id = _checked(campaign_id, campaign, assignment_id)
+        try:
+            claim, contact_name = claim_first_text_in(
+                session,
+                contact_id,
+                identity.user_id,
+                text,
+                now,
+                texter=identity.name,
+                role=identity.role,
+                own_assignment_id=assignment_id,
+            )
+        except (Conflict, NotAllowed, NotFound) as refusal:
+            # Outside texting hours, already sent (a stale card), reassigned, opted out: say
+            # so and move on to the next contact.
+            step = _step_in(session, identity, campaign, assignment_id, contact_id, now, db)
+            uow.commit()  # a new user or a new name is kept
+            return CardSend(step, refusal=refusal.message)
+        uow.commit()
+    outcome = send_safely(service, claim.cell, claim.text)
+    try:
+        with db.uow() as uow:
+            session = uow.session
+            # Read in the claim's transaction and unchanged by it: attached without a statement.
+            campaign = session.merge(campaign, load=False)
+            result = settle_in(session, claim.message_id, outcome, claim.contact_id)
+            answer = _after_send(
+                session, identity, campaign, assignment_id, contact_id, result, now, db
+            )
+            uow.commit()
+    except SQLAlchemyError:
+        # The database went away after the provider answered: the message stays `sending`
+        # and the reconciler settles it from the provider's record.
+        result = _pending(claim, outcome.error)
+        answer = None
+    if answer is None:
+        with db.uow(read_only=True) as uow:
+            campaign, assignment_id = _own_campaign(uow.session, identity, campaign_id)
+            answer = _after_send(
+                uow.session, identity, campaign, assignment_id, contact_id, result, now, db
+            )
+    return CardSend(answer[0], contact_name, result, retry_card=answer[1])
+
+
+def card_step(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    campaign_id: int,
+    after_contact_id: int | None,
+    now: datetime | None = None,
+) -> CardStep:
+    """The card's next step after `after_contact_id` (Skip, Restart, after an opt-out)."""
+    now = now or datetime.now(UTC)
+    with db.uow(read_only=True) as uow:
+        identity = known_identity(uow.session, slack_team_id, slack_user_id, name)
+        if identity is not None:
+            campaign, assignment_id = _own_campaign(uow.session, identity, campaign_id)
+            return _step_in(
+                uow.session, identity, campaign, assignment_id, after_contact_id, now, db
+            )
+    with db.uow() as uow:
+        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
+        campaign, assignment_id = _own_campaign(uow.session, identity, campaign_id)
+        step = _step_in(uow.session, identity, campaign, assignment_id, after_contact_id, now, db)
+        uow.commit()
+        return step
+
+
+def _own_campaign(session: Session, identity: Identity, campaign_id: int) -> tuple[Campaign, int]:
+    """The campaign (NotFound unless it is the organization's) and the texter's assignment
+    in it (NotFound unless they joined), in one statement."""
+    row = session.execute(
+        select(Campaign, Assignment.id)
+        .outerjoin(
+            Assignment,
+            and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == identity.user_id),
+        )
+        .where(Campaign.id == campaign_id)
+    ).one_or_none()
+    if row is None or row[0].organization_id != identity.organization_id:
+        return _checked(campaign_id, None, None)
+    return _checked(campaign_id, row[0], row[1])
+
+
+def _checked(
+    campaign_id: int, campaign: Campaign | None, assignment_id: int | None
+) -> tuple[Campaign, int]:
+    if campaign is None:
+        raise NotFound(f"no campaign with id {campaign_id}")
+    if assignment_id is None:
+        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+    return campaign, assignment_id
+
+
+def _after_send(
+    session: Session,
+    identity: Identity,
+    campaign: Campaign,
+    assignment_id: int,
+    contact_id: int,
+    result: SendResult,
+    now: datetime,
+    db: Database,
+) -> tuple[CardStep, NextOnCard | None]:
+    if not result.sent and not result.pending:
+        # The provider failed: the contact stays with the texter, with a Retry button.
+        again = next_on_card_in(
+            session, campaign, assignment_id, identity.name, contact_id - 1, now
+        )
+        if again.card is not None and again.card.contact_id == contact_id:
+            step = CardStep(identity, campaign.id, campaign.title, again)
+            return step, again
+    step = _step_in(session, identity, campaign, assignment_id, contact_id, now, db)
+    return step, None
+
+
+def _step_in(
+    session: Session,
+    identity: Identity,
+    campaign: Campaign,
+    assignment_id: int,
+    after_contact_id: int | None,
+    now: datetime,
+    db: Database,
+) -> CardStep:
+    step = next_on_card_in(session, campaign, assignment_id, identity.name, after_contact_id, now)
+    if step.card is not None or (step.left is not None and step.left.total):
+        return CardStep(identity, campaign.id, campaign.title, step)
+    home = home_in(session, identity, now, db)
+    eligibility = next(
+        (c.eligibility for c in home.campaigns if c.campaign_id == campaign.id), None
+    ) or eligibility_in(session.connection(), campaign.id, identity.user_id, now=now)
+    waiting: list[WaitingReply] = []
+    if (
+        eligibility.refusal is not None
+        and eligibility.refusal.reason == RefusalReason.WAITING_REPLIES
+    ):
+        waiting = waiting_replies_in(session, identity.user_id, campaign_ids=[campaign.id])
+    prompt = request_prompt_of(dict(campaign.settings or {}))
+    return CardStep(identity, campaign.id, campaign.title, step, eligibility, prompt, waiting, home)
+
+
+def _pending(claim: Claim, error: str | None) -> SendResult:
+    return SendResult(
+        claim.contact_id,
+        claim.message_id,
+        False,
+        SENDING,
+        claim.contact_status,
+        claim.text,
+        error,
+        pending=True,
+    )
