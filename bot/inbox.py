@@ -10,9 +10,17 @@ its 200; if that fails Slack gets no 200 (it retries events; a click shows its e
   dispatching the stored request again as a "lazy only" request: Bolt runs that listener's
   lazy function alone, with the request's `respond` (its response_url) and client.
 Workers process the items (right away in the process that took the request; a poller picks up
-retries and whatever a dead process left), each exactly once by its Slack id. On SIGTERM
-`stop` lets in-flight work finish for a bounded time; anything left is resumed by the next
+retries and whatever a dead process left), each once by its Slack id (a redelivery is not
+stored again). On SIGTERM `stop` lets in-flight work finish for a bounded time, puts items it
+never started back to pending and marks what finished; anything left is resumed by the next
 process.
+
+The inbox's own cost is one INSERT in one transaction per request, plus one UPDATE riding in
+it (core.services.inbox): the item is stored already `running` under this process's lease,
+so the worker needn't claim it, and the done-marks of items finished since the last request
+go in that INSERT's transaction (or the poller's next pass, or `stop`). Processing stays
+at-least-once: an item finished but not yet marked when the process dies is worked again by
+the next one once its lease ends.
 """
 
 from __future__ import annotations
@@ -24,7 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltRequest
@@ -125,6 +133,10 @@ class Inbox:
         self._lock = threading.Condition()
         self._stopping = threading.Event()
         self._poller: threading.Thread | None = None
+        # Stored `running` by this process, not started yet: put back to pending on stop.
+        self._unstarted: set[int] = set()
+        # Finished, not yet marked done: written with the next INSERT or poll (one UPDATE).
+        self._finished: set[int] = set()
         self.app: App | None = None  # set by make_lazy_listeners_durable
 
     # ------------------------------------------------------------------ taking requests
@@ -135,8 +147,7 @@ class Inbox:
         kind = inbox_kind(body)
         if kind is None:
             return False
-        item_id = core_inbox.record(self.db, str(body["event_id"]), _team(body), kind, raw)
-        self._work_soon(item_id)
+        self._record_and_work(str(body["event_id"]), _team(body), kind, raw)
         return True
 
     def accept_listener(self, function: str, body: dict[str, Any], mode: str, team: str) -> None:
@@ -146,12 +157,42 @@ class Inbox:
             return  # Socket Mode's thread answers and Home openings: worked as over HTTP
         envelope = json.dumps({"function": function, "mode": mode, "body": body})
         slack_id = f"{_request_id(body)}:{function}"
-        item_id = core_inbox.record(self.db, slack_id, team, (LAZY + function)[:32], envelope)
-        self._work_soon(item_id)
+        self._record_and_work(slack_id, team, (LAZY + function)[:32], envelope)
 
-    def _work_soon(self, item_id: int | None) -> None:
-        if item_id is not None and not self._stopping.is_set():
-            self._submit(lambda: self._claim_and_work(item_id))
+    def _record_and_work(self, slack_id: str, team: str, kind: str, payload: str) -> None:
+        """One INSERT (and the done-marks due) in one transaction; the item is stored
+        `running` under this process's lease and worked at once, unless stopping (then it
+        is stored pending for the next process). Raises when it can't be recorded."""
+        stopping = self._stopping.is_set()
+        with self._lock:
+            finished = frozenset(self._finished)
+        received = datetime.now(UTC)
+        item_id = core_inbox.record(
+            self.db,
+            slack_id,
+            team,
+            kind,
+            payload,
+            received,
+            lease=None if stopping else self.lease,
+            done=finished,
+        )
+        if item_id is None:
+            return  # a redelivery: stored (and worked) already; its done-marks wait
+        with self._lock:
+            self._finished -= finished
+            late = not stopping and self._stopping.is_set()  # `stop` began meanwhile
+            if not stopping and not late:
+                self._unstarted.add(item_id)
+        if late:
+            try:
+                core_inbox.release(self.db, [item_id])
+            except Exception as error:  # recorded all the same: resumed when its lease ends
+                log.warning("releasing inbox item %s failed (%s)", item_id, type(error).__name__)
+        if stopping or late:
+            return
+        item = core_inbox.item_of(item_id, slack_id, team, kind, payload, received)
+        self._submit(lambda: self._work_accepted(item, time.monotonic()))
 
     # ------------------------------------------------------------------ workers
 
@@ -163,6 +204,7 @@ class Inbox:
     def _poll(self) -> None:
         while not self._stopping.is_set():
             try:
+                self._mark_finished()
                 free = self.workers - self._busy
                 if free > 0:
                     for item in core_inbox.claim(self.db, limit=free, lease=self.lease):
@@ -190,16 +232,32 @@ class Inbox:
             self._busy -= 1
             self._lock.notify_all()
 
-    def _claim_and_work(self, item_id: int) -> None:
-        if self._stopping.is_set():
-            return  # not started: left pending for the next process
-        try:
-            items = core_inbox.claim(self.db, item_id=item_id, lease=self.lease)
-        except Exception as error:
-            log.warning("claiming inbox item %s failed (%s)", item_id, type(error).__name__)
-            return  # still pending: the poller retries
-        for item in items:
-            self._work(item)
+    def _work_accepted(self, item: core_inbox.InboxItem, queued_at: float) -> None:
+        """An item this process stored `running` (its lease began at the INSERT)."""
+        with self._lock:
+            if self._stopping.is_set():
+                return  # not started: `stop` puts it back to pending
+            self._unstarted.discard(item.id)
+        if time.monotonic() - queued_at > self.lease.total_seconds() / 2:
+            # It waited for a worker long enough for its lease to be near its end: renew
+            # it, unless another process already took it over.
+            try:
+                if not core_inbox.renew(self.db, item.id, item.attempts, lease=self.lease):
+                    return
+            except Exception as error:
+                log.warning("renewing inbox item %s failed (%s)", item.id, type(error).__name__)
+                return  # its lease ends and the poller (here or elsewhere) takes it again
+        self._work(item)
+
+    def _mark_finished(self) -> None:
+        """Write the done-marks still waiting (one UPDATE); kept for later if that fails."""
+        with self._lock:
+            finished = frozenset(self._finished)
+        if not finished:
+            return
+        core_inbox.finish(self.db, finished)
+        with self._lock:
+            self._finished -= finished
 
     def _work(self, item: core_inbox.InboxItem) -> None:
         try:
@@ -220,10 +278,8 @@ class Inbox:
                 status,
             )
             return
-        try:
-            core_inbox.finish(self.db, item.id)
-        except Exception as error:  # done, not recorded: a retry finds the work already done
-            log.warning("marking inbox item %s done failed (%s)", item.id, type(error).__name__)
+        with self._lock:  # marked done with the next INSERT or poll (core.services.inbox)
+            self._finished.add(item.id)
 
     def _work_event(self, item: core_inbox.InboxItem) -> None:
         work = WORK.get(item.kind)
@@ -266,10 +322,16 @@ class Inbox:
     def stop(self, drain_seconds: float) -> bool:
         """Take no more work and let in-flight work finish for up to `drain_seconds`. True
         when everything in flight finished."""
-        self._stopping.set()
         with self._lock:
+            self._stopping.set()
             drained = self._lock.wait_for(lambda: self._busy <= 0, timeout=drain_seconds)
+            unstarted, self._unstarted = set(self._unstarted), set()
         self._executor.shutdown(wait=False, cancel_futures=True)
         if self._poller is not None:
             self._poller.join(timeout=POLL_SECONDS * 2)
+        try:  # what never started is the next process's at once, not after the lease
+            core_inbox.release(self.db, unstarted)
+            self._mark_finished()
+        except Exception as error:  # left running: resumed when the leases end
+            log.warning("leaving the inbox tidy failed (%s)", type(error).__name__)
         return drained

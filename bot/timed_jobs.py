@@ -22,6 +22,7 @@ from bot.slack_client import SlackDirectory
 from bot.startup import check_slack_token, report_stored_settings
 from bot.workspaces import Workspaces, workspaces_for
 from core.cli.common import errors_in_one_line
+from core.config import environment_value
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 from core.notifier import WorkspaceUnavailable
@@ -60,7 +61,7 @@ def start_scheduler(
 
     scheduler.add_job(
         deliver_notices,
-        IntervalTrigger(seconds=NOTICES_EVERY.total_seconds(), timezone=UTC),
+        IntervalTrigger(seconds=environment_value("TEXTER_NOTICES_SECONDS"), timezone=UTC),
         args=[db, workspaces],
         id="texter-notices",
         next_run_time=datetime.now(UTC),
@@ -71,7 +72,6 @@ def start_scheduler(
 
 
 RENOTIFY_EVERY = timedelta(seconds=30)
-NOTICES_EVERY = timedelta(seconds=5)
 RENOTIFY_AFTER = timedelta(seconds=30)  # the webhook's own notification had its chance
 
 

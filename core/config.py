@@ -305,6 +305,9 @@ DECLARED: tuple[Setting, ...] = (
             default_text="no digest", scope=ORG),
     Setting("DIGEST_HOUR", _whole_number(0, 23),
             "hour of day (UTC) from which the digest is posted", 9, "9", scope=ORG),
+    Setting("TEXTER_NOTICES_SECONDS", _seconds(0.1, 3600),
+            "how often texter notices due (a settled text, a thread Slack refused) are posted",
+            5.0, "5"),
 )  # fmt: skip
 
 SETTINGS: dict[str, Setting] = {s.name: s for s in DECLARED}

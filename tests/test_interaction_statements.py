@@ -7,7 +7,8 @@ transactions (COMMIT plus ROLLBACK calls). The test fails when a count exceeds i
 the path stays short. PostgreSQL only: SQLite has no statement statistics.
 
 The serve process does background work too; none of it may land in a measured window. The
-durable inbox's poller is slowed to once an hour (INBOX_POLL_SECONDS), and the scheduler's
+durable inbox's poller and the scheduler's texter notices are slowed to once an hour
+(INBOX_POLL_SECONDS, TEXTER_NOTICES_SECONDS: both run once at start-up), and the scheduler's
 30-second ticks (outbox reconciliation, re-notifying replies) and the hourly digest are
 waited out: a window never starts just before one, and one found in a window (it takes a
 job lease) fails the test instead of counting it.
@@ -271,6 +272,7 @@ def test_texter_interactions_stay_within_their_statement_budgets(
         "SLACK_API_URL": fake_slack.api_url,
         "MESSAGE_SERVICE": "fake",
         "INBOX_POLL_SECONDS": "3600",  # the poller's claims stay out of the windows
+        "TEXTER_NOTICES_SECONDS": "3600",  # and so do the notices' (every 5 s by default)
     }
     serve_started = time.monotonic()
     serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")

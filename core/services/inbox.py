@@ -4,15 +4,29 @@ each exactly once by its Slack id, with retries and a dead-letter state.
 `pending` (waiting, or backing off until `lease_until`) -> `running` (claimed by a worker
 until `lease_until`; a worker that dies leaves it to be claimed again once that passes) ->
 `done`, or `dead` after MAX_ATTEMPTS failures (`spokebot inbox list|retry`).
+
+What an item costs the database, kept to one statement and one transaction of its own
+(issue 15): the process that receives a request works it at once, so `record` inserts it
+already `running` under that process's lease (its first attempt: no separate claim). Its
+done-mark is not a transaction of its own either: the worker keeps it and `record` writes it,
+for any number of finished items in one UPDATE, inside the next item's INSERT transaction
+(the poller's pass, and SIGTERM, write what is left). An item finished but not yet marked
+when its process dies is worked again once its lease ends: processing is at-least-once, as
+it always was (the use cases tolerate a second run: a send is found by its key, a batch
+request sees the batch it already gave). The done-mark can't ride in the work's own
+transaction: the reply (response_url, views.publish) comes after that commit, and an item
+marked done with its reply lost would never be answered.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.errors import NotFound
@@ -52,26 +66,50 @@ def _item(row: SlackInbox) -> InboxItem:
 
 
 def record(
-    db: Database, slack_id: str, team_id: str, kind: str, payload: str, now: datetime | None = None
+    db: Database,
+    slack_id: str,
+    team_id: str,
+    kind: str,
+    payload: str,
+    now: datetime | None = None,
+    *,
+    lease: timedelta | None = None,
+    done: Collection[int] = (),
 ) -> int | None:
     """Store a request before its ack; its id, or None when Slack redelivered one already
-    stored. Raises when the database can't take it (then the request must not be acked)."""
+    stored. Raises when the database can't take it (then the request must not be acked).
+
+    With `lease` it is stored already `running` (first attempt) for the caller to work at
+    once; `done` are items the caller finished, marked done in the same transaction (not
+    marked when this returns None or raises)."""
+    now = now or datetime.now(UTC)
     with db.uow() as uow:
         row = SlackInbox(
             slack_id=slack_id[:128],
             team_id=team_id[:32],
             kind=kind[:32],
             payload=payload,
-            status=PENDING,
-            attempts=0,
-            received_at=now or datetime.now(UTC),
+            status=PENDING if lease is None else RUNNING,
+            attempts=0 if lease is None else 1,
+            lease_until=None if lease is None else now + lease,
+            received_at=now,
         )
         uow.session.add(row)
         try:
-            uow.commit()
+            uow.session.flush()
         except IntegrityError:
             return None
+        if done:
+            _mark_done(uow.session, done, now)
+        uow.commit()
         return row.id
+
+
+def item_of(
+    item_id: int, slack_id: str, team_id: str, kind: str, payload: str, received_at: datetime
+) -> InboxItem:
+    """The item `record(..., lease=...)` stored, as a claim would have returned it."""
+    return InboxItem(item_id, slack_id, team_id, kind, payload, RUNNING, 1, None, received_at)
 
 
 def claim(
@@ -114,13 +152,64 @@ def claim(
     return claimed
 
 
-def finish(db: Database, item_id: int, now: datetime | None = None) -> None:
+def renew(
+    db: Database,
+    item_id: int,
+    attempts: int,
+    now: datetime | None = None,
+    lease: timedelta = DEFAULT_LEASE,
+) -> bool:
+    """Extend this worker's lease on an item it holds (a compare-and-swap on its attempt):
+    False when the lease ran out and another worker claimed it since."""
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        won = uow.session.execute(
+            update(SlackInbox)
+            .where(
+                SlackInbox.id == item_id,
+                SlackInbox.status == RUNNING,
+                SlackInbox.attempts == attempts,
+            )
+            .values(lease_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        uow.commit()
+        return bool(won.rowcount)  # type: ignore[attr-defined]
+
+
+def release(db: Database, item_ids: Collection[int]) -> None:
+    """Items stored `running` by `record(..., lease=...)` whose work never started (the
+    process is stopping): pending again, that attempt not counted, for any process at once."""
+    if not item_ids:
+        return
     with db.uow() as uow:
         uow.session.execute(
             update(SlackInbox)
-            .where(SlackInbox.id == item_id)
-            .values(status=DONE, done_at=now or datetime.now(UTC), lease_until=None)
+            .where(SlackInbox.id.in_(sorted(item_ids)), SlackInbox.status == RUNNING)
+            .values(status=PENDING, lease_until=None, attempts=SlackInbox.attempts - 1)
+            .execution_options(synchronize_session=False)
         )
+        uow.commit()
+
+
+def _mark_done(session: Session, item_ids: Collection[int], now: datetime) -> None:
+    # Only items still running: one a lease-expired retry already finished, or an admin
+    # changed, keeps what it has.
+    session.execute(
+        update(SlackInbox)
+        .where(SlackInbox.id.in_(sorted(item_ids)), SlackInbox.status == RUNNING)
+        .values(status=DONE, done_at=now, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish(db: Database, item_ids: int | Collection[int], now: datetime | None = None) -> None:
+    """Mark finished items done (one statement for any number)."""
+    ids = [item_ids] if isinstance(item_ids, int) else list(item_ids)
+    if not ids:
+        return
+    with db.uow() as uow:
+        _mark_done(uow.session, ids, now or datetime.now(UTC))
         uow.commit()
 
 
