@@ -93,6 +93,9 @@ def test_socket_mode_when_app_token_set(
         def start(self) -> None:
             started.append("started")
 
+        def close(self) -> None:  # serve stops taking requests before it drains the inbox
+            started.append("closed")
+
     monkeypatch.setattr(socket_mode, "SocketModeHandler", FakeHandler)
     settings = Settings(
         bot_token="xoxb-1",
@@ -102,4 +105,4 @@ def test_socket_mode_when_app_token_set(
         api_url=fake_slack.api_url,
     )
     bot.serve.serve(settings)
-    assert started == ["xapp-1", "started"]
+    assert started == ["xapp-1", "started", "closed"]
