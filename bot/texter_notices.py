@@ -1,12 +1,14 @@
 """The Slack side of texter notices (core.services.texter_notices): each due notice is posted
 to its texter with its organization's token, and marked delivered only once Slack accepted
 it; a refusal or an outage leaves it to be retried with back-off. Runs on the scheduler's
-threads in every `spokebot serve` and `spokebot scheduler` (claims keep each notice single).
+threads in every `spokebot serve` and `spokebot scheduler` (claims keep each notice single),
+and, for the notices a request's work just queued, in that request (`deliver_now`).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +31,7 @@ from core.services.texter_notices import (
     Notice,
     SettledSend,
     claim_due,
+    claim_notices,
     notice_delivered,
     notice_failed,
     settled_send,
@@ -80,17 +83,30 @@ def settled_message(settled: SettledSend) -> Reply:
 
 
 class NoticeSender:
+    """Posts notices with `client` (a request's) or each organization's token."""
+
     def __init__(
-        self, db: Database, workspaces: Workspaces, directory: SlackDirectory | None = None
+        self,
+        db: Database,
+        workspaces: Workspaces | None,
+        directory: SlackDirectory | None = None,
+        *,
+        client: WebClient | None = None,
     ) -> None:
+        assert workspaces is not None or client is not None
         self.db = db
         self.workspaces = workspaces
         self.directory = directory or SlackDirectory()
+        self.client = client
 
     def deliver_due(self, now: datetime | None = None) -> int:
         """Post every notice due now; how many Slack accepted."""
+        return self.deliver_claimed(claim_due(self.db, now), now)
+
+    def deliver_claimed(self, notices: list[Notice], now: datetime | None = None) -> int:
+        """Post notices this process claimed, in order; how many Slack accepted."""
         delivered = 0
-        for notice in claim_due(self.db, now):
+        for notice in notices:
             try:
                 self.deliver(notice)
             except Exception as error:  # Slack refused or is away: retried after a back-off
@@ -104,7 +120,10 @@ class NoticeSender:
 
     def deliver(self, notice: Notice) -> None:
         """Raises when Slack didn't take it."""
-        client = self.workspaces.client_for_organization(notice.organization_id)
+        client = self.client
+        if client is None:
+            assert self.workspaces is not None
+            client = self.workspaces.client_for_organization(notice.organization_id)
         notifier = SlackTexterNotifier(self.db, client, self.directory)
         if notice.kind == THREAD_TAKEN:
             notifier.thread_taken_conversation(notice.contact_id, notice.user_id)
@@ -148,6 +167,22 @@ class NoticeSender:
             return None
         notifier = SlackTexterNotifier(self.db, client, self.directory)
         return notifier.ensure_thread(thread, notice.user_id, exclude=None, client=client)
+
+
+def deliver_now(
+    db: Database, client: WebClient, directory: SlackDirectory, notice_ids: Collection[int]
+) -> int:
+    """Post the notices a request's work just queued, with its client, right after its
+    commit; how many Slack accepted. What this leaves (Slack refused, the database went
+    away, the process died) the job posts later: each notice once, whoever claims it."""
+    if not notice_ids:
+        return 0
+    try:
+        claimed = claim_notices(db, notice_ids)
+    except Exception as error:  # the database is away: the job posts them once it is back
+        log.warning("claiming notices %s failed (%s)", list(notice_ids), type(error).__name__)
+        return 0
+    return NoticeSender(db, None, directory, client=client).deliver_claimed(claimed)
 
 
 def deliver_notices(db: Database, workspaces: Workspaces) -> None:

@@ -26,6 +26,7 @@ from core.services.authz import require_role
 from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
 from core.services.joining import campaign_org_settings
+from core.services.texter_notices import THREAD_STATE, THREAD_TAKEN, NoticeToQueue, queue_notices
 from core.statuses import MessageStatus
 
 __all__ = [
@@ -61,6 +62,10 @@ class ReassignResult:
     previous_threads: list[MovedThread]
     joined: bool  # @to was joined to the campaign by this reassign
     over_cap: int | None = None  # @to's max amount, when this reassign exceeded it
+    # Texter notices queued with the move (post them after the commit): each previous
+    # thread redrawn "moved to @to", then each conversation threaded for @to.
+    moved_notices: tuple[int, ...] = ()
+    taken_notices: tuple[int, ...] = ()
 
     @property
     def moved(self) -> int:
@@ -184,6 +189,21 @@ def reassign_contacts(
             if (held or 0) > target.max_contacts:
                 over_cap = target.max_contacts
         moved_ids = {row[0] for row in moved}
+        previous = [t for t in previous if t.contact_id in moved_ids]
+        # Queued with the move, so a crash right after the commit can't lose them.
+        moved_notices = queue_notices(
+            session,
+            organization_id,
+            [
+                NoticeToQueue(THREAD_STATE, t.user_id, t.contact_id, to_slack_user_id)
+                for t in previous
+            ],
+        )
+        taken_notices = queue_notices(
+            session,
+            organization_id,
+            [NoticeToQueue(THREAD_TAKEN, to_user.id, c) for c in sorted(conversations)],
+        )
         uow.commit()
         claim_floors(session).forget(campaign_id)
         return ReassignResult(
@@ -194,9 +214,11 @@ def reassign_contacts(
             sorted(initials),
             sorted(conversations),
             others,
-            [t for t in previous if t.contact_id in moved_ids],
+            previous,
             joined,
             over_cap,
+            moved_notices,
+            taken_notices,
         )
 
 
