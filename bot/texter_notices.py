@@ -24,8 +24,10 @@ from bot.workspaces import Workspaces
 from core.db import Database
 from core.errors import SpokebotError
 from core.notifier import WorkspaceUnavailable
+from core.services.stale import release_notice_of
 from core.services.texter_notices import (
     SEND_SETTLED,
+    STALE_RELEASED,
     THREAD_STATE,
     THREAD_TAKEN,
     Notice,
@@ -104,22 +106,25 @@ class NoticeSender:
         return self.deliver_claimed(claim_due(self.db, now), now)
 
     def deliver_claimed(self, notices: list[Notice], now: datetime | None = None) -> int:
-        """Post notices this process claimed, in order; how many Slack accepted."""
+        """Post notices this process claimed, in order; how many Slack accepted. A texter's
+        stale-release notices go out as one message, as the releasing tick would post them."""
         delivered = 0
-        for notice in notices:
+        for batch in _batches(notices):
             try:
-                self.deliver(notice)
+                self.deliver(batch[0], batch[1:])
             except Exception as error:  # Slack refused or is away: retried after a back-off
                 reason = f"{type(error).__name__}: {error}"
-                status = notice_failed(self.db, notice.id, reason, now)
-                log.warning("notice %s not delivered (%s); now %s", notice.id, error, status)
+                for notice in batch:
+                    status = notice_failed(self.db, notice.id, reason, now)
+                    log.warning("notice %s not delivered (%s); now %s", notice.id, error, status)
                 continue
-            notice_delivered(self.db, notice.id, now)
-            delivered += 1
+            for notice in batch:
+                notice_delivered(self.db, notice.id, now)
+            delivered += len(batch)
         return delivered
 
-    def deliver(self, notice: Notice) -> None:
-        """Raises when Slack didn't take it."""
+    def deliver(self, notice: Notice, more: list[Notice] | None = None) -> None:
+        """Raises when Slack didn't take it. `more`: the texter's other stale-release notices."""
         client = self.client
         if client is None:
             assert self.workspaces is not None
@@ -133,6 +138,10 @@ class NoticeSender:
                 notifier.redraw_root(ref, notice.detail, client)
         elif notice.kind == SEND_SETTLED:
             self._tell_settled(client, notifier, notice)
+        elif notice.kind == STALE_RELEASED:
+            told = release_notice_of(self.db, [notice, *(more or [])])
+            if told is not None:
+                notifier.send_stale_release_notice(told.slack_user_id, told)
         else:
             raise LookupError(f"no sender for notices of kind {notice.kind!r}")
 
@@ -167,6 +176,21 @@ class NoticeSender:
             return None
         notifier = SlackTexterNotifier(self.db, client, self.directory)
         return notifier.ensure_thread(thread, notice.user_id, exclude=None, client=client)
+
+
+def _batches(notices: list[Notice]) -> list[list[Notice]]:
+    """Each notice alone, but one batch per texter and organization for stale releases."""
+    batches: list[list[Notice]] = []
+    released: dict[tuple[int, int], list[Notice]] = {}
+    for notice in notices:
+        if notice.kind != STALE_RELEASED:
+            batches.append([notice])
+        elif (key := (notice.organization_id, notice.user_id)) in released:
+            released[key].append(notice)
+        else:
+            released[key] = [notice]
+            batches.append(released[key])
+    return batches
 
 
 def deliver_now(

@@ -32,6 +32,7 @@ from core.statuses import MessageStatus
 SEND_SETTLED = "send_settled"
 THREAD_STATE = "thread_state"
 THREAD_TAKEN = "thread_taken"
+STALE_RELEASED = "stale_released"  # contacts taken back from a texter (core.services.stale)
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 30  # with the back-off below, about five hours of Slack refusing
