@@ -24,8 +24,10 @@ from bot.workspaces import Workspaces
 from core.db import Database
 from core.errors import SpokebotError
 from core.notifier import WorkspaceUnavailable
+from core.services.inbound import mark_notified
 from core.services.stale import release_notice_of
 from core.services.texter_notices import (
+    REPLY_ARRIVED,
     SEND_SETTLED,
     STALE_RELEASED,
     THREAD_STATE,
@@ -37,6 +39,7 @@ from core.services.texter_notices import (
     notice_delivered,
     notice_failed,
     settled_send,
+    stored_reply,
 )
 from core.services.texting import conversation
 from core.services.threads import ThreadRef, slack_user_of, thread_for
@@ -138,12 +141,21 @@ class NoticeSender:
                 notifier.redraw_root(ref, notice.detail, client)
         elif notice.kind == SEND_SETTLED:
             self._tell_settled(client, notifier, notice)
+        elif notice.kind == REPLY_ARRIVED:
+            self._tell_reply(notifier, notice)
         elif notice.kind == STALE_RELEASED:
             told = release_notice_of(self.db, [notice, *(more or [])])
             if told is not None:
                 notifier.send_stale_release_notice(told.slack_user_id, told)
         else:
             raise LookupError(f"no sender for notices of kind {notice.kind!r}")
+
+    def _tell_reply(self, notifier: SlackTexterNotifier, notice: Notice) -> None:
+        reply = stored_reply(self.db, notice)
+        if reply is None:
+            return  # the reply is gone: nothing left to tell
+        notifier.post_inbound(notice.contact_id, notice.user_id, reply.message_id, reply.opted_out)
+        mark_notified(self.db, reply.message_id)  # a Twilio redelivery tells no one again
 
     def _tell_settled(
         self, client: WebClient, notifier: SlackTexterNotifier, notice: Notice

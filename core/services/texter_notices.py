@@ -27,11 +27,13 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Campaign, CampaignContact, Message, TexterNotice
+from core.services.opt_outs import is_stop_keyword
 from core.statuses import MessageStatus
 
 SEND_SETTLED = "send_settled"
 THREAD_STATE = "thread_state"
 THREAD_TAKEN = "thread_taken"
+REPLY_ARRIVED = "reply_arrived"  # a contact's reply, for its texter (core.services.inbound)
 STALE_RELEASED = "stale_released"  # contacts taken back from a texter (core.services.stale)
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LEASE = timedelta(seconds=60)
@@ -106,6 +108,7 @@ class NoticeToQueue:
     user_id: int
     contact_id: int
     detail: str | None = None
+    message_id: int | None = None
 
 
 def queue_notices(
@@ -126,6 +129,7 @@ def queue_notices(
             organization_id=organization_id,
             user_id=notice.user_id,
             campaign_contact_id=notice.contact_id,
+            message_id=notice.message_id,
             detail=notice.detail,
             status=PENDING,
             attempts=0,
@@ -262,6 +266,21 @@ def settled_send(db: Database, notice: Notice) -> SettledSend | None:
             error=message.error,
             first_text=message.contact_status_before == MessageStatus.NEEDS_MESSAGE.value,
         )
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    message_id: int
+    opted_out: bool  # a STOP-style keyword
+
+
+def stored_reply(db: Database, notice: Notice) -> StoredReply | None:
+    """The reply a REPLY_ARRIVED notice is about (None: it no longer exists)."""
+    if notice.message_id is None:
+        return None
+    with db.uow(read_only=True) as uow:
+        text = uow.session.scalar(select(Message.text).where(Message.id == notice.message_id))
+    return None if text is None else StoredReply(notice.message_id, is_stop_keyword(text))
 
 
 def notice_statuses(db: Database) -> dict[str, int]:
