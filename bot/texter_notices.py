@@ -19,14 +19,17 @@ from bot import ids
 from bot.notify import SlackTexterNotifier
 from bot.render import threads as thread_render
 from bot.render.common import Reply, button, context, escape, reply, section
+from bot.render.conversations_admin import you_were_given
 from bot.slack_client import SlackDirectory
 from bot.workspaces import Workspaces
 from core.db import Database
 from core.errors import SpokebotError
 from core.notifier import WorkspaceUnavailable
 from core.services.inbound import mark_notified
+from core.services.reassign import given_contacts
 from core.services.stale import release_notice_of
 from core.services.texter_notices import (
+    CONTACTS_GIVEN,
     REPLY_ARRIVED,
     SEND_SETTLED,
     STALE_RELEASED,
@@ -141,6 +144,8 @@ class NoticeSender:
                 notifier.redraw_root(ref, notice.detail, client)
         elif notice.kind == SEND_SETTLED:
             self._tell_settled(client, notifier, notice)
+        elif notice.kind == CONTACTS_GIVEN:
+            self._tell_given(client, notice)
         elif notice.kind == REPLY_ARRIVED:
             self._tell_reply(notifier, notice)
         elif notice.kind == STALE_RELEASED:
@@ -149,6 +154,14 @@ class NoticeSender:
                 notifier.send_stale_release_notice(told.slack_user_id, told)
         else:
             raise LookupError(f"no sender for notices of kind {notice.kind!r}")
+
+    def _tell_given(self, client: WebClient, notice: Notice) -> None:
+        given = given_contacts(self.db, notice)
+        slack_user = slack_user_of(self.db, notice.user_id)
+        if given is None or not slack_user:
+            return  # the campaign or the texter is gone: nothing left to tell
+        channel = self.directory.dm_channel(client, slack_user)
+        client.chat_postMessage(channel=channel, **you_were_given(given).as_kwargs())
 
     def _tell_reply(self, notifier: SlackTexterNotifier, notice: Notice) -> None:
         reply = stored_reply(self.db, notice)

@@ -49,6 +49,11 @@ def _replies_posted(slack: SlackHarness, n: int) -> list[Call]:
     ]
 
 
+def _given(slack: SlackHarness) -> list[Call]:
+    """@to's DM saying what they were given."""
+    return [r for r in roots_for(slack, VETTED) if "moved contacts of *GOTV* to you" in r.text()]
+
+
 def _moved_redraws(slack: SlackHarness) -> list[Call]:
     return [c for c in slack.fake.of("chat.update") if "Moved to <@UVET>" in c.text()]
 
@@ -118,12 +123,15 @@ def test_a_reassign_left_by_a_dead_process_is_shown_once_by_the_job(
         from_slack_user_id=FIRST_TEAM,
     )
     assert len(result.moved_notices) == 2 and len(result.taken_notices) == 2
+    assert len(result.given_notices) == 1
     assert not slack.fake.of("chat.update") and not roots_for(slack, VETTED)
     now = datetime.now(UTC)
     assert _job(slack).deliver_due(now) == 0
-    assert _job(slack).deliver_due(now + LATER) == 4
+    assert _job(slack).deliver_due(now + LATER) == 5
     assert _job(slack).deliver_due(now + LATER * 10) == 0
-    assert notice_statuses(slack.db) == {"done": 4}
+    assert notice_statuses(slack.db) == {"done": 5}
+    [given] = _given(slack)
+    assert "2 first texts to send; 2 conversations" in given.text()
     assert sorted(c.params["ts"] for c in _moved_redraws(slack)) == ["1.0", "1.1"]
     threads = [r for r in roots_for(slack, VETTED) if "Conversation with" in r.text()]
     assert len(threads) == 2
@@ -136,8 +144,9 @@ def test_a_reassign_shows_each_move_once_and_leaves_the_job_nothing(
     pool, _initials = held_by_fran(slack)
     answer = run(slack, f"reassign {pool.campaign_id} <@{FIRST_TEAM}|fran> <@{VETTED}|vera>")
     assert "Moved 4 contacts" in answer.text()
-    _until_all_done(slack, 4)
+    _until_all_done(slack, 5)
     assert _job(slack).deliver_due(datetime.now(UTC) + LATER * 10) == 0
+    assert len(_given(slack)) == 1
     assert sorted(c.params["ts"] for c in _moved_redraws(slack)) == ["1.0", "1.1"]
     threads = [r for r in roots_for(slack, VETTED) if "Conversation with" in r.text()]
     assert len(threads) == 2

@@ -33,6 +33,7 @@ from core.statuses import MessageStatus
 SEND_SETTLED = "send_settled"
 THREAD_STATE = "thread_state"
 THREAD_TAKEN = "thread_taken"
+CONTACTS_GIVEN = "contacts_given"  # a reassign's DM to whoever got the contacts (`detail`)
 REPLY_ARRIVED = "reply_arrived"  # a contact's reply, for its texter (core.services.inbound)
 STALE_RELEASED = "stale_released"  # contacts taken back from a texter (core.services.stale)
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"

@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.listeners.admin.steps import (
@@ -211,13 +210,7 @@ def hand_over(turn: Turn, result: ReassignResult) -> None:
         return
     # Queued with the move; posted now (what Slack refuses, or a crash leaves, the job posts).
     deliver_now(turn.db, turn.client, turn.deps.directory, result.moved_notices)
-    try:
-        channel = turn.deps.directory.dm_channel(turn.client, result.to_slack_user_id)
-        turn.client.chat_postMessage(
-            channel=channel, **render.you_were_given(result, turn.slack_user_id).as_kwargs()
-        )
-    except SlackApiError:
-        pass  # the threads below still reach them; the admin's reply said what moved
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.given_notices)
     deliver_now(turn.db, turn.client, turn.deps.directory, result.taken_notices)
 
 
