@@ -122,7 +122,25 @@ class SlackNotifier:
     def notify_inbound(self, result: InboundResult) -> None:
         if result.user_id is None:
             return  # a released conversation: threaded to whoever takes it
-        self.post_inbound(result.contact_id, result.user_id, result.message_id, result.opted_out)
+        if result.notice_id is None:  # a reply stored before texter notices
+            self.post_inbound(
+                result.contact_id, result.user_id, result.message_id, result.opted_out
+            )
+            return
+        # Its notice is claimed first: a Twilio redelivery racing this post, or the job,
+        # finds it taken and posts nothing. Raises (the notice retried) when Slack refuses.
+        if not texter_notices.claim_notices(self.db, [result.notice_id]):
+            return
+        try:
+            self.post_inbound(
+                result.contact_id, result.user_id, result.message_id, result.opted_out
+            )
+        except Exception as error:
+            texter_notices.notice_failed(
+                self.db, result.notice_id, f"{type(error).__name__}: {error}"
+            )
+            raise
+        texter_notices.notice_delivered(self.db, result.notice_id)
 
     def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
         """Conversations a texter just took (or was given): each gets its thread holding the

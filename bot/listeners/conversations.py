@@ -11,9 +11,9 @@ from slack_bolt import Ack, App
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.listeners.flows import choose_campaign
-from bot.notify import SlackTexterNotifier
 from bot.permalinks import thread_links
 from bot.render import conversations as render
+from bot.texter_notices import deliver_now
 from core.refusals import RefusalReason
 from core.services.campaign_scope import campaign_title_in_org
 from core.services.conversations import take_conversations, takeable_campaigns
@@ -71,8 +71,8 @@ def take(turn: Turn, campaign_id: int, *, replace: bool) -> None:
         message = render.take_refused(result, replies, thread_links(turn.client, replies), now)
         turn.show(message, replace=replace, changed=False)
         return
-    notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
-    notifier.thread_taken_conversations(result.contact_ids, identity.user_id)
+    # Queued with the take; posted now (what Slack refuses, or a crash leaves, the job posts).
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.notices)
     replies = waiting_replies(turn.db, identity.user_id, contact_ids=result.contact_ids)
     message = render.taken(result, replies, thread_links(turn.client, replies), now)
     turn.show(message, replace=replace, changed=True)

@@ -20,7 +20,7 @@ from slack_sdk.models.blocks import (
 from bot import ids
 from bot.render.common import Reply, actions, button, confirm, escape, reply, section, text_reply
 from core.refusals import plural
-from core.services.reassign import AddTextersResult, ReassignResult
+from core.services.reassign import AddTextersResult, GivenContacts, ReassignResult
 from core.statuses import MessageStatus
 
 PER_CHECKBOX_GROUP = 10  # Slack's most options in one checkboxes element
@@ -55,27 +55,27 @@ def reassigned(result: ReassignResult, source: str | None, status: MessageStatus
     return text_reply("\n".join(lines))
 
 
-def you_were_given(result: ReassignResult, by_slack_user_id: str) -> Reply:
-    title = escape(result.campaign_title)
+def you_were_given(given: GivenContacts) -> Reply:
+    title = escape(given.campaign_title)
     parts = []
-    if result.initials:
-        parts.append(f"{plural(len(result.initials), 'first text')} to send")
-    if result.conversations:
+    if given.initials:
+        parts.append(f"{plural(given.initials, 'first text')} to send")
+    if given.conversations:
         parts.append(
-            f"{plural(len(result.conversations), 'conversation')} (each a thread below, with "
+            f"{plural(given.conversations, 'conversation')} (each a thread below, with "
             "its history: reply in the thread to text them)"
         )
-    if result.others:
-        parts.append(f"{result.others} finished")
-    text = f"<@{by_slack_user_id}> moved contacts of *{title}* to you: {'; '.join(parts)}."
+    if given.others:
+        parts.append(f"{given.others} finished")
+    text = f"<@{given.by_slack_user_id}> moved contacts of *{title}* to you: {'; '.join(parts)}."
     blocks: list[Any] = [section(text)]
-    if result.initials:
+    if given.initials:
         blocks.append(
             actions(
                 button(
                     "Send First Texts",
                     ids.SEND_FIRST_TEXTS,
-                    ids.campaign_value(result.campaign_id),
+                    ids.campaign_value(given.campaign_id),
                     style="primary",
                 )
             )

@@ -29,6 +29,7 @@ from core.services.contact_pool import status_in
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.services.reassign import join_as_by_link, locked_assignment
+from core.services.texter_notices import THREAD_TAKEN, NoticeToQueue, queue_notices
 from core.statuses import Direction, MessageStatus
 from strategies.registry import enabled_strategy_names
 
@@ -75,6 +76,7 @@ class TakeResult:
     contact_ids: list[int]
     refusal: Refusal | None = None
     cap_note: str | None = None  # fewer than the per-take number because of a cap
+    notices: tuple[int, ...] = ()  # each taken conversation's thread, to post after the commit
 
     @property
     def taken(self) -> int:
@@ -247,8 +249,15 @@ def _take_once(db: Database, campaign_id: int, user_id: int, now: datetime) -> T
                 RefusalReason.NO_CONVERSATIONS_LEFT,
                 f"No conversations are waiting to be taken in “{title}” right now.",
             )
+        # Queued with the claim, so a crash right after the commit can't lose the threads.
+        notices = queue_notices(
+            session,
+            campaign.organization_id,
+            [NoticeToQueue(THREAD_TAKEN, user_id, contact_id) for contact_id in claimed],
+            now,
+        )
         uow.commit()
-        return TakeResult(campaign_id, title, claimed, None, cap_note)
+        return TakeResult(campaign_id, title, claimed, None, cap_note, notices)
 
 
 def _assignment(

@@ -4,14 +4,19 @@ An inbound text belongs to the contact its number was last texted as (texted_num
 that contact's organization, whatever has become of the campaign (archived included). A
 number this service never texted is kept as unmatched for admins and attached to nobody.
 STOP and the other opt-out keywords opt the number out for the organization that texted it.
+
+Telling the texter is a texter notice (REPLY_ARRIVED) queued with the stored reply: the
+webhook's process posts it at once (bot.notify claims it, so a Twilio redelivery racing it
+posts nothing), the notices' job posts it if that process died first or Slack refused.
+`notified_at` marks a reply whose texter was told (or is being told) for redeliveries.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -25,10 +30,12 @@ from core.models import (
     CampaignContact,
     Message,
     TextedNumber,
+    TexterNotice,
     UnmatchedInbound,
 )
 from core.services.cell_numbers import normalise_cell
 from core.services.opt_outs import is_stop_keyword, opt_out_cell
+from core.services.texter_notices import REPLY_ARRIVED, NoticeToQueue, queue_notices
 from core.statuses import Direction, MessageStatus, status_after_inbound
 
 INBOUND_RECEIVED = "received"
@@ -48,6 +55,7 @@ class InboundResult:
     opted_out: bool  # this message was a STOP-style keyword
     duplicate: bool = False  # the same provider message id was already stored
     notified: bool = False  # the texter was already told (a redelivery must not tell again)
+    notice_id: int | None = None  # the texter notice telling them (none: nobody holds it)
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,12 @@ def _contact_for_cell(
 
 
 def _inbound_result(
-    session: Session, contact: CampaignContact, message: Message, opted_out: bool, duplicate: bool
+    session: Session,
+    contact: CampaignContact,
+    message: Message,
+    opted_out: bool,
+    duplicate: bool,
+    notice_id: int | None = None,
 ) -> InboundResult:
     campaign = session.get(Campaign, contact.campaign_id)
     assert campaign is not None  # the foreign key guarantees it
@@ -96,6 +109,7 @@ def _inbound_result(
         opted_out=opted_out,
         duplicate=duplicate,
         notified=message.notified_at is not None,
+        notice_id=notice_id,
     )
 
 
@@ -109,7 +123,13 @@ def _already_received(session: Session, service_id: str) -> InboundResult | None
         return None
     contact = session.get(CampaignContact, message.campaign_contact_id)
     assert contact is not None
-    return _inbound_result(session, contact, message, is_stop_keyword(message.text), True)
+    notice_id = session.scalar(
+        select(TexterNotice.id).where(
+            TexterNotice.message_id == message.id, TexterNotice.kind == REPLY_ARRIVED
+        )
+    )
+    opted_out = is_stop_keyword(message.text)
+    return _inbound_result(session, contact, message, opted_out, True, notice_id)
 
 
 def _keep_unmatched(
@@ -190,6 +210,14 @@ def receive_inbound(
             contact.message_status = status_after_inbound(MessageStatus(contact.message_status))
             contact.updated_at = now
         result = _inbound_result(session, contact, message, stop, False)
+        if result.user_id is not None:  # queued with the reply: a crash can't lose it
+            [notice_id] = queue_notices(
+                session,
+                result.organization_id,
+                [NoticeToQueue(REPLY_ARRIVED, result.user_id, contact.id, message_id=message.id)],
+                now,
+            )
+            result = replace(result, notice_id=notice_id)
         uow.commit()
         return result
 
@@ -206,8 +234,9 @@ def mark_notified(db: Database, message_id: int, now: datetime | None = None) ->
 
 
 def unnotified_replies(db: Database, older_than: datetime, limit: int = 100) -> list[InboundResult]:
-    """Replies stored but never notified (a crash or Slack down in between), oldest first:
-    the notifications' outbox, retried until Slack accepts them."""
+    """Replies stored but never notified (a crash or Slack down in between), oldest first,
+    that have no texter notice (stored before notices, or by nobody's texter then): those
+    with one are the notices' job's."""
     with db.uow(read_only=True) as uow:
         session = uow.session
         messages = session.scalars(
@@ -216,6 +245,7 @@ def unnotified_replies(db: Database, older_than: datetime, limit: int = 100) -> 
                 Message.direction == Direction.INBOUND.value,
                 Message.notified_at.is_(None),
                 Message.created_at <= older_than,
+                ~exists().where(TexterNotice.message_id == Message.id),
             )
             .order_by(Message.id)
             .limit(limit)

@@ -26,13 +26,23 @@ from core.services.authz import require_role
 from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
 from core.services.joining import campaign_org_settings
+from core.services.texter_notices import (
+    CONTACTS_GIVEN,
+    THREAD_STATE,
+    THREAD_TAKEN,
+    Notice,
+    NoticeToQueue,
+    queue_notices,
+)
 from core.statuses import MessageStatus
 
 __all__ = [
     "AddTextersResult",
+    "GivenContacts",
     "MovedThread",
     "ReassignResult",
     "add_texters",
+    "given_contacts",
     "reassign_contacts",
 ]
 
@@ -61,6 +71,12 @@ class ReassignResult:
     previous_threads: list[MovedThread]
     joined: bool  # @to was joined to the campaign by this reassign
     over_cap: int | None = None  # @to's max amount, when this reassign exceeded it
+    # Texter notices queued with the move (post them after the commit): each previous
+    # thread redrawn "moved to @to", the DM telling @to what they got, then each
+    # conversation threaded for @to.
+    moved_notices: tuple[int, ...] = ()
+    given_notices: tuple[int, ...] = ()
+    taken_notices: tuple[int, ...] = ()
 
     @property
     def moved(self) -> int:
@@ -184,6 +200,37 @@ def reassign_contacts(
             if (held or 0) > target.max_contacts:
                 over_cap = target.max_contacts
         moved_ids = {row[0] for row in moved}
+        previous = [t for t in previous if t.contact_id in moved_ids]
+        # Queued with the move, so a crash right after the commit can't lose them.
+        moved_notices = queue_notices(
+            session,
+            organization_id,
+            [
+                NoticeToQueue(THREAD_STATE, t.user_id, t.contact_id, to_slack_user_id)
+                for t in previous
+            ],
+        )
+        given_notices = queue_notices(
+            session,
+            organization_id,
+            [
+                NoticeToQueue(
+                    CONTACTS_GIVEN,
+                    to_user.id,
+                    min(moved_ids),
+                    _given_detail(
+                        session, actor_user_id, len(initials), len(conversations), others
+                    ),
+                )
+            ]
+            if moved_ids
+            else [],
+        )
+        taken_notices = queue_notices(
+            session,
+            organization_id,
+            [NoticeToQueue(THREAD_TAKEN, to_user.id, c) for c in sorted(conversations)],
+        )
         uow.commit()
         claim_floors(session).forget(campaign_id)
         return ReassignResult(
@@ -194,10 +241,46 @@ def reassign_contacts(
             sorted(initials),
             sorted(conversations),
             others,
-            [t for t in previous if t.contact_id in moved_ids],
+            previous,
             joined,
             over_cap,
+            moved_notices,
+            given_notices,
+            taken_notices,
         )
+
+
+@dataclass(frozen=True)
+class GivenContacts:
+    """What a reassign's DM tells the texter who got the contacts."""
+
+    campaign_id: int
+    campaign_title: str
+    initials: int
+    conversations: int
+    others: int
+    by_slack_user_id: str  # who moved them
+
+
+def _given_detail(
+    session: Session, actor_user_id: int, initials: int, conversations: int, others: int
+) -> str:
+    by = session.scalar(select(User.slack_user_id).where(User.id == actor_user_id)) or ""
+    return f"{by}|{initials}|{conversations}|{others}"
+
+
+def given_contacts(db: Database, notice: Notice) -> GivenContacts | None:
+    """A CONTACTS_GIVEN notice's message (None: its campaign is gone)."""
+    by, initials, conversations, others = (notice.detail or "|0|0|0").split("|")
+    with db.uow(read_only=True) as uow:
+        row = uow.session.execute(
+            select(Campaign.id, Campaign.title)
+            .join(Contact, Contact.campaign_id == Campaign.id)
+            .where(Contact.id == notice.contact_id)
+        ).first()
+    if row is None:
+        return None
+    return GivenContacts(row[0], row[1], int(initials), int(conversations), int(others), by)
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,17 @@ compare-and-swaps with a lease, like the Slack inbox: a dead worker's notice is 
 Kinds: SEND_SETTLED, a text whose provider answer was lost and which the outbox reconciler
 has since settled (it went out, or it didn't and may be sent again), queued in the
 settlement's transaction. THREAD_STATE (a thread's first message to redraw, `detail` whom it
-moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued when Slack
-refused the live attempt, so a conversation taken or released is shown once Slack is back.
+moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued in the
+transaction of a reassign or a take (`queue_notices`), and by a redraw Slack refused.
+
+Notices the working process posts itself right after its commit (`claim_notices`, then
+bot.texter_notices.deliver_now) are due for the job only after DOER_HEAD_START: the job
+takes them when that process died first or Slack refused it, never alongside it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -22,15 +27,20 @@ from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Campaign, CampaignContact, Message, TexterNotice
+from core.services.opt_outs import is_stop_keyword
 from core.statuses import MessageStatus
 
 SEND_SETTLED = "send_settled"
 THREAD_STATE = "thread_state"
 THREAD_TAKEN = "thread_taken"
+CONTACTS_GIVEN = "contacts_given"  # a reassign's DM to whoever got the contacts (`detail`)
+REPLY_ARRIVED = "reply_arrived"  # a contact's reply, for its texter (core.services.inbound)
+STALE_RELEASED = "stale_released"  # contacts taken back from a texter (core.services.stale)
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LEASE = timedelta(seconds=60)
 MAX_ATTEMPTS = 30  # with the back-off below, about five hours of Slack refusing
 MAX_BACKOFF = timedelta(minutes=10)
+DOER_HEAD_START = timedelta(seconds=30)  # like RENOTIFY_AFTER: the doer's own post had its chance
 
 
 @dataclass(frozen=True)
@@ -93,6 +103,47 @@ def queue_notice(
     )
 
 
+@dataclass(frozen=True)
+class NoticeToQueue:
+    kind: str
+    user_id: int
+    contact_id: int
+    detail: str | None = None
+    message_id: int | None = None
+
+
+def queue_notices(
+    session: Session,
+    organization_id: int,
+    notices: Sequence[NoticeToQueue],
+    now: datetime | None = None,
+) -> tuple[int, ...]:
+    """Queue notices in the caller's transaction (one INSERT) for the caller to post right
+    after its commit; their ids, for claim_notices. The job takes any left after
+    DOER_HEAD_START."""
+    if not notices:
+        return ()
+    now = now or datetime.now(UTC)
+    rows = [
+        TexterNotice(
+            kind=notice.kind,
+            organization_id=organization_id,
+            user_id=notice.user_id,
+            campaign_contact_id=notice.contact_id,
+            message_id=notice.message_id,
+            detail=notice.detail,
+            status=PENDING,
+            attempts=0,
+            due_at=now + DOER_HEAD_START,
+            created_at=now,
+        )
+        for notice in notices
+    ]
+    session.add_all(rows)
+    session.flush()
+    return tuple(row.id for row in rows)
+
+
 def queue(
     db: Database, kind: str, user_id: int, contact_id: int, detail: str | None = None
 ) -> None:
@@ -142,6 +193,35 @@ def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> lis
     return claimed
 
 
+def claim_notices(
+    db: Database, notice_ids: Collection[int], now: datetime | None = None
+) -> list[Notice]:
+    """Claim these pending notices (one UPDATE), due or not: the process that queued them
+    posts them at once. One another worker holds or finished is left out."""
+    if not notice_ids:
+        return []
+    now = now or datetime.now(UTC)
+    with db.uow() as uow:
+        rows = uow.session.execute(
+            update(TexterNotice)
+            .where(TexterNotice.id.in_(list(notice_ids)), TexterNotice.status == PENDING)
+            .values(status=RUNNING, due_at=now + LEASE, attempts=TexterNotice.attempts + 1)
+            .returning(
+                TexterNotice.id,
+                TexterNotice.kind,
+                TexterNotice.organization_id,
+                TexterNotice.user_id,
+                TexterNotice.campaign_contact_id,
+                TexterNotice.message_id,
+                TexterNotice.attempts,
+                TexterNotice.detail,
+            )
+            .execution_options(synchronize_session=False)
+        ).all()
+        uow.commit()
+    return sorted((Notice(*row) for row in rows), key=lambda notice: notice.id)
+
+
 def notice_delivered(db: Database, notice_id: int, now: datetime | None = None) -> None:
     with db.uow() as uow:
         uow.session.execute(
@@ -187,6 +267,21 @@ def settled_send(db: Database, notice: Notice) -> SettledSend | None:
             error=message.error,
             first_text=message.contact_status_before == MessageStatus.NEEDS_MESSAGE.value,
         )
+
+
+@dataclass(frozen=True)
+class StoredReply:
+    message_id: int
+    opted_out: bool  # a STOP-style keyword
+
+
+def stored_reply(db: Database, notice: Notice) -> StoredReply | None:
+    """The reply a REPLY_ARRIVED notice is about (None: it no longer exists)."""
+    if notice.message_id is None:
+        return None
+    with db.uow(read_only=True) as uow:
+        text = uow.session.scalar(select(Message.text).where(Message.id == notice.message_id))
+    return None if text is None else StoredReply(notice.message_id, is_stop_keyword(text))
 
 
 def notice_statuses(db: Database) -> dict[str, int]:

@@ -26,7 +26,7 @@ from core.notifier import Notifier, WorkspaceUnavailable
 from core.services.digest import build_digest, claim_digest, digests_due, undo_digest
 from core.services.installations import team_of_organization
 from core.services.reminders import claim_reminder, due_reminders, undo_reminder
-from core.services.stale import release_stale
+from core.services.stale import release_stale, tell_released
 from core.timed_jobs.lease import try_acquire
 
 log = logging.getLogger("spokebot.scheduler")
@@ -183,10 +183,10 @@ def run_stale_releases(
     deliveries = _Deliveries(db, notifier, STALE_JOB)
     # An organization whose texters can't be told keeps its contacts until they can.
     for notice in release_stale(db, now, environ, include=deliveries.reachable):
-        # The release has happened either way; the notice is a courtesy and is not retried.
+        # Queued with the release: what this tick can't post, the texter notices' job retries.
         deliveries.send(
             notice.organization_id,
-            partial(notifier.send_stale_release_notice, notice.slack_user_id, notice),
+            partial(tell_released, db, notice, notifier.send_stale_release_notice, now),
             f"{STALE_JOB}: release notice to user {notice.user_id} about campaign "
             + ", ".join(str(c.campaign_id) for c in notice.campaigns),
         )

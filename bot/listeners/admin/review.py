@@ -8,7 +8,6 @@ import re
 from typing import Any
 
 from slack_bolt import App
-from slack_sdk.errors import SlackApiError
 
 from bot import ids
 from bot.listeners.admin.steps import (
@@ -23,14 +22,13 @@ from bot.listeners.admin.steps import (
     usage_error,
 )
 from bot.listeners.common import Deps, Turn, ack_now, lazy
-from bot.notify import SlackTexterNotifier
 from bot.render import admin
 from bot.render import conversations_admin as render
 from bot.render.common import escape
+from bot.texter_notices import deliver_now
 from core.errors import InvalidInput
 from core.services import message_review
 from core.services.reassign import ReassignResult, reassign_contacts
-from core.services.threads import ThreadRef
 from core.statuses import MessageStatus
 
 REVIEW_USAGE = "review CAMPAIGN_ID [@texter] [status]"
@@ -210,18 +208,10 @@ def hand_over(turn: Turn, result: ReassignResult) -> None:
     conversation as a thread with its history, and a DM saying what they got."""
     if not result.moved:
         return
-    notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
-    for moved in result.previous_threads:
-        ref = ThreadRef(moved.contact_id, moved.user_id, moved.channel_id, moved.thread_ts)
-        notifier.update_root(ref, moved_to=result.to_slack_user_id)
-    try:
-        channel = turn.deps.directory.dm_channel(turn.client, result.to_slack_user_id)
-        turn.client.chat_postMessage(
-            channel=channel, **render.you_were_given(result, turn.slack_user_id).as_kwargs()
-        )
-    except SlackApiError:
-        pass  # the threads below still reach them; the admin's reply said what moved
-    notifier.thread_taken_conversations(result.conversations, result.to_user_id)
+    # Queued with the move; posted now (what Slack refuses, or a crash leaves, the job posts).
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.moved_notices)
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.given_notices)
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.taken_notices)
 
 
 SUBCOMMANDS = (
