@@ -66,5 +66,5 @@ def test_a_failed_release_notice_names_the_campaign(
         assert ticks.stale_releases().failed == 1
     assert _lines(caplog) == [
         f"stale_releases: release notice to user {texter.user_id} about campaign {campaign_id} "
-        "failed (ConnectionError); not retried"
+        "failed (ConnectionError); the texter notices' job retries it"
     ]

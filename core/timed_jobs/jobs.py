@@ -78,7 +78,10 @@ class _Deliveries:
         send: Callable[[], None],
         what: str,
         undo: Callable[[], None] | None = None,
+        retried_by: str | None = None,
     ) -> None:
+        """`undo` puts the claim back for the next tick; `retried_by` names what else retries
+        a message this tick couldn't send (neither: it is not retried)."""
         try:
             send()
         except WorkspaceUnavailable as error:
@@ -87,7 +90,10 @@ class _Deliveries:
             self._set_aside(organization_id, error)
             self.failed += 1
         except Exception as error:
-            retry = f"; next retry {_at(self.retry_at)}" if undo else "; not retried"
+            if undo is not None:
+                retry = f"; next retry {_at(self.retry_at)}"
+            else:
+                retry = f"; {retried_by} retries it" if retried_by else "; not retried"
             log.warning("%s failed (%s)%s", what, describe_failure(error), retry)
             if undo is not None:
                 undo()  # puts the claim back, so the next tick finds it due
@@ -189,6 +195,7 @@ def run_stale_releases(
             partial(tell_released, db, notice, notifier.send_stale_release_notice, now),
             f"{STALE_JOB}: release notice to user {notice.user_id} about campaign "
             + ", ".join(str(c.campaign_id) for c in notice.campaigns),
+            retried_by="the texter notices' job",
         )
     return deliveries.result()
 
