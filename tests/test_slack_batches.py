@@ -253,14 +253,14 @@ def test_tampered_button_value(slack: SlackHarness) -> None:
 
 
 def test_unexpected_error_tells_the_user_with_a_reference(slack: SlackHarness, monkeypatch) -> None:
-    import bot.listeners.flows
+    import bot.listeners.first_texts
 
     _, campaign_id, _, _ = joined(slack)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot.listeners.flows, "request_texts", broken)
+    monkeypatch.setattr(bot.listeners.first_texts, "request_texts", broken)
     answer = slack.click(ids.SEND_FIRST_TEXTS, str(campaign_id), user=TEXTER)
     reply = slack.fake.response_to(answer.response_url)[0]
     assert "something went wrong on our side" in reply.text() and "reference" in reply.text()
