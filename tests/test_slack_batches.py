@@ -157,7 +157,7 @@ def test_finished_batch_prompt_request_more_and_done_for_now(slack: SlackHarness
         ]
     set_status(slack.db, mine, MessageStatus.MESSAGED)  # they sent every first text they held
     # Sending arrives with the texting loop; the card's Send First Texts click stands in.
-    from bot.render.messages import finished_prompt
+    from bot.render.send_card import finished_prompt
 
     prompt = finished_prompt(campaign_id, "GOTV", can_request_more(slack.db, campaign_id, user_id))
     buttons = {b["action_id"]: b for b in prompt.blocks[1]["elements"]}

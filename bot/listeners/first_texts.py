@@ -120,7 +120,7 @@ def present_texts(turn: Turn, answer: TextsAnswer, *, replace: bool) -> None:
             result.refusal.reason.value,
         )
     links = reply_link_blocks(turn.client, answer.waiting, answer.campaign_id)
-    notice = messages.batch_result(answer.title, result, answer.prompt, links)
+    notice = cards.batch_result(answer.title, result, answer.prompt, links)
     # With first texts to send, the first contact's card carries the answer.
     if present_batch(turn, answer, notice, replace=replace):
         return
