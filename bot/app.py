@@ -11,16 +11,17 @@ from slack_sdk import WebClient
 
 from bot.errors import report_error
 from bot.listeners import (
-    actions,
     admin,
-    commands,
     conversations,
-    events,
+    first_texts,
+    home,
     installs,
+    joining,
     reminders,
-    texting,
+    send_card,
+    threads,
 )
-from bot.listeners.common import Deps
+from bot.listeners.common import Deps, put_deps_in_context
 from bot.log_redaction import database_password, protect
 from bot.settings import Settings
 from bot.slack_client import SlackDirectory, make_web_client
@@ -28,13 +29,25 @@ from bot.workspaces import SingleWorkspace, Workspaces, workspaces_for
 from core.db import Database
 from core.messaging import MessageService, message_service_from_env
 
-LISTENER_GROUPS = (commands, actions, events, texting, conversations)
-# The admin side: /campaign and its subcommands, their buttons and modals, CSV uploads.
-LISTENER_GROUPS += (admin,)
-# The Handle replies button on the scheduler's reply reminders.
-LISTENER_GROUPS += (reminders,)
-# Add to Slack: uninstalls and revoked tokens.
-LISTENER_GROUPS += (installs,)
+# The features, each registering its listeners with one `register(app, deps)`:
+# the texter's (joining a campaign, first texts and Done for the Day, the send card, a
+# contact's DM thread, conversations to take, Home, the reply reminder's Handle replies),
+# the admin side (/campaign, its buttons, modals and CSV uploads), and Add to Slack's
+# uninstalls and revoked tokens.
+FEATURES = (
+    joining,
+    first_texts,
+    home,
+    send_card,
+    threads,
+    conversations,
+    admin,
+    reminders,
+    installs,
+)
+
+# The texter's slash commands (manifest.yml lists them, with admin.COMMANDS).
+TEXTER_COMMANDS = (*first_texts.COMMANDS, *conversations.COMMANDS)
 
 # The workspaces (tokens per organization) each app was built with, for the routes outside
 # Bolt (Twilio webhooks) that post to Slack.
@@ -115,8 +128,9 @@ def create_app(
             app.client.auth_test()  # a rejected token fails here, before serving
         _workspaces[app] = SingleWorkspace(app.client)
     deps = Deps(db, directory or SlackDirectory(), message_service or message_service_from_env())
-    for group in LISTENER_GROUPS:
-        group.register(app, deps)
+    put_deps_in_context(app, deps)
+    for feature in FEATURES:
+        feature.register(app, deps)
     app.spokebot_deps = deps  # type: ignore[attr-defined]  # the durable inbox's workers use them
 
     @app.error

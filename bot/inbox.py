@@ -40,7 +40,7 @@ from slack_bolt.lazy_listener import LazyListenerRunner
 from slack_bolt.util.utils import get_name_for_callable
 from slack_sdk.signature import SignatureVerifier
 
-from bot.listeners import events, texting_threads
+from bot.listeners import steps
 from bot.listeners.common import Deps, Turn
 from bot.workspaces import Workspaces
 from core.config import environment_value
@@ -54,8 +54,8 @@ POLL_SECONDS = 1.0
 LAZY = "lazy:"  # kind prefix of the items InboxLazyRunner records (then the function's name)
 
 WORK: dict[str, Callable[[Turn], None]] = {
-    "thread_answer": texting_threads.dm_message,
-    "app_home_opened": events.home_opened,
+    "thread_answer": steps.dm_message,
+    "app_home_opened": steps.home_opened,
 }
 
 

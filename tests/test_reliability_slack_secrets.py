@@ -94,12 +94,12 @@ def test_secrets_never_appear_in_logs_or_responses(
     slack = SlackHarness(db, fake_slack, secret=DISTINCT_SIGNING_SECRET)
     try:
         bodies = full_flow(slack)
-        import bot.listeners.flows
+        import bot.listeners.first_texts
 
         def broken(*args: object, **kwargs: object) -> None:
             raise RuntimeError(f"boom with {DISTINCT_BOT_TOKEN}")  # an error quoting a secret
 
-        monkeypatch.setattr(bot.listeners.flows, "request_first_texts", broken)
+        monkeypatch.setattr(bot.listeners.first_texts, "request_first_texts", broken)
         answer = slack.command("/sendfirsttexts", user=TEXTER)
         bodies.append(answer.body)
         reply = private_replies(slack, answer.response_url)[0]

@@ -157,7 +157,7 @@ def test_finished_batch_prompt_request_more_and_done_for_now(slack: SlackHarness
         ]
     set_status(slack.db, mine, MessageStatus.MESSAGED)  # they sent every first text they held
     # Sending arrives with the texting loop; the card's Send First Texts click stands in.
-    from bot.render.messages import finished_prompt
+    from bot.render.send_card import finished_prompt
 
     prompt = finished_prompt(campaign_id, "GOTV", can_request_more(slack.db, campaign_id, user_id))
     buttons = {b["action_id"]: b for b in prompt.blocks[1]["elements"]}
@@ -253,14 +253,14 @@ def test_tampered_button_value(slack: SlackHarness) -> None:
 
 
 def test_unexpected_error_tells_the_user_with_a_reference(slack: SlackHarness, monkeypatch) -> None:
-    import bot.listeners.flows
+    import bot.listeners.first_texts
 
     _, campaign_id, _, _ = joined(slack)
 
     def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("database on fire")
 
-    monkeypatch.setattr(bot.listeners.flows, "request_texts", broken)
+    monkeypatch.setattr(bot.listeners.first_texts, "request_texts", broken)
     answer = slack.click(ids.SEND_FIRST_TEXTS, str(campaign_id), user=TEXTER)
     reply = slack.fake.response_to(answer.response_url)[0]
     assert "something went wrong on our side" in reply.text() and "reference" in reply.text()

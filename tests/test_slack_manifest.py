@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from bot import ids
+from bot.app import TEXTER_COMMANDS
 from bot.listeners import admin
-from bot.listeners.commands import COMMANDS as TEXTER_COMMANDS
 
 # Every slash command the app answers: the texters' and the admin package's.
 COMMANDS = {*TEXTER_COMMANDS, *admin.COMMANDS}

@@ -9,7 +9,7 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot import ids
-from bot.render import messages
+from bot.render import messages, send_card
 from bot.render.common import Reply
 from bot.render.home import home_view
 from core.refusals import Refusal, RefusalReason
@@ -61,12 +61,12 @@ def check_message(reply: Reply) -> None:
 MESSAGES = {
     "join_link": lambda: messages.join_link(JoinLink(1, LONG, LONG, TOKEN, True, True, False)),
     "card": lambda: messages.campaign_card(1, LONG, LONG, already_joined=False),
-    "batch": lambda: messages.batch_result(LONG, BatchResult(eligibility(), [1, 2, 3])),
-    "refused": lambda: messages.batch_result(
+    "batch": lambda: send_card.batch_result(LONG, BatchResult(eligibility(), [1, 2, 3])),
+    "refused": lambda: send_card.batch_result(
         LONG,
         BatchResult(eligibility(refusal=Refusal(RefusalReason.WAITING_REPLIES, LONG, 2)), []),
     ),
-    "prompt": lambda: messages.finished_prompt(1, LONG, eligibility()),
+    "prompt": lambda: send_card.finished_prompt(1, LONG, eligibility()),
     "picker": lambda: messages.pick_campaign(
         ids.PICK_FOR_SEND, [campaign(i) for i in range(2000)], LONG
     ),

@@ -1,4 +1,5 @@
-"""What every listener shares: its dependencies, who is acting, replying, publishing Home."""
+"""What every listener shares (not a listener): its dependencies, put into Bolt's context by
+one global middleware; who is acting (Bolt's context.team_id/user_id); replying; Home."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from slack_bolt import Ack, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt.request.internals import build_context
 from slack_sdk import WebClient
 
 from bot.errors import guarded
@@ -32,6 +34,22 @@ class Deps:
     # Built once at startup (MESSAGE_SERVICE via core's factory); the fake by default.
     message_service: MessageService = field(default_factory=FakeMessageService)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        # Bolt deep-copies a request's context for its lazy listeners; these are the
+        # process's shared services (engine, caches), never copies.
+        return self
+
+
+def put_deps_in_context(app: App, deps: Deps) -> None:
+    """A global middleware: every listener finds `deps` in `context["deps"]`, beside the
+    team and user ids Bolt's context already carries (context.team_id, context.user_id),
+    also when the durable inbox replays a request through Bolt."""
+
+    @app.middleware
+    def attach_deps(context: BoltContext, next: Callable[[], None]) -> None:
+        context["deps"] = deps
+        next()
+
 
 def action_value(turn: Turn) -> str:
     """The clicked button's value."""
@@ -54,23 +72,16 @@ class Turn:
     _identity: Identity | None = None
     # Taken from the durable inbox (bot.inbox): it already keeps each event to one run.
     from_inbox: bool = False
+    # Who is acting: Bolt's context.team_id / context.user_id (see `turn_from`).
+    team_id: str = ""
+    slack_user_id: str = ""
 
-    @property
-    def team_id(self) -> str:
-        body = self.body
-        return (
-            body.get("team_id")
-            or (body.get("team") or {}).get("id")
-            or (body.get("user") or {}).get("team_id")
-            or ""
-        )
-
-    @property
-    def slack_user_id(self) -> str:
-        body = self.body
-        if "event" in body:
-            return body["event"].get("user", "")
-        return body.get("user_id") or (body.get("user") or {}).get("id", "")
+    def __post_init__(self) -> None:
+        if not (self.team_id and self.slack_user_id):
+            # An event the inbox works without Bolt: the ids Bolt's context would carry.
+            context = build_context(BoltContext(), self.body)
+            self.team_id = self.team_id or context.team_id or ""
+            self.slack_user_id = self.slack_user_id or context.user_id or ""
 
     @property
     def db(self) -> Database:
@@ -115,6 +126,14 @@ class Turn:
             self.publish_home(notice)
         else:
             self.show_home(home, notice)
+
+    def reply_or_dm(self, message: Reply, *, replace: bool = False) -> None:
+        """Privately where the request came from; without a response_url (a Home-tab click,
+        an event) as a direct message."""
+        if self.respond is not None:
+            self.reply(message, replace=replace)
+        else:
+            self.direct_message(message)
 
     def direct_message(self, message: Reply) -> None:
         channel = self.deps.directory.dm_channel(self.client, self.slack_user_id)
@@ -178,13 +197,29 @@ def usable(respond: Respond | None) -> bool:
     return respond is not None and bool(getattr(respond, "response_url", None))
 
 
-def lazy(deps: Deps, work: Work) -> Callable[..., None]:
-    """A Bolt lazy listener running `work(turn)`, with errors reported to the user."""
+def turn_from(
+    context: BoltContext, body: dict[str, Any], client: WebClient, respond: Respond | None
+) -> Turn:
+    """The Turn of a request Bolt dispatched: deps and the acting ids from its context."""
+    return Turn(
+        context["deps"],
+        body,
+        client,
+        respond,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+    )
+
+
+def lazy(work: Work, *, name: str | None = None) -> Callable[..., None]:
+    """A Bolt lazy listener running `work(turn)`, with errors reported to the user. Its
+    name (`name`, else work's) is what the durable inbox records and replays by: renaming
+    one strands the items an older process left pending."""
 
     def run(body: dict[str, Any], client: WebClient, respond: Respond, context: Any) -> None:
         # Bolt always passes a Respond; without a response_url (Home tab, events) it can't
         # be used, and None says so.
-        turn = Turn(deps, body, client, respond if usable(respond) else None)
+        turn = turn_from(context, body, client, respond if usable(respond) else None)
         try:
             work(turn)
         except SpokebotError as error:
@@ -193,19 +228,19 @@ def lazy(deps: Deps, work: Work) -> Callable[..., None]:
             # A Home-tab click has no response_url: the refusal goes at the top of Home.
             turn.publish_home(notice=error.message)
 
-    run.__name__ = work.__name__
+    run.__name__ = name or work.__name__
     return guarded(run)
 
 
 Submission = Callable[[Turn, Ack], None]
 
 
-def view_submission(deps: Deps, submit: Submission) -> Callable[..., None]:
+def view_submission(submit: Submission) -> Callable[..., None]:
     """A Bolt view listener running `submit(turn, ack)` inside the ack: only the ack can put
     errors under a modal's fields."""
 
-    def submitted(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        submit(Turn(deps, body, client, None), ack)
+    def submitted(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+        submit(turn_from(context, body, client, None), ack)
 
     submitted.__name__ = submit.__name__
     return submitted

@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from slack_bolt import Ack, App
 
 from bot import ids
-from bot.listeners.common import Deps, Turn, ack_now, lazy
-from bot.listeners.flows import choose_campaign
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
+from bot.listeners.steps import choose_campaign
 from bot.permalinks import thread_links
 from bot.render import conversations as render
 from bot.texter_notices import deliver_now
@@ -21,10 +21,14 @@ from core.services.waiting_replies import waiting_replies
 
 log = logging.getLogger("spokebot.conversations")
 
+# The slash commands these listeners answer (manifest.yml lists them).
+COMMANDS = (ids.CMD_TAKE_CONVERSATIONS,)
+
 
 def register(app: App, deps: Deps) -> None:
-    app.action(ids.TAKE_CONVERSATIONS)(ack=ack_now, lazy=[lazy(deps, take_clicked)])
-    app.action(ids.SHOW_REPLIES)(ack=ack_now, lazy=[lazy(deps, show_replies_clicked)])
+    app.command(ids.CMD_TAKE_CONVERSATIONS)(ack=ack_now, lazy=[lazy(take_command)])
+    app.action(ids.TAKE_CONVERSATIONS)(ack=ack_now, lazy=[lazy(take_clicked)])
+    app.action(ids.SHOW_REPLIES)(ack=ack_now, lazy=[lazy(show_replies_clicked)])
     app.action(ids.OPEN_THREAD)(open_clicked)
 
 
@@ -40,7 +44,7 @@ def take_command(turn: Turn) -> None:
     if not campaigns:
         turn.reply(render.no_takeable_campaigns())
         return
-    chosen = choose_campaign(campaigns, argument)  # type: ignore[arg-type]
+    chosen = choose_campaign(campaigns, argument)
     if chosen is None:
         turn.reply(render.pick_takeable(campaigns, argument))
         return
@@ -48,9 +52,7 @@ def take_command(turn: Turn) -> None:
 
 
 def take_clicked(turn: Turn) -> None:
-    take(
-        turn, ids.parse_campaign_value(str(turn.body["actions"][0].get("value", ""))), replace=True
-    )
+    take(turn, ids.parse_campaign_value(action_value(turn)), replace=True)
 
 
 def take(turn: Turn, campaign_id: int, *, replace: bool) -> None:
@@ -80,7 +82,7 @@ def take(turn: Turn, campaign_id: int, *, replace: bool) -> None:
 
 def show_replies_clicked(turn: Turn) -> None:
     """Every waiting reply of the campaign (0: of every campaign), as links, in the DM."""
-    campaign_id = ids.parse_id(str(turn.body["actions"][0].get("value", "")))
+    campaign_id = ids.parse_id(action_value(turn))
     identity = turn.identity()
     replies = waiting_replies(
         turn.db,
@@ -97,7 +99,4 @@ def show_replies_clicked(turn: Turn) -> None:
     message = render.replies_list(
         replies, thread_links(turn.client, replies), datetime.now(UTC), heading
     )
-    if turn.respond is not None:
-        turn.reply(message)
-    else:
-        turn.direct_message(message)
+    turn.reply_or_dm(message)

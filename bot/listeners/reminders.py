@@ -8,7 +8,7 @@ from slack_bolt import App
 
 from bot import ids
 from bot.ids import HANDLE_REPLIES_ACTION
-from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.permalinks import thread_links
 from bot.render import reminders
 from core.services.slack_support import campaign_title_in_org
@@ -16,11 +16,11 @@ from core.services.waiting_replies import waiting_replies
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(HANDLE_REPLIES_ACTION)(ack=ack_now, lazy=[lazy(deps, handle_replies)])
+    app.action(HANDLE_REPLIES_ACTION)(ack=ack_now, lazy=[lazy(handle_replies)])
 
 
 def handle_replies(turn: Turn) -> None:
-    campaign_id = ids.parse_campaign_value(str(turn.body["actions"][0].get("value", "")))
+    campaign_id = ids.parse_campaign_value(action_value(turn))
     identity = turn.identity()
     # NotFound for another workspace's campaign; only the clicker's own contacts are listed,
     # and only those who can be answered (not opted out, not closed).

@@ -1,4 +1,5 @@
-"""Messages: the join link, the campaign card, batch replies, prompts, Done for the Day."""
+"""Messages: the join link, the campaign card, campaign questions, Done For Now and Done for
+the Day (a batch request's answer is bot.render.send_card's)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,9 @@ from bot.render.common import (
     text_reply,
 )
 from core.refusals import plural
-from core.services.batches import BatchResult, Eligibility
 from core.services.campaign_lifecycle import JoinLink
 from core.services.release import ReleaseResult
-from core.services.texter_home import JoinedCampaign, RequestPrompt, TexterCampaign
+from core.services.texter_home import JoinedCampaign, TexterCampaign
 
 NamedCampaign = TexterCampaign | JoinedCampaign  # what a campaign question lists: id, title
 
@@ -103,67 +103,6 @@ def joined_elsewhere(title: str) -> Reply:
     return text_reply(
         f"You're in *{escape(title)}*: I've sent you the details in a direct message."
     )
-
-
-def batch_result(
-    title: str,
-    result: BatchResult,
-    prompt: RequestPrompt | None = None,
-    reply_links: Sequence[Any] = (),
-) -> Reply:
-    """What a texter sees after asking for first texts (`reply_links`: the replies to
-    finish first, when that is the refusal)."""
-    name = escape(title)
-    if result.assigned:
-        got = plural(result.assigned, "first text")
-        if result.unsent == result.assigned:  # one fact, one sentence
-            return text_reply(f"You got {got} in *{name}*.")
-        return text_reply(f"You got {got} in *{name}*. You now hold {result.unsent} to send.")
-    refusal = result.refusal
-    reason = refusal.message if refusal else "No first texts are available right now."
-    if result.unsent:
-        return text_reply(f"*{name}*: {reason}")
-    return finished_prompt(
-        result.eligibility.campaign_id,
-        title,
-        result.eligibility,
-        reason,
-        prompt=prompt,
-        reply_links=reply_links,
-    )
-
-
-def finished_prompt(
-    campaign_id: int,
-    title: str,
-    eligibility: Eligibility,
-    reason: str | None = None,
-    *,
-    prompt: RequestPrompt | None = None,
-    reply_links: Sequence[Any] = (),
-) -> Reply:
-    """Spoke's popup after a batch: Request More (the campaign's label and message, and only
-    when a request could succeed) or Done For Now; when replies must be finished first, links
-    to them."""
-    prompt = prompt or RequestPrompt()
-    lines = [f"You have no first texts left to send in *{escape(title)}*."]
-    if reason:
-        lines.append(reason)
-    elif eligibility.refusal:
-        lines.append(eligibility.refusal.message)
-    if eligibility.waiting_replies:
-        lines.append(f"{plural(eligibility.waiting_replies, 'reply', 'replies')} waiting.")
-    refusal = eligibility.refusal
-    buttons = []
-    if refusal is None:
-        if prompt.message:
-            lines.append(escape(prompt.message))
-        buttons.append(
-            button(prompt.label, ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary")
-        )
-    buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
-    text = "\n".join(lines)
-    return reply(text, [section(text), *reply_links, actions(*buttons)])
 
 
 def done_for_now(

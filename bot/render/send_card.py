@@ -1,4 +1,5 @@
-"""The send card: one contact at a time, its first text, Send / Skip / Opt out / Edit."""
+"""The send card: what a batch request (Send First Texts, Request More) answered, then one
+contact at a time, its first text, Send / Skip / Opt out / Edit; the batch done prompt."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from bot import ids
 from bot.render.common import (
     MAX_SECTION_TEXT,
     Reply,
+    actions,
     button,
     clip,
     confirm,
@@ -25,10 +27,10 @@ from bot.render.common import (
     escape,
     reply,
     section,
+    text_reply,
 )
-from bot.render.messages import finished_prompt
 from core.refusals import plural
-from core.services.batches import Eligibility
+from core.services.batches import BatchResult, Eligibility
 from core.services.send_card import SendCard
 from core.services.send_queue import HeldLeft
 from core.services.texter_home import RequestPrompt
@@ -40,6 +42,67 @@ MAX_FIELD_VALUE = 150
 MAX_NAME = 150
 MAX_MODAL_TITLE = 24
 MAX_PRIVATE_METADATA = 3000
+
+
+def batch_result(
+    title: str,
+    result: BatchResult,
+    prompt: RequestPrompt | None = None,
+    reply_links: Sequence[Any] = (),
+) -> Reply:
+    """What a texter sees after asking for first texts (`reply_links`: the replies to
+    finish first, when that is the refusal)."""
+    name = escape(title)
+    if result.assigned:
+        got = plural(result.assigned, "first text")
+        if result.unsent == result.assigned:  # one fact, one sentence
+            return text_reply(f"You got {got} in *{name}*.")
+        return text_reply(f"You got {got} in *{name}*. You now hold {result.unsent} to send.")
+    refusal = result.refusal
+    reason = refusal.message if refusal else "No first texts are available right now."
+    if result.unsent:
+        return text_reply(f"*{name}*: {reason}")
+    return finished_prompt(
+        result.eligibility.campaign_id,
+        title,
+        result.eligibility,
+        reason,
+        prompt=prompt,
+        reply_links=reply_links,
+    )
+
+
+def finished_prompt(
+    campaign_id: int,
+    title: str,
+    eligibility: Eligibility,
+    reason: str | None = None,
+    *,
+    prompt: RequestPrompt | None = None,
+    reply_links: Sequence[Any] = (),
+) -> Reply:
+    """Spoke's popup after a batch: Request More (the campaign's label and message, and only
+    when a request could succeed) or Done For Now; when replies must be finished first, links
+    to them."""
+    prompt = prompt or RequestPrompt()
+    lines = [f"You have no first texts left to send in *{escape(title)}*."]
+    if reason:
+        lines.append(reason)
+    elif eligibility.refusal:
+        lines.append(eligibility.refusal.message)
+    if eligibility.waiting_replies:
+        lines.append(f"{plural(eligibility.waiting_replies, 'reply', 'replies')} waiting.")
+    refusal = eligibility.refusal
+    buttons = []
+    if refusal is None:
+        if prompt.message:
+            lines.append(escape(prompt.message))
+        buttons.append(
+            button(prompt.label, ids.REQUEST_MORE, ids.campaign_value(campaign_id), style="primary")
+        )
+    buttons.append(button("Done For Now", ids.DONE_FOR_NOW, ids.campaign_value(campaign_id)))
+    text = "\n".join(lines)
+    return reply(text, [section(text), *reply_links, actions(*buttons)])
 
 
 def contact_name(first_name: str, last_name: str, cell: str = "") -> str:

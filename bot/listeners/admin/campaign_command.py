@@ -38,7 +38,7 @@ def register(app: App, deps: Deps, table: dict[str, Subcommand]) -> None:
             return
         sub.run(turn, words[1:])
 
-    app.command(ids.CMD_CAMPAIGN)(ack=ack_now, lazy=[lazy(deps, campaign)])
+    app.command(ids.CMD_CAMPAIGN)(ack=ack_now, lazy=[lazy(campaign)])
 
 
 def usage_line(table: dict[str, Subcommand]) -> str:

@@ -53,8 +53,8 @@ FIELD_BLOCKS = {
 
 
 def register(app: App, deps: Deps) -> None:
-    app.view(ids.ADMIN_CREATE_MODAL)(view_submission(deps, submit_create))
-    app.view(ids.ADMIN_EDIT_MODAL)(view_submission(deps, submit_edit))
+    app.view(ids.ADMIN_CREATE_MODAL)(view_submission(submit_create))
+    app.view(ids.ADMIN_EDIT_MODAL)(view_submission(submit_edit))
 
 
 # --- subcommands ---------------------------------------------------------------------------

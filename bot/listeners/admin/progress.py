@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot import ids
-from bot.listeners.admin.steps import Subcommand, action_value, exactly, only_campaign_id, show
+from bot.listeners.admin.steps import Subcommand, action_value, exactly, only_campaign_id
 from bot.listeners.common import Deps, Turn, ack_now, lazy
 from bot.render import admin
 from core.services.campaign_progress import campaigns_with_stats, stats_report
@@ -16,7 +16,7 @@ STATS_USAGE = "stats CAMPAIGN_ID"
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(ids.ADMIN_HOME_STATS)(ack=ack_now, lazy=[lazy(deps, home_stats_clicked)])
+    app.action(ids.ADMIN_HOME_STATS)(ack=ack_now, lazy=[lazy(home_stats_clicked)])
 
 
 def campaign_list(turn: Turn, args: list[str]) -> None:
@@ -39,7 +39,7 @@ def home_stats_clicked(turn: Turn) -> None:
 def show_stats(turn: Turn, campaign_id: int) -> None:
     identity = turn.identity()
     report = stats_report(turn.db, identity.user_id, identity.organization_id, campaign_id)
-    show(turn, admin.campaign_stats(report.stats, report.texters_holding_unsent))
+    turn.reply_or_dm(admin.campaign_stats(report.stats, report.texters_holding_unsent))
 
 
 SUBCOMMANDS = (

@@ -17,7 +17,6 @@ from bot.listeners.admin.steps import (
     action_value,
     campaign_id_arg,
     mention_arg,
-    show,
     status_key,
     usage_error,
 )
@@ -39,9 +38,9 @@ REASSIGN_STATUSES = {k: v for k, v in REVIEW_STATUSES.items() if v is not None}
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(ids.ADMIN_UNASSIGN)(ack=ack_now, lazy=[lazy(deps, unassign_clicked)])
-    app.action(ids.REVIEW_UNASSIGN_SELECTED)(ack=ack_now, lazy=[lazy(deps, unassign_selected)])
-    app.action(ids.REVIEW_REASSIGN_SELECTED)(ack=ack_now, lazy=[lazy(deps, reassign_selected)])
+    app.action(ids.ADMIN_UNASSIGN)(ack=ack_now, lazy=[lazy(unassign_clicked)])
+    app.action(ids.REVIEW_UNASSIGN_SELECTED)(ack=ack_now, lazy=[lazy(unassign_selected)])
+    app.action(ids.REVIEW_REASSIGN_SELECTED)(ack=ack_now, lazy=[lazy(reassign_selected)])
     # Ticking a contact's box needs no work: the buttons read the boxes when clicked.
     app.action(re.compile(f"^{ids.REVIEW_PICK}"))(ack_now)
 
@@ -113,7 +112,7 @@ def unassign_clicked(turn: Turn) -> None:
         texter_user_id=texter_user_id,
         statuses=[status] if status else None,
     )
-    show(turn, admin.unassigned(result), replace=True)
+    turn.reply_or_dm(admin.unassigned(result), replace=True)
 
 
 def _selected(turn: Turn) -> list[int]:
@@ -139,13 +138,13 @@ def unassign_selected(turn: Turn) -> None:
     campaign_id = ids.parse_campaign_value(action_value(turn))
     chosen = _selected(turn)
     if not chosen:
-        show(turn, render.nothing_selected())
+        turn.reply_or_dm(render.nothing_selected())
         return
     identity = turn.identity()
     result = message_review.unassign(
         turn.db, identity.user_id, identity.organization_id, campaign_id, contact_ids=chosen
     )
-    show(turn, render.unassigned_selected(result.total, len(chosen)))
+    turn.reply_or_dm(render.unassigned_selected(result.total, len(chosen)))
 
 
 def reassign_selected(turn: Turn) -> None:
@@ -155,7 +154,7 @@ def reassign_selected(turn: Turn) -> None:
     target = str(action.get("selected_user") or "")
     chosen = _selected(turn)
     if not chosen or not MENTION.fullmatch(f"<@{target}>"):
-        show(turn, render.nothing_selected())
+        turn.reply_or_dm(render.nothing_selected())
         return
     identity = turn.identity()
     result = reassign_contacts(
@@ -166,7 +165,7 @@ def reassign_selected(turn: Turn) -> None:
         target,
         contact_ids=chosen,
     )
-    show(turn, render.reassigned(result, None, None))
+    turn.reply_or_dm(render.reassigned(result, None, None))
     hand_over(turn, result)
 
 

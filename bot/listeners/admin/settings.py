@@ -48,8 +48,8 @@ CHANGE_BLOCKS = {
 
 
 def register(app: App, deps: Deps) -> None:
-    app.action(ids.ADMIN_HOME_SETTINGS)(ack=ack_now, lazy=[lazy(deps, home_settings_clicked)])
-    app.view(ids.ADMIN_SETTINGS_MODAL)(view_submission(deps, submit_settings))
+    app.action(ids.ADMIN_HOME_SETTINGS)(ack=ack_now, lazy=[lazy(home_settings_clicked)])
+    app.view(ids.ADMIN_SETTINGS_MODAL)(view_submission(submit_settings))
 
 
 def open_settings(turn: Turn, campaign_id: int) -> None:

@@ -1,5 +1,5 @@
-"""Steps the admin listeners share (not a listener): a `/campaign` subcommand's shape and its
-argument parsers, reading a modal's state, and answering privately.
+"""Steps the admin listeners share (not a listener): a `/campaign` subcommand's shape, its
+argument parsers, and reading a modal's state (answering privately is Turn.reply_or_dm).
 
 Every parser raises InvalidInput quoting the subcommand's usage, so the admin sees at once
 what was expected."""
@@ -13,7 +13,6 @@ from typing import Any
 
 from bot import ids
 from bot.listeners.common import Turn
-from bot.render import Reply
 from bot.render.common import escape
 from core.errors import InvalidInput
 from core.statuses import MessageStatus
@@ -129,12 +128,3 @@ def metadata_ids(turn: Turn, count: int) -> list[int]:
 
 def open_modal(turn: Turn, view: Any) -> None:
     turn.client.views_open(trigger_id=turn.body["trigger_id"], view=view)
-
-
-def show(turn: Turn, message: Reply, *, replace: bool = False) -> None:
-    """Privately where the request came from; a Home-tab click (no response_url) gets it
-    as a direct message."""
-    if turn.respond is not None:
-        turn.reply(message, replace=replace)
-    else:
-        turn.direct_message(message)

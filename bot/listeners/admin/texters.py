@@ -22,7 +22,6 @@ from bot.listeners.admin.steps import (
     modal_state,
     only_campaign_id,
     open_modal,
-    show,
     text_of,
     usage_error,
 )
@@ -47,9 +46,9 @@ def register(app: App, deps: Deps) -> None:
         ids.ADMIN_HOME_TEXTERS: home_texters_clicked,
     }
     for action_id, work in handlers.items():
-        app.action(action_id)(ack=ack_now, lazy=[lazy(deps, work)])
+        app.action(action_id)(ack=ack_now, lazy=[lazy(work)])
     # Validated and saved inside the ack: only the ack can put errors under the field.
-    app.view(ids.ADMIN_MAX_MODAL)(view_submission(deps, submit_max_amount))
+    app.view(ids.ADMIN_MAX_MODAL)(view_submission(submit_max_amount))
 
 
 def panel(page: TextersPage, notice: str | None = None) -> Reply:
@@ -76,12 +75,12 @@ def campaign_texters(turn: Turn, args: list[str]) -> None:
 
 
 def home_texters_clicked(turn: Turn) -> None:
-    show(turn, texters_page(turn, ids.parse_campaign_value(action_value(turn)), 0))
+    turn.reply_or_dm(texters_page(turn, ids.parse_campaign_value(action_value(turn)), 0))
 
 
 def texters_page_clicked(turn: Turn) -> None:
     campaign_id, offset = ids.parse_admin_page_value(action_value(turn))
-    show(turn, texters_page(turn, campaign_id, offset), replace=True)
+    turn.reply_or_dm(texters_page(turn, campaign_id, offset), replace=True)
 
 
 def set_max_clicked(turn: Turn) -> None:
@@ -114,7 +113,7 @@ def _release_clicked(turn: Turn, *, everything: bool) -> None:
     notice = admin.admin_release_sentence(
         released.texter_name, released.result, everything=everything
     )
-    show(turn, panel(released.page, notice), replace=True)
+    turn.reply_or_dm(panel(released.page, notice), replace=True)
 
 
 def remove_unsent_clicked(turn: Turn) -> None:

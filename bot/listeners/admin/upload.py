@@ -68,7 +68,7 @@ class _SlackOnlyRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def register(app: App, deps: Deps) -> None:
-    app.event(ids.EVENT_FILE_SHARE)(ack=ack_now, lazy=[lazy(deps, file_shared)])
+    app.event(ids.EVENT_FILE_SHARE)(ack=ack_now, lazy=[lazy(file_shared)])
 
 
 def file_shared(turn: Turn) -> None:

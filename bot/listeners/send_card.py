@@ -1,5 +1,5 @@
-"""The texting loop in Slack: the send card (Send, Retry, Skip, Opt out, Edit) and the Edit
-modal; registers the DM thread listeners of texting_threads too.
+"""The texting loop in Slack: the send card (Send, Retry, Skip, Opt out, Edit, Go through
+skipped, Release them) and the Edit modal.
 
 Each click re-checks on the server: core sends under the contact's row lock and refuses a
 contact already sent, so a stale card's Send never sends twice; the card is then replaced
@@ -12,22 +12,12 @@ from slack_bolt import App, Respond
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
-from bot.listeners.texting_threads import (
-    dm_message,
-    thread_close_clicked,
-    thread_opt_out_clicked,
-    thread_retry_clicked,
-)
-from bot.notify import SlackTexterNotifier
 from bot.permalinks import reply_link_blocks
-from bot.render import Reply
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
-from bot.render.common import text_reply
 from bot.render.send_card import contact_name
 from core.errors import NotAllowed, NotFound, SpokebotError
 from core.refusals import plural
-from core.services.batch_requests import TextsAnswer
 from core.services.batches import can_request_more
 from core.services.campaign_scope import campaign_title_in_org
 from core.services.card_sending import CardStep, card_step, send_from_card
@@ -53,15 +43,10 @@ def register(app: App, deps: Deps) -> None:
         ids.EDIT_TEXT: edit_clicked,
         ids.CARD_RESTART: restart_clicked,
         ids.RELEASE_HELD: release_held_clicked,
-        ids.THREAD_CLOSE: thread_close_clicked,
-        ids.THREAD_OPT_OUT: thread_opt_out_clicked,
-        ids.THREAD_RETRY: thread_retry_clicked,
     }
     for action_id, work in handlers.items():
-        app.action(action_id)(ack=ack_now, lazy=[lazy(deps, work)])
-    app.view(ids.EDIT_TEXT_MODAL)(ack=ack_now, lazy=[lazy(deps, edit_submitted)])
-    # Plain DM messages only: file_share (CSV uploads) and other subtypes belong elsewhere.
-    app.event({"type": "message", "subtype": None})(ack=ack_now, lazy=[lazy(deps, dm_message)])
+        app.action(action_id)(ack=ack_now, lazy=[lazy(work)])
+    app.view(ids.EDIT_TEXT_MODAL)(ack=ack_now, lazy=[lazy(edit_submitted)])
 
 
 # ---------------------------------------------------------------------------- the send card
@@ -96,76 +81,20 @@ def show_step(turn: Turn, step: CardStep, notice: str | None) -> None:
     turn.set_identity(step.identity)
     upcoming = step.next_on_card
     if upcoming.card is not None:
-        _present(turn, cards.send_card(upcoming.card, notice))
+        turn.reply_or_dm(cards.send_card(upcoming.card, notice), replace=True)
         return
     if step.eligibility is None:  # only skipped or not-textable contacts remain
         assert upcoming.left is not None
-        _present(turn, cards.nothing_to_send_now(upcoming.left, notice))
+        turn.reply_or_dm(cards.nothing_to_send_now(upcoming.left, notice), replace=True)
         return
     links = reply_link_blocks(turn.client, step.waiting, step.campaign_id)
-    _present(
-        turn,
+    turn.reply_or_dm(
         cards.batch_done(
             step.campaign_id, step.title, step.eligibility, notice, step.prompt, links
         ),
+        replace=True,
     )
     turn.redraw_home(step.home)
-
-
-def _present(turn: Turn, message: Reply) -> None:
-    if turn.respond is not None:
-        turn.reply(message, replace=True)
-    else:
-        turn.direct_message(message)
-
-
-def present_batch(turn: Turn, answer: TextsAnswer, notice: Reply, *, replace: bool) -> bool:
-    """After Send First Texts / Request More: the first contact's card, headed by what the
-    batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
-    conversations are threaded in the texter's DMs. False when there is nothing to send:
-    the caller shows `notice` as before."""
-    result = answer.result
-    if result.contact_ids and not result.is_initials:
-        SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
-            result.contact_ids, answer.identity.user_id
-        )
-    step = answer.next_on_card
-    if not result.unsent or step is None:
-        return False
-    if step.card is not None:
-        message = cards.send_card(step.card, notice.text)
-    else:  # every first text held is outside texting hours
-        assert step.left is not None
-        message = cards.nothing_to_send_now(step.left, notice.text)
-    if turn.respond is None:
-        turn.direct_message(message)
-        turn.redraw_home(answer.home, notice=notice.text)
-        return True
-    if turn.body.get("command"):
-        # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
-        # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
-        _card_in_dm(turn, message, notice.text)
-        if result.assigned:
-            turn.redraw_home(answer.home)
-        return True
-    turn.reply(message, replace=replace)
-    if result.assigned:
-        turn.redraw_home(answer.home)
-    return True
-
-
-def _card_in_dm(turn: Turn, message: Reply, notice: str) -> None:
-    """Post the card in the DM; typed elsewhere, say privately what happened and where."""
-    channel = turn.deps.directory.dm_channel(turn.client, turn.slack_user_id)
-    turn.client.chat_postMessage(channel=channel, **message.as_kwargs())
-    if turn.body.get("channel_id") != channel:
-        link = f"https://slack.com/app_redirect?channel={channel}&team={turn.team_id}"
-        turn.reply(
-            text_reply(
-                f"{notice}\nYour send card is in <{link}|your direct messages with me>: it "
-                "stays there, and `/sendfirsttexts` brings it back any time."
-            )
-        )
 
 
 def _card_for(turn: Turn, campaign_id: int, contact_id: int) -> SendCard | None:
@@ -217,7 +146,8 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
     if answer.retry_card is None or answer.retry_card.card is None:
         show_step(turn, answer.step, why)
         return
-    _present(turn, cards.send_card(answer.retry_card.card, why + " Try again?", retry=True))
+    card = cards.send_card(answer.retry_card.card, why + " Try again?", retry=True)
+    turn.reply_or_dm(card, replace=True)
 
 
 def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
@@ -248,7 +178,9 @@ def release_held_clicked(turn: Turn) -> None:
         else "You held no unsent first texts any more."
     )
     request = request_prompt(turn.db, campaign_id)
-    _present(turn, cards.batch_done(campaign_id, title, eligibility, notice, request))
+    turn.reply_or_dm(
+        cards.batch_done(campaign_id, title, eligibility, notice, request), replace=True
+    )
     turn.publish_home()
 
 
@@ -290,4 +222,4 @@ def edit_submitted(turn: Turn) -> None:
         if card is None:
             show_next(turn, campaign_id, contact_id, refusal.message)
         else:
-            _present(turn, cards.send_card(card, refusal.message))
+            turn.reply_or_dm(cards.send_card(card, refusal.message), replace=True)

@@ -1,58 +1,84 @@
-"""A contact's DM thread in Slack: its Close, Opt out and Retry buttons, the texter's
-answers typed in it (message.im) and a helpful answer to anything else typed in the DM.
-Registered by bot.listeners.texting with the send card."""
+"""Steps the texter listeners share (not a listener: it registers nothing and imports no
+listener module): choosing a campaign from a command's argument, and the two events the
+durable inbox (bot.inbox) also works without Bolt: a message typed in the bot's DM
+(an answer in a contact's thread, or anything else) and the Home tab opening."""
 
 from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.listeners.common import Turn, action_value
+from bot.listeners.common import Turn
 from bot.notify import SlackTexterNotifier
 from bot.permalinks import thread_links
-from bot.render import Reply
 from bot.render import threads as thread_render
+from bot.render.home import unknown_workspace_view
 from core.errors import NotFound, SpokebotError
 from core.services.outbox import recheck
 from core.services.slack_events import claim_event
 from core.services.texter_home import texter_campaigns
-from core.services.texting import (
-    SendResult,
-    close_conversation,
-    conversation,
-    opt_out_contact,
-    send_reply,
-)
-from core.services.threads import ThreadRef, thread_at, thread_for
+from core.services.texting import SendResult, conversation, send_reply
+from core.services.threads import ThreadRef, thread_at
 from core.services.waiting_replies import waiting_replies
 
 log = logging.getLogger("spokebot.texting")
 SENT_REACTION = "white_check_mark"
 
 
-def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
-    """The thread's first message as the notifier draws it (who sent what, and when)."""
-    thread = conversation(turn.db, contact_id, user_id)
-    return SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).root(thread, user_id)
+class NamedCampaign(Protocol):
+    @property
+    def campaign_id(self) -> int: ...
+
+    @property
+    def title(self) -> str: ...
 
 
-def thread_close_clicked(turn: Turn) -> None:
-    contact_id = ids.parse_thread_value(action_value(turn))
-    identity = turn.identity()
-    close_conversation(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+C = TypeVar("C", bound=NamedCampaign)
 
 
-def thread_opt_out_clicked(turn: Turn) -> None:
-    contact_id = ids.parse_thread_value(action_value(turn))
-    identity = turn.identity()
-    opt_out_contact(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+def choose_campaign(campaigns: Sequence[C], argument: str) -> C | None:
+    """The campaign an argument names (id, or title ignoring case, or a unique part of a
+    title); with no argument, the only campaign. None when it names none or is ambiguous."""
+    argument = argument.strip()
+    if not argument:
+        return campaigns[0] if len(campaigns) == 1 else None
+    if argument.isdigit():
+        wanted_id = ids.parse_id(argument)  # "²".isdigit() is True, but int() refuses it
+        return next((c for c in campaigns if c.campaign_id == wanted_id), None)
+    wanted = argument.casefold()
+    exact = [c for c in campaigns if c.title.casefold() == wanted]
+    if len(exact) == 1:
+        return exact[0]
+    partial = [c for c in campaigns if wanted in c.title.casefold()]
+    return partial[0] if len(partial) == 1 else None
+
+
+# ---------------------------------------------------------------------------- Home opened
+
+
+def home_opened(turn: Turn) -> None:
+    event = turn.body["event"]
+    if event.get("tab", "home") != "home":
+        return
+    # A redelivery (X-Slack-Retry-Num) carries the same event_id: act once.
+    event_id = turn.body.get("event_id")
+    if not turn.from_inbox and event_id and not claim_event(turn.db, event_id):
+        return
+    try:
+        turn.publish_home()
+    except NotFound as error:  # the workspace isn't connected: say so where they look
+        turn.client.views_publish(
+            user_id=turn.slack_user_id, view=unknown_workspace_view(error.message)
+        )
+
+
+# ---------------------------------------------------------------------------- the bot's DM
 
 
 def dm_message(turn: Turn) -> None:
@@ -108,34 +134,6 @@ def confirm_answer(
         return
     notifier.post(
         ref, thread_render.reply_failed(first, result.error, ref.contact_id, result.message_id)
-    )
-
-
-def thread_retry_clicked(turn: Turn) -> None:
-    """Retry a failed answer: the same text again, from whoever holds the contact now."""
-    contact_id, message_id = ids.parse_retry_value(action_value(turn))
-    identity = turn.identity()
-    thread = conversation(turn.db, contact_id, identity.user_id)
-    failed = next((m for m in thread.messages if m.id == message_id), None)
-    if failed is None:
-        raise NotFound("That text no longer exists, so it can't be sent again.")
-    ref = thread_for(turn.db, contact_id, identity.user_id)
-    service = turn.deps.message_service
-    result = send_reply(turn.db, contact_id, identity.user_id, failed.text, service)
-    first = thread.first_name or thread.cell
-    if result.sent:
-        turn.reply(thread_render.retried(first), replace=True)
-        if ref is not None:
-            SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).update_root(ref)
-        return
-    if result.pending:
-        turn.reply(
-            thread_render.refused(thread_render.pending_notice(first, result.error)), replace=True
-        )
-        return
-    turn.reply(
-        thread_render.reply_failed(first, result.error, contact_id, result.message_id),
-        replace=True,
     )
 
 

@@ -1,0 +1,265 @@
+"""First texts in Slack: Send First Texts and Request More (buttons, `/sendfirsttexts`, the
+campaign picker), the first card of a batch, Done For Now, and Done for the Day (its buttons
+and `/doneforday`). Each request is one core use case; its answer is rendered here.
+
+A batch request never doubles a held batch: core decides, under the texter's lock."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import App
+
+from bot import ids
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
+from bot.listeners.steps import choose_campaign
+from bot.notify import SlackTexterNotifier
+from bot.permalinks import reply_link_blocks, waiting_reply_blocks
+from bot.render import Reply, messages
+from bot.render import send_card as cards
+from bot.render.common import text_reply
+from core.errors import NotAllowed, NotFound
+from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
+from core.services.campaign_scope import campaign_title_in_org
+from core.services.organizations import organization_settings
+from core.services.release import releasable, release_contacts
+from core.services.texter_home import (
+    TexterCampaign,
+    archived_campaign_titles,
+    texter_campaigns,
+)
+
+log = logging.getLogger("spokebot.bot")
+
+# The slash commands these listeners answer (manifest.yml lists them).
+COMMANDS = (ids.CMD_SEND_FIRST_TEXTS, ids.CMD_DONE_FOR_DAY)
+
+
+def register(app: App, deps: Deps) -> None:
+    buttons = {
+        ids.REQUEST_MORE: request_more,
+        ids.DONE_FOR_NOW: done_for_now,
+        ids.DONE_FOR_THE_DAY: done_for_the_day_clicked,
+        ids.DONE_FOR_THE_DAY_CONFIRM: done_for_the_day_confirmed,
+        ids.DONE_FOR_THE_DAY_CANCEL: done_for_the_day_cancelled,
+        ids.DONE_FOR_THE_DAY_CONFIRM_INITIALS: done_for_the_day_initials,
+        ids.PICK_CAMPAIGN: pick_campaign,
+    }
+    for action_id, work in buttons.items():
+        app.action(action_id)(ack=ack_now, lazy=[lazy(work)])
+    # Named as before (the command's is too): the durable inbox replays by these names.
+    clicked = lazy(send_first_texts_clicked, name="send_first_texts")
+    app.action(ids.SEND_FIRST_TEXTS)(ack=ack_now, lazy=[clicked])
+    app.command(ids.CMD_SEND_FIRST_TEXTS)(ack=ack_now, lazy=[lazy(send_first_texts)])
+    app.command(ids.CMD_DONE_FOR_DAY)(ack=ack_now, lazy=[lazy(done_for_day)])
+
+
+# ---------------------------------------------------------------------------- batches
+
+
+def send_first_texts_clicked(turn: Turn) -> None:
+    ask_for_batch(turn, ids.parse_campaign_value(action_value(turn)), replace=True)
+
+
+def request_more(turn: Turn) -> None:
+    ask_for_batch(turn, ids.parse_campaign_value(action_value(turn)), replace=True)
+
+
+def send_first_texts(turn: Turn) -> None:
+    first_texts_command(turn, turn.body.get("text", ""))
+
+
+def pick_campaign(turn: Turn) -> None:
+    purpose, campaign_id = ids.parse_pick_value(action_value(turn))
+    if purpose == ids.PICK_FOR_SEND:
+        ask_for_batch(turn, campaign_id, replace=True)
+        return
+    identity = turn.identity()
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    chosen = next((c for c in campaigns if c.campaign_id == campaign_id), None)
+    if chosen is None:
+        raise NotFound("You haven't joined that campaign (or it has been archived).")
+    confirm_done_for_the_day(turn, chosen, replace=True)
+
+
+def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
+    """Send First Texts / Request More: core decides; a held batch is never doubled."""
+    answer = request_texts(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
+    )
+    present_texts(turn, answer, replace=replace)
+
+
+def first_texts_command(turn: Turn, argument: str) -> None:
+    """`/sendfirsttexts [campaign]`: the batch, or which campaign was meant."""
+    answer = request_first_texts(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
+    )
+    if isinstance(answer, TextsAnswer):
+        present_texts(turn, answer, replace=False)
+        return
+    turn.set_identity(answer.identity)
+    if not answer.campaigns:
+        archived = answer.archived_titles
+        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
+    elif argument.strip():
+        turn.reply(messages.no_such_campaign(argument, answer.campaigns))
+    else:
+        question = "Which campaign do you want texts for?"
+        turn.reply(messages.pick_campaign(ids.PICK_FOR_SEND, answer.campaigns, question))
+
+
+def present_texts(turn: Turn, answer: TextsAnswer, *, replace: bool) -> None:
+    turn.set_identity(answer.identity)
+    result = answer.result
+    if result.refusal is not None:  # refusals are answers, not errors: log them here
+        log.info(
+            "refused: batch for user %s in campaign %s: %s",
+            answer.identity.user_id,
+            answer.campaign_id,
+            result.refusal.reason.value,
+        )
+    links = reply_link_blocks(turn.client, answer.waiting, answer.campaign_id)
+    notice = cards.batch_result(answer.title, result, answer.prompt, links)
+    # With first texts to send, the first contact's card carries the answer.
+    if present_batch(turn, answer, notice, replace=replace):
+        return
+    turn.show(notice, replace=replace, changed=bool(result.assigned), home=answer.home)
+
+
+def present_batch(turn: Turn, answer: TextsAnswer, notice: Reply, *, replace: bool) -> bool:
+    """After Send First Texts / Request More: the first contact's card, headed by what the
+    batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
+    conversations are threaded in the texter's DMs. False when there is nothing to send:
+    the caller shows `notice` as before."""
+    result = answer.result
+    if result.contact_ids and not result.is_initials:
+        SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
+            result.contact_ids, answer.identity.user_id
+        )
+    step = answer.next_on_card
+    if not result.unsent or step is None:
+        return False
+    if step.card is not None:
+        message = cards.send_card(step.card, notice.text)
+    else:  # every first text held is outside texting hours
+        assert step.left is not None
+        message = cards.nothing_to_send_now(step.left, notice.text)
+    if turn.respond is None:
+        turn.direct_message(message)
+        turn.redraw_home(answer.home, notice=notice.text)
+        return True
+    if turn.body.get("command"):
+        # A typed /sendfirsttexts: the card goes to the texter's DM with the bot, where it
+        # stays (an ephemeral one vanishes on reload); elsewhere a private pointer to it.
+        _card_in_dm(turn, message, notice.text)
+        if result.assigned:
+            turn.redraw_home(answer.home)
+        return True
+    turn.reply(message, replace=replace)
+    if result.assigned:
+        turn.redraw_home(answer.home)
+    return True
+
+
+def _card_in_dm(turn: Turn, message: Reply, notice: str) -> None:
+    """Post the card in the DM; typed elsewhere, say privately what happened and where."""
+    channel = turn.deps.directory.dm_channel(turn.client, turn.slack_user_id)
+    turn.client.chat_postMessage(channel=channel, **message.as_kwargs())
+    if turn.body.get("channel_id") != channel:
+        link = f"https://slack.com/app_redirect?channel={channel}&team={turn.team_id}"
+        turn.reply(
+            text_reply(
+                f"{notice}\nYour send card is in <{link}|your direct messages with me>: it "
+                "stays there, and `/sendfirsttexts` brings it back any time."
+            )
+        )
+
+
+# ---------------------------------------------------------------------------- done
+
+
+def done_for_now(turn: Turn) -> None:
+    turn.publish_home()
+    identity = turn.identity()
+    links = waiting_reply_blocks(
+        turn.db, turn.client, identity.user_id, None, organization_id=identity.organization_id
+    )
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    takers = [c for c in campaigns if c.can_take_conversations and c.waiting_to_take]
+    turn.reply(messages.done_for_now(turn.home_link(), links, takers), replace=True)
+
+
+def done_for_day(turn: Turn) -> None:
+    chosen = with_campaign(
+        turn, ids.PICK_FOR_DONE, turn.body.get("text", ""), "Which campaign are you done with?"
+    )
+    if chosen is not None:
+        confirm_done_for_the_day(turn, chosen, replace=False)
+
+
+def done_for_the_day_clicked(turn: Turn) -> None:
+    # The Home button carries a Block Kit confirm dialog (saying first texts only): a click
+    # here is already confirmed. `/doneforday` offers conversations too where allowed.
+    done_for_the_day(turn, ids.parse_campaign_value(action_value(turn)), with_conversations=False)
+
+
+def done_for_the_day_initials(turn: Turn) -> None:
+    done_for_the_day(turn, ids.parse_campaign_value(action_value(turn)), with_conversations=False)
+
+
+def done_for_the_day_confirmed(turn: Turn) -> None:
+    done_for_the_day(turn, ids.parse_campaign_value(action_value(turn)))
+
+
+def done_for_the_day_cancelled(turn: Turn) -> None:
+    turn.reply(messages.cancelled(), replace=True)
+
+
+def with_campaign(turn: Turn, purpose: str, argument: str, question: str) -> TexterCampaign | None:
+    """Resolve a command's campaign argument, telling the texter when it can't be."""
+    identity = turn.identity()
+    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
+    if not campaigns:
+        archived = archived_campaign_titles(turn.db, identity.organization_id, identity.user_id)
+        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
+        return None
+    chosen = choose_campaign(campaigns, argument)
+    if chosen is not None:
+        return chosen
+    if argument.strip():
+        turn.reply(messages.no_such_campaign(argument, campaigns))
+    else:
+        turn.reply(messages.pick_campaign(purpose, campaigns, question))
+    return None
+
+
+def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: bool) -> None:
+    identity = turn.identity()
+    settings = organization_settings(turn.db, identity.organization_id)
+    if not settings.get("DONE_FOR_THE_DAY_ENABLED", True):
+        raise NotAllowed("Done for the Day is turned off in this organization.")
+    held = releasable(turn.db, campaign.campaign_id, identity.user_id)
+    turn.reply(
+        messages.confirm_done_for_the_day(
+            campaign.campaign_id,
+            campaign.title,
+            held.initials,
+            held.conversations,
+            held.may_release_conversations,
+        ),
+        replace=replace,
+    )
+
+
+def done_for_the_day(turn: Turn, campaign_id: int, with_conversations: bool | None = None) -> None:
+    """After the confirmation: release the texter's contacts and show what went back."""
+    identity = turn.identity()
+    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
+    try:
+        result = release_contacts(turn.db, campaign_id, identity.user_id, with_conversations)
+    except NotFound:
+        raise NotFound(
+            f"You haven't joined “{title}”, so there is nothing of yours to release."
+        ) from None
+    turn.show(messages.released(title, result), replace=True, changed=True)
