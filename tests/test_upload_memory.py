@@ -2,7 +2,8 @@
 grow by 460 MB). A 50 MB CSV shared with the real `spokebot serve`: the process's peak resident
 memory (VmHWM, from /proc) grows by far less than the file's size, because the file is
 streamed to a temporary file and imported row by row. README "Contacts by upload" states the
-bound. SQLite and PostgreSQL."""
+bound. Meanwhile a texter is answered before the import ends (the import has its own pool).
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -16,16 +17,20 @@ import pytest
 from sqlalchemy import func, select
 
 from bench.serve_process import ServeProcess
+from bot import ids
 from core.db import Database
 from core.models import CampaignContact
 from core.roles import Role
 from tests.support.admin import ADMIN, FileServer
 from tests.support.slack_harness import APP_ID, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.texting import wait_until
 from tests.support.world import Member, build_world
+from tests.test_inbox_clicks_serve import slash_command
 
 FILE_BYTES = 50 * 1024 * 1024
 # The bound README states: an upload adds at most this to the process, whatever its size.
 MAX_GROWTH_BYTES = 25 * 1024 * 1024  # half the file
+TEXTER = "UTEXTER"
 NOTE = "x" * 1000  # a wide custom column: 50 MB in about 50,000 rows (a quick import)
 
 
@@ -99,7 +104,9 @@ def files() -> Iterator[FileServer]:
 def test_a_50_mb_upload_grows_the_process_by_far_less_than_the_file(
     db: Database, database_url: str, fake_slack: FakeSlack, files: FileServer, tmp_path: Path
 ) -> None:
-    world = build_world(db, members=[Member(ADMIN, "Ada", Role.ADMIN, joined=False)], contacts=0)
+    world = build_world(
+        db, members=[Member(ADMIN, "Ada", Role.ADMIN, joined=False), TEXTER], contacts=0
+    )
     env = {
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -117,6 +124,13 @@ def test_a_50_mb_upload_grows_the_process_by_far_less_than_the_file(
         assert "imported 1" in _reports(fake_slack, 1)[0]
         before = _peak_rss(serve.process.pid)
         assert _share(serve, world.campaign_id, files.add("big.csv", big), "EvBig") == 200
+        # A texter asking for texts while it is imported is answered before it ends.
+        wait_until(lambda: len(files.authorizations) == 2)
+        url = f"{fake_slack.url}/response/texter"
+        command = slash_command(ids.CMD_SEND_FIRST_TEXTS, TEXTER, url)
+        assert serve.post(command, "application/x-www-form-urlencoded") == 200
+        [answer] = fake_slack.response_to(url)
+        assert answer.text() and len(_reports(fake_slack, 1)) == 1
         report = _reports(fake_slack, 2)[1]
         growth = _peak_rss(serve.process.pid) - before
     finally:
