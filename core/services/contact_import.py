@@ -36,6 +36,9 @@ STANDARD_COLUMNS = {
 }
 TIMEZONE_COLUMN = "timezone"
 SQLITE_CHUNK = 5_000
+# Wide rows (long custom columns) also end a chunk: a chunk's rows stay in memory until they
+# are written, so its size, not just its row count, is what bounds an import's memory.
+SQLITE_CHUNK_CHARS = 1_000_000
 MAX_FIELD_LENGTH = 255
 
 REASON_MISSING_CELL = "missing cell"
@@ -261,18 +264,22 @@ def _import_sqlite_in_chunks(
     with db.uow(read_only=True) as uow:
         checker = _row_checker(uow.session, campaign_id, columns, region, report)
     chunk: list[dict[str, Any]] = []
+    chars = 0
 
     def flush() -> None:
+        nonlocal chars
         with db.uow() as uow:
             uow.session.execute(insert(ContactImportRow), chunk)
             uow.commit()
         chunk.clear()
+        chars = 0
 
     try:
         for row in _valid_rows(reader, checker, progress):
             row.update(import_id=import_id, campaign_id=campaign_id)
             chunk.append(row)
-            if len(chunk) >= SQLITE_CHUNK:
+            chars += 64 + sum(len(value) for value in row["custom_fields"].values())
+            if len(chunk) >= SQLITE_CHUNK or chars >= SQLITE_CHUNK_CHARS:
                 flush()
         if chunk:
             flush()

@@ -1,0 +1,87 @@
+"""SIGTERM and SIGKILL with texts on their way to Twilio (issue 17, reproduction 2: 20 thread
+answers acked, SIGTERM 1.5 s later: 10 answers never processed and 5 SMS sent but never
+stored). A real `spokebot serve` with MESSAGE_SERVICE=twilio pointed at a stand-in that answers
+slowly, on SQLite and PostgreSQL: after the next process has worked what was left, every
+number got exactly one Messages.create, every answer is stored once and settled (none left
+`sending`), and each was confirmed to the texter."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bench.serve_process import ServeProcess
+from core.db import Database
+from core.models import CampaignContact, Message
+from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.texting import wait_until
+from tests.support.twilio import twilio_standin
+
+ANSWERS = 12
+
+
+def _cells(db: Database, contact_ids: list[int]) -> list[str]:
+    with db.uow(read_only=True) as uow:
+        return [uow.session.get(CampaignContact, i).cell for i in contact_ids]
+
+
+def _outbound_statuses(db: Database) -> list[str]:
+    with db.uow(read_only=True) as uow:
+        return list(
+            uow.session.scalars(select(Message.status).where(Message.direction == "outbound"))
+        )
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_texts_in_flight_to_twilio_survive_the_process(
+    db: Database, database_url: str, fake_slack: FakeSlack, tmp_path: Path, stop: str
+) -> None:
+    convo = conversations(db, ANSWERS)
+    cells = _cells(db, convo.contact_ids)
+    with twilio_standin() as standin:
+        standin.delay = 0.5  # each create is answered late: texts are in flight at the signal
+        env = {
+            "DATABASE_URL": database_url,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": fake_slack.api_url,
+            "MESSAGE_SERVICE": "twilio",
+            "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
+            "TWILIO_AUTH_TOKEN": "test-auth-token",
+            "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32,
+            "TWILIO_API_BASE_URL": standin.base_url,
+            "INBOX_WORKERS": "4",
+            "INBOX_LEASE_SECONDS": "3",
+            "SHUTDOWN_DRAIN_SECONDS": "20",
+        }
+        first = ServeProcess(env, SIGNING_SECRET, tmp_path / "first.log")
+        first.wait_ready()
+        for i, ts in enumerate(convo.thread_ts):
+            assert first.post(thread_answer(ts, f"answer {i}", f"Ev{stop}{i:04d}")) == 200
+        wait_until(lambda: len(standin.created) >= 2)  # texts are on their way
+        if stop == "SIGTERM":
+            first.terminate()
+            assert first.wait(timeout=30) == 0, first.output()[-3000:]
+            assert "running" not in inbox_statuses(db)
+        else:
+            first.kill()
+            first.wait(timeout=10)
+        assert sum(inbox_statuses(db).values()) == ANSWERS  # every acked answer was recorded
+        second = ServeProcess(env, SIGNING_SECRET, tmp_path / "second.log")
+        try:
+            second.wait_ready()
+            wait_until(lambda: inbox_statuses(db) == {"done": ANSWERS}, timeout=25)
+        finally:
+            second.terminate()
+            second.wait(timeout=30)
+        # What reached the provider: one text per number, none twice, none missing.
+        assert {cell: standin.creates_to(cell) for cell in cells} == {cell: 1 for cell in cells}
+        # What the database holds: each answer once, settled.
+        assert replies_per_contact(db) == {contact_id: 1 for contact_id in convo.contact_ids}
+        assert set(_outbound_statuses(db)) == {"queued"}
+        # What Slack shows: each answer confirmed with a ✅.
+        confirmed = {c.params.get("timestamp") for c in fake_slack.of("reactions.add")}
+        assert len(confirmed) == ANSWERS

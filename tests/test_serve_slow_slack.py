@@ -1,0 +1,67 @@
+"""Slow Slack calls don't starve texters (issue 17, reproduction 6: `views.publish` slowed to
+10 s, a 429 wait, for 5 texters delayed the next texter's reply by 9.6 s, since one process's
+5 lazy-listener threads served everything). A real `spokebot serve` with its default workers:
+5 texters open Home while Slack takes 8 s to publish each; a sixth texter's /sendfirsttexts is
+answered while all 5 publishes are still waiting. SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bench.serve_process import ServeProcess
+from bot import ids
+from core.db import Database
+from tests.support.slack_harness import APP_ID, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.world import build_world
+from tests.test_inbox_clicks_serve import slash_command
+
+SLOW = [f"USLOW{i}" for i in range(5)]
+TEXTER = "UNEXT"
+
+
+def _home_opened(user: str, event_id: str) -> bytes:
+    event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}
+    envelope = {
+        "token": "unused",
+        "team_id": TEAM,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
+    }
+    return json.dumps(envelope).encode()
+
+
+def test_slow_home_publishes_do_not_hold_up_another_texter(
+    db: Database, database_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    build_world(db, members=[*SLOW, TEXTER], contacts=20, batch_size=2)
+    env = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "MESSAGE_SERVICE": "fake",
+    }
+    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
+    try:
+        serve.wait_ready()
+        fake_slack.delays["views.publish"] = 8.0
+        for i, user in enumerate(SLOW):
+            assert serve.post(_home_opened(user, f"EvHome{i}")) == 200
+        time.sleep(0.5)  # the 5 publishes are waiting on Slack
+        url = f"{fake_slack.url}/response/next"
+        form = "application/x-www-form-urlencoded"
+        assert serve.post(slash_command(ids.CMD_SEND_FIRST_TEXTS, TEXTER, url), form) == 200
+        [answer] = fake_slack.response_to(url)
+        assert answer.text()
+        # Answered while every slow publish was still waiting.
+        assert not fake_slack.of("views.publish")
+        fake_slack.delays.clear()
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
