@@ -14,7 +14,7 @@ from bot.inbox import Inbox, make_lazy_listeners_durable
 from bot.request_guard import SlackRequestGuard
 from bot.twilio_routes import add_twilio_routes
 from core.db import Database
-from core.services.slack_support import database_answers
+from core.services.health import database_answers
 
 if TYPE_CHECKING:
     from wsgiref.types import StartResponse, WSGIApplication, WSGIEnvironment

@@ -11,7 +11,7 @@ from bot.ids import HANDLE_REPLIES_ACTION
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.permalinks import thread_links
 from bot.render import reminders
-from core.services.slack_support import campaign_title_in_org
+from core.services.campaign_scope import campaign_title_in_org
 from core.services.waiting_replies import waiting_replies
 
 

@@ -30,7 +30,7 @@ from core.errors import InvalidInput, SpokebotError
 from core.refusals import plural
 from core.services.contact_upload import import_uploaded, upload_target
 from core.services.csv_decoding import undecodable_problem
-from core.services.slack_support import claim_event
+from core.services.slack_events import claim_event
 
 IMPORT_COMMENT = re.compile(r"\s*import\s+(\S+)\s*", re.IGNORECASE)
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # about a million contact rows
