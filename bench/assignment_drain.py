@@ -40,7 +40,7 @@ RequestFn = Callable[[Texter], list[int] | None]  # contact ids; None: told noth
 
 def _ours(db: Database, campaign_id: int, batch: int) -> RequestFn:
     from core.refusals import RefusalReason
-    from core.services.assignment import request_batch
+    from core.services.batches import request_batch
 
     now = inside_texting_hours()
 

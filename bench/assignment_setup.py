@@ -124,7 +124,7 @@ def prepare(
         with db.engine.begin() as conn:
             conn.execute(LOAD_CONTACTS, {"campaign": campaign_id, "n": contacts})
         launch_campaign(db, campaign_id)
-        from core.services.assignment import join_campaign
+        from core.services.joining import join_campaign
 
         token = _join_token(db, campaign_id)
         joined = []

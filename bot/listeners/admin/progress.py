@@ -6,8 +6,8 @@ from __future__ import annotations
 from slack_bolt import App
 
 from bot import ids
-from bot.listeners.admin.steps import Subcommand, action_value, exactly, only_campaign_id
-from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.admin.steps import Subcommand, exactly, only_campaign_id
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.render import admin
 from core.services.campaign_progress import campaigns_with_stats, stats_report
 

@@ -14,13 +14,12 @@ from bot.listeners.admin.steps import (
     MENTION,
     REVIEW_STATUSES,
     Subcommand,
-    action_value,
     campaign_id_arg,
     mention_arg,
     status_key,
     usage_error,
 )
-from bot.listeners.common import Deps, Turn, ack_now, lazy
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.render import admin
 from bot.render import conversations_admin as render
 from bot.render.common import escape

@@ -11,7 +11,6 @@ from slack_bolt import Ack, App
 from bot import ids
 from bot.listeners.admin.steps import (
     Subcommand,
-    action_value,
     checked_in,
     choice_of,
     metadata_ids,
@@ -20,7 +19,7 @@ from bot.listeners.admin.steps import (
     open_modal,
     text_of,
 )
-from bot.listeners.common import Deps, Turn, ack_now, lazy, view_submission
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy, view_submission
 from bot.render import admin_modals
 from core.errors import SpokebotError
 from core.services.admin import CampaignSettingsChange, validate_settings_change

@@ -91,11 +91,6 @@ def only_campaign_id(usage: str, args: list[str]) -> int:
 # --- buttons and modals ---------------------------------------------------------------------
 
 
-def action_value(turn: Turn) -> str:
-    """The clicked button's value."""
-    return str(turn.body["actions"][0].get("value", ""))
-
-
 def modal_state(turn: Turn) -> dict[str, dict[str, Any]]:
     """block_id -> the one input's state, from a submitted modal."""
     values = turn.body["view"]["state"]["values"]

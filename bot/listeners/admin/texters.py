@@ -14,7 +14,6 @@ from slack_bolt import Ack, App
 from bot import ids
 from bot.listeners.admin.steps import (
     Subcommand,
-    action_value,
     campaign_id_arg,
     exactly,
     mention_arg,
@@ -25,7 +24,7 @@ from bot.listeners.admin.steps import (
     text_of,
     usage_error,
 )
-from bot.listeners.common import Deps, Turn, ack_now, lazy, view_submission
+from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy, view_submission
 from bot.render import Reply, admin, admin_modals
 from bot.render.common import escape, text_reply
 from core.errors import SpokebotError
