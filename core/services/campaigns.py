@@ -250,7 +250,7 @@ class CampaignSummary:
         return "launched" if self.is_started else "not launched"
 
 
-def _summary(campaign: Campaign) -> CampaignSummary:
+def campaign_summary(campaign: Campaign) -> CampaignSummary:
     return CampaignSummary(
         campaign.id,
         campaign.organization_id,
@@ -276,7 +276,7 @@ def campaign_summaries(
     query = select(Campaign).order_by(Campaign.id)
     if organization_id is not None:
         query = query.where(Campaign.organization_id == organization_id)
-    return [_summary(c) for c in session.scalars(query)]
+    return [campaign_summary(c) for c in session.scalars(query)]
 
 
 def contact_columns(session: Session, campaign_id: int) -> list[str] | None:

@@ -87,7 +87,7 @@ class _Columns:
     custom: list[str]
 
 
-def _read_header(reader: csv.DictReader[str]) -> _Columns:
+def read_header(reader: csv.DictReader[str]) -> _Columns:
     header = reader.fieldnames
     if not header:
         raise InvalidInput("the file is empty: it needs a header row with at least a cell column")
@@ -204,7 +204,7 @@ def import_contacts(
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise InvalidInput(f"unknown phone region {region!r}; use a code like US or GB")
     reader = csv.DictReader(source)
-    columns = _read_header(reader)
+    columns = read_header(reader)
     report = ImportReport()
     if not db.is_postgres:
         return _import_sqlite_in_chunks(db, campaign_id, reader, columns, region, report, progress)

@@ -174,7 +174,7 @@ class SqlContactPool:
         return list(self.connection.execute(statement, parameters).scalars().all())
 
 
-def _unassigned(
+def unassigned_conditions(
     dialect: str,
     campaign_test: ColumnElement[bool],
     statuses: frozenset[MessageStatus],
@@ -196,7 +196,7 @@ def _count_available_statement(
     dialect: str, statuses: frozenset[MessageStatus], textable_now: bool, from_floor: bool
 ) -> Select[Any]:
     # Bounded: a LIMITed subquery stops after `up_to` rows instead of counting them all.
-    conditions = _unassigned(
+    conditions = unassigned_conditions(
         dialect, Contact.campaign_id == bindparam("campaign"), statuses, textable_now
     )
     if from_floor:
@@ -234,7 +234,7 @@ def _claim_statement(
         test, order = Contact.campaign_id == any_(array([campaign])), (Contact.campaign_id,)
     else:
         test, order = Contact.campaign_id == campaign, ()
-    conditions = _unassigned(dialect, test, statuses, textable_now)
+    conditions = unassigned_conditions(dialect, test, statuses, textable_now)
     if from_floor:
         conditions.append(Contact.id > bindparam("after_id"))
     # PostgreSQL: find the locked rows again by their physical address (a TID scan) rather

@@ -9,7 +9,7 @@ import io
 from collections.abc import Iterable
 
 from core.errors import InvalidInput
-from core.services.contact_import import _read_header
+from core.services.contact_import import read_header
 
 REPLACEMENT = "\ufffd"
 
@@ -45,7 +45,7 @@ def undecodable_problem(lines: Iterable[bytes]) -> str | None:
 def _header(text: str) -> tuple[list[str], str | None]:
     reader = csv.DictReader(io.StringIO(text))
     try:
-        _read_header(reader)
+        read_header(reader)
     except InvalidInput as problem:
         return list(reader.fieldnames or []), problem.message
     return list(reader.fieldnames or []), None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, User, UserOrganization
 from core.roles import Role
-from core.services.campaigns import CampaignSummary, _summary, get_campaign
+from core.services.campaigns import CampaignSummary, campaign_summary, get_campaign
 from core.services.contact_pool import status_counts
 from core.statuses import MessageStatus
 
@@ -108,7 +108,7 @@ def stats_of(session: Session, campaign: Campaign) -> CampaignStats:
     )
     texters = session.scalar(select(func.count()).where(Assignment.campaign_id == campaign_id)) or 0
     return CampaignStats(
-        campaign=_summary(campaign),
+        campaign=campaign_summary(campaign),
         by_status=by_status,
         opted_out=opted_out,
         unassigned_initials=unassigned_initials(session, campaign_id),

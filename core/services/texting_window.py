@@ -12,7 +12,7 @@ from sqlalchemy import select
 from core.models import Campaign
 from core.refusals import Refusal, RefusalReason
 from core.services.campaigns import TextingHours, clock_hour
-from core.services.contact_pool import Contact, SqlContactPool, _unassigned
+from core.services.contact_pool import Contact, SqlContactPool, unassigned_conditions
 from core.texting_hours import next_window_start
 from strategies.base import ContactSelection
 
@@ -51,7 +51,7 @@ def outside_hours_refusal(pool: SqlContactPool, selection: ContactSelection) -> 
         return None
     start, end = campaign.texting_hours_start, campaign.texting_hours_end
     assert start is not None and end is not None
-    conditions = _unassigned(
+    conditions = unassigned_conditions(
         pool.dialect, Contact.campaign_id == campaign.id, selection.statuses, False
     )
     # Bounded: the zones of the first few thousand contacts left, never a scan of a
