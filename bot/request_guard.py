@@ -76,13 +76,23 @@ class ParsedBoltRequest(BoltRequest):
         self.context = build_context(self.context, parsed)
 
     def to_copyable(self) -> ParsedBoltRequest:
-        return ParsedBoltRequest(
+        return _OwnCopy(
             raw_body=self.raw_body,
             parsed=json.loads(json.dumps(self.body)),  # a deep copy of plain JSON data
             query=self.query,
             headers=self.headers,
             context=self.context.to_copyable(),
         )
+
+
+class _OwnCopy(ParsedBoltRequest):
+    """What to_copyable gives Bolt for a lazy listener: a copy already (the body through
+    JSON, the context through Bolt's own to_copyable), which Bolt then deep-copies again,
+    Web client and all; that second copy was the largest CPU cost of an ack. The durable
+    inbox only reads the copy's body, mode and team."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _OwnCopy:
+        return self
 
 
 class SlackRequestGuard:

@@ -40,7 +40,11 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
     # An unreachable host fails start-up within seconds instead of hanging on TCP's timeout.
     connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
-    kwargs.setdefault("pool_size", 10)
+    # Enough kept open for `spokebot serve`'s threads (16 request threads, the inbox's workers,
+    # its poller, the scheduler): a connection beyond pool_size is closed when returned, so a
+    # busy server would otherwise open a new PostgreSQL backend (a fork) per checkout. The
+    # pool only opens connections as they are needed.
+    kwargs.setdefault("pool_size", 30)
     kwargs.setdefault("max_overflow", 20)
     # Another driver named explicitly (postgresql+psycopg2://) gets SQLAlchemy's own pre-ping.
     is_psycopg = make_url(url).get_driver_name() == "psycopg"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.models import Campaign, CampaignContact
@@ -27,6 +27,18 @@ class NextOnCard:
     left: HeldLeft | None = None  # without a card: what is still held (total 0: nothing)
 
 
+# Built once (the assignment as a parameter): every batch and every Send walks the card.
+_ON_CARD = (
+    select(CampaignContact)
+    .where(
+        CampaignContact.assignment_id == bindparam("assignment_id"),
+        CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
+        CampaignContact.is_opted_out.is_(False),
+    )
+    .order_by(CampaignContact.id)
+)
+
+
 def next_on_card_in(
     session: Session,
     campaign: Campaign,
@@ -37,17 +49,7 @@ def next_on_card_in(
 ) -> NextOnCard:
     """The contact after `after_contact_id` that can be texted now (as next_contact_to_send),
     else what the card can't offer now (as send_queue.held_left)."""
-    contacts = list(
-        session.scalars(
-            select(CampaignContact)
-            .where(
-                CampaignContact.assignment_id == assignment_id,
-                CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
-                CampaignContact.is_opted_out.is_(False),
-            )
-            .order_by(CampaignContact.id)
-        )
-    )
+    contacts = list(session.scalars(_ON_CARD, {"assignment_id": assignment_id}))
     after = after_contact_id if after_contact_id is not None else -1
     opens = {
         c.id: textable_at(campaign, zone_name(c.timezone, campaign.timezone), now) for c in contacts

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, and_, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -46,20 +46,34 @@ class _Found:
         return self.user_id is not None and not (name and name != self.name)
 
 
-def _query(slack_team_id: str, slack_user_id: str) -> Select[Any]:
-    return (
-        select(Organization.id, Organization.settings, User.id, User.name, UserOrganization.role)
-        .select_from(Organization)
-        .outerjoin(User, User.slack_user_id == slack_user_id)
-        .outerjoin(
-            UserOrganization,
-            and_(
-                UserOrganization.user_id == User.id,
-                UserOrganization.organization_id == Organization.id,
-            ),
-        )
-        .where(Organization.slack_team_id == slack_team_id)
+# Built once, values as parameters: every Slack request identifies its sender, and building
+# the statement (and its cache key) each time cost more CPU than running it.
+_IDENTITY = (
+    select(Organization.id, Organization.settings, User.id, User.name, UserOrganization.role)
+    .select_from(Organization)
+    .outerjoin(User, User.slack_user_id == bindparam("slack_user_id"))
+    .outerjoin(
+        UserOrganization,
+        and_(
+            UserOrganization.user_id == User.id,
+            UserOrganization.organization_id == Organization.id,
+        ),
     )
+    .where(Organization.slack_team_id == bindparam("slack_team_id"))
+)
+
+
+# The same, with a button's campaign (if the organization's) and the user's assignment in it.
+_IDENTITY_IN_CAMPAIGN = (
+    _IDENTITY.add_columns(Campaign, Assignment.id)
+    .outerjoin(
+        Campaign,
+        and_(Campaign.id == bindparam("campaign_id"), Campaign.organization_id == Organization.id),
+    )
+    .outerjoin(
+        Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
+    )
+)
 
 
 def _found(session: Session, slack_team_id: str, row: Any) -> _Found:
@@ -70,7 +84,9 @@ def _found(session: Session, slack_team_id: str, row: Any) -> _Found:
 
 
 def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
-    row = session.execute(_query(slack_team_id, slack_user_id)).one_or_none()
+    row = session.execute(
+        _IDENTITY, {"slack_team_id": slack_team_id, "slack_user_id": slack_user_id}
+    ).one_or_none()
     return _found(session, slack_team_id, row)
 
 
@@ -108,17 +124,12 @@ def identify_in_campaign(
 ) -> tuple[Identity, Campaign | None, int | None]:
     """identify_in, with a button's campaign read by the same statement: the campaign if it
     is the organization's (else None), and the user's assignment in it (None if not joined)."""
-    query = (
-        _query(slack_team_id, slack_user_id)
-        .add_columns(Campaign, Assignment.id)
-        .outerjoin(
-            Campaign, and_(Campaign.id == campaign_id, Campaign.organization_id == Organization.id)
-        )
-        .outerjoin(
-            Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
-        )
-    )
-    row = session.execute(query).one_or_none()
+    values = {
+        "slack_team_id": slack_team_id,
+        "slack_user_id": slack_user_id,
+        "campaign_id": campaign_id,
+    }
+    row = session.execute(_IDENTITY_IN_CAMPAIGN, values).one_or_none()
     found = _found(session, slack_team_id, row)
     assert row is not None
     return _written(session, found, slack_user_id, name), row[5], row[6]

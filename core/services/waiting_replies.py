@@ -10,8 +10,10 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -57,16 +59,10 @@ def waiting_replies(
         )
 
 
-def waiting_replies_in(
-    session: Session,
-    user_id: int,
-    *,
-    organization_id: int | None = None,
-    campaign_ids: Collection[int] | None = None,
-    contact_ids: Collection[int] | None = None,
-    limit: int = 500,
-) -> list[WaitingReply]:
-    """waiting_replies inside the caller's unit of work."""
+@cache
+def _query(by_contacts: bool, by_organization: bool, by_campaigns: bool) -> Select[Any]:
+    """The statement, built once per shape with its values as parameters: Home runs it after
+    every batch, and building it (and its cache key) anew cost more CPU than running it."""
     latest = (
         select(Message.id)
         .where(
@@ -78,6 +74,7 @@ def waiting_replies_in(
         .correlate(Contact)
         .scalar_subquery()
     )
+    user_id = bindparam("user_id")
     query = (
         select(
             Contact.id,
@@ -100,20 +97,41 @@ def waiting_replies_in(
         )
         .where(Assignment.user_id == user_id, Campaign.is_archived.is_(False))
         .order_by(Message.created_at.is_(None), Message.created_at, Contact.id)
-        .limit(limit)
+        .limit(bindparam("limit", type_=Integer))
     )
-    if contact_ids is not None:
-        query = query.where(Contact.id.in_(list(contact_ids)))
+    if by_contacts:
+        query = query.where(Contact.id.in_(bindparam("contact_ids", expanding=True)))
     else:
         query = query.where(
             Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
             Contact.is_opted_out.is_(False),
         )
+    if by_organization:
+        query = query.where(Campaign.organization_id == bindparam("organization_id"))
+    if by_campaigns:
+        query = query.where(Contact.campaign_id.in_(bindparam("campaign_ids", expanding=True)))
+    return query
+
+
+def waiting_replies_in(
+    session: Session,
+    user_id: int,
+    *,
+    organization_id: int | None = None,
+    campaign_ids: Collection[int] | None = None,
+    contact_ids: Collection[int] | None = None,
+    limit: int = 500,
+) -> list[WaitingReply]:
+    """waiting_replies inside the caller's unit of work."""
+    query = _query(contact_ids is not None, organization_id is not None, campaign_ids is not None)
+    parameters: dict[str, object] = {"user_id": user_id, "limit": limit}
+    if contact_ids is not None:
+        parameters["contact_ids"] = list(contact_ids)
     if organization_id is not None:
-        query = query.where(Campaign.organization_id == organization_id)
+        parameters["organization_id"] = organization_id
     if campaign_ids is not None:
-        query = query.where(Contact.campaign_id.in_(list(campaign_ids)))
-    rows = session.execute(query).all()
+        parameters["campaign_ids"] = list(campaign_ids)
+    rows = session.execute(query, parameters).all()
     return [
         WaitingReply(
             contact_id=row[0],
