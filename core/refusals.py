@@ -25,6 +25,10 @@ class RefusalReason(enum.StrEnum):
     SUSPENDED = "suspended"
 
 
+# Said when a texter acts on the send card of a campaign they never joined.
+NOT_JOINED_CAMPAIGN = "You haven't joined that campaign, so it has no texts of yours to send."
+
+
 @dataclass(frozen=True)
 class Refusal:
     reason: RefusalReason

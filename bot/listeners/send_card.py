@@ -17,7 +17,7 @@ from bot.render import send_card as cards
 from bot.render import threads as thread_render
 from bot.render.send_card import contact_name
 from core.errors import NotAllowed, NotFound, SpokebotError
-from core.refusals import plural
+from core.refusals import NOT_JOINED_CAMPAIGN, plural
 from core.services.batches import can_request_more
 from core.services.campaign_scope import campaign_title_in_org
 from core.services.card_sending import CardStep, card_step, send_from_card
@@ -57,7 +57,7 @@ def _assignment(turn: Turn, campaign_id: int) -> int:
     campaign_title_in_org(turn.db, campaign_id, identity.organization_id)  # NotFound otherwise
     assignment_id = assignment_for(turn.db, campaign_id, identity.user_id)
     if assignment_id is None:
-        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+        raise NotFound(NOT_JOINED_CAMPAIGN)
     return assignment_id
 
 

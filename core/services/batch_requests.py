@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.errors import NotFound
 from core.models import Assignment
-from core.refusals import RefusalReason
+from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import BatchResult, request_batch_in
 from core.services.campaigns import get_campaign
 from core.services.card_walk import NextOnCard, next_on_card_in
@@ -27,7 +27,7 @@ from core.services.texter_home import (
     joined_campaigns_in,
     request_prompt_of,
 )
-from core.services.waiting_replies import WaitingReply, waiting_replies_in
+from core.services.waiting_replies import WaitingReply, replies_holding_back
 
 
 @dataclass(frozen=True)
@@ -135,10 +135,8 @@ def _request_in(
     # A button from another workspace's message can't act on this one's campaigns.
     campaign = get_campaign(session, campaign_id, identity.organization_id)
     result = request_batch_in(session.connection(), campaign_id, identity.user_id, now=now)
-    waiting: list[WaitingReply] = []
     refusal = result.refusal
-    if refusal is not None and refusal.reason == RefusalReason.WAITING_REPLIES:
-        waiting = waiting_replies_in(session, identity.user_id, campaign_ids=[campaign_id])
+    waiting = replies_holding_back(session, refusal, identity.user_id, campaign_id)
     next_on_card = None
     if result.unsent:
         assignment_id = result.eligibility.assignment_id or _assignment_id(
@@ -171,5 +169,5 @@ def _assignment_id(session: Session, campaign_id: int, user_id: int) -> int:
         )
     )
     if found is None:
-        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+        raise NotFound(NOT_JOINED_CAMPAIGN)
     return found

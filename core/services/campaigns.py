@@ -312,9 +312,3 @@ def first_contact_fields(session: Session, campaign_id: int) -> dict[str, Any] |
         firstName=contact.first_name, lastName=contact.last_name, zip=contact.zip, cell=contact.cell
     )
     return fields
-
-
-def contact_count(session: Session, campaign_id: int) -> int:
-    return (
-        session.scalar(select(func.count()).where(CampaignContact.campaign_id == campaign_id)) or 0
-    )

@@ -18,14 +18,14 @@ from core.db import Database
 from core.errors import Conflict, NotAllowed, NotFound
 from core.messaging.base import MessageService
 from core.models import Assignment, Campaign
-from core.refusals import RefusalReason
+from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import Eligibility, eligibility_in
 from core.services.card_walk import NextOnCard, next_on_card_in
 from core.services.identity import Identity, identify_in, identify_in_campaign, known_identity
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
-from core.services.waiting_replies import WaitingReply, waiting_replies_in
+from core.services.waiting_replies import WaitingReply, replies_holding_back
 
 
 @dataclass(frozen=True)
@@ -167,7 +167,7 @@ def _checked(
     if campaign is None:
         raise NotFound(f"no campaign with id {campaign_id}")
     if assignment_id is None:
-        raise NotFound("You haven't joined that campaign, so it has no texts of yours to send.")
+        raise NotFound(NOT_JOINED_CAMPAIGN)
     return campaign, assignment_id
 
 
@@ -209,12 +209,7 @@ def _step_in(
     eligibility = next(
         (c.eligibility for c in home.campaigns if c.campaign_id == campaign.id), None
     ) or eligibility_in(session.connection(), campaign.id, identity.user_id, now=now)
-    waiting: list[WaitingReply] = []
-    if (
-        eligibility.refusal is not None
-        and eligibility.refusal.reason == RefusalReason.WAITING_REPLIES
-    ):
-        waiting = waiting_replies_in(session, identity.user_id, campaign_ids=[campaign.id])
+    waiting = replies_holding_back(session, eligibility.refusal, identity.user_id, campaign.id)
     prompt = request_prompt_of(dict(campaign.settings or {}))
     return CardStep(identity, campaign.id, campaign.title, step, eligibility, prompt, waiting, home)
 

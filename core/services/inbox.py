@@ -231,15 +231,6 @@ def fail(db: Database, item_id: int, error: str, now: datetime | None = None) ->
         return row.status
 
 
-def open_count(db: Database) -> int:
-    with db.uow(read_only=True) as uow:
-        return len(
-            uow.session.scalars(
-                select(SlackInbox.id).where(SlackInbox.status.in_((PENDING, RUNNING)))
-            ).all()
-        )
-
-
 def list_items(db: Database, status: str | None = None, limit: int = 100) -> list[InboxItem]:
     """Newest first; by default everything not done (pending, running, dead)."""
     query = select(SlackInbox).order_by(SlackInbox.id.desc()).limit(limit)

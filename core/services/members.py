@@ -14,7 +14,7 @@ from core.models import User
 from core.roles import Role
 from core.services.admin import set_role_in
 from core.services.authz import require_role
-from core.services.campaign_access import MANAGE, VIEW
+from core.services.campaign_access import MANAGE
 from core.services.organizations import membership
 
 
@@ -24,14 +24,6 @@ def member_in(session: Session, organization_id: int, slack_user_id: str) -> Use
     if user is None or membership(session, user.id, organization_id) is None:
         raise NotFound(f"<@{slack_user_id}> is not a member of this organization yet.")
     return user
-
-
-def member_user_id(
-    db: Database, actor_user_id: int, organization_id: int, slack_user_id: str
-) -> int:
-    with db.uow(read_only=True) as uow:
-        require_role(uow.session, actor_user_id, organization_id, VIEW)
-        return member_in(uow.session, organization_id, slack_user_id).id
 
 
 def slack_ids_of(session: Session, user_ids: Iterable[int]) -> dict[int, str]:

@@ -13,11 +13,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, Message, SlackThread, User
+from core.refusals import Refusal, RefusalReason
 from core.statuses import Direction, MessageStatus
 
 __all__ = ["WaitingReply", "texter_names", "waiting_replies", "waiting_replies_in"]
@@ -158,19 +159,11 @@ def texter_names(db: Database, user_ids: Collection[int]) -> dict[int, str]:
     return {uid: name or "another texter" for uid, name in rows}
 
 
-def waiting_count(db: Database, user_id: int, campaign_id: int) -> int:
-    with db.uow(read_only=True) as uow:
-        return (
-            uow.session.scalar(
-                select(func.count())
-                .select_from(Contact)
-                .join(Assignment, Assignment.id == Contact.assignment_id)
-                .where(
-                    Assignment.user_id == user_id,
-                    Contact.campaign_id == campaign_id,
-                    Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
-                    Contact.is_opted_out.is_(False),
-                )
-            )
-            or 0
-        )
+def replies_holding_back(
+    session: Session, refusal: Refusal | None, user_id: int, campaign_id: int
+) -> list[WaitingReply]:
+    """The replies a "finish your replies first" refusal is about (none for other refusals),
+    so the texter is shown the way to them."""
+    if refusal is None or refusal.reason != RefusalReason.WAITING_REPLIES:
+        return []
+    return waiting_replies_in(session, user_id, campaign_ids=[campaign_id])

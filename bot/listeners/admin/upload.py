@@ -101,11 +101,6 @@ def file_shared(turn: Turn) -> None:
         answer(messages.error(ALREADY_RUNNING))
 
 
-def import_shared_file(turn: Turn, event: dict[str, Any]) -> Reply:
-    """Check, download and import in this thread (the pool's job, run here)."""
-    return prepare_import(turn, event)[1]()
-
-
 def prepare_import(turn: Turn, event: dict[str, Any]) -> tuple[int, Callable[[], Reply]]:
     """Everything checked before anything is downloaded; then the job that downloads and
     imports (for the import pool) and the organization it holds."""
@@ -185,15 +180,6 @@ def not_utf8(raw: IO[bytes]) -> InvalidInput:
 
 SPOOL_IN_MEMORY = 1024 * 1024  # larger files go to a temporary file while they are imported
 CHUNK = 64 * 1024
-
-
-def download_text(url: str, bot_token: str, also_allowed: Collection[str] = ()) -> str:
-    """The file's whole text (small files; imports stream with download_file)."""
-    with download_file(url, bot_token, also_allowed) as raw:
-        try:
-            return raw.read().decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise not_utf8(raw) from None
 
 
 def download_file(
