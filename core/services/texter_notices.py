@@ -9,7 +9,8 @@ Kinds: SEND_SETTLED, a text whose provider answer was lost and which the outbox 
 has since settled (it went out, or it didn't and may be sent again), queued in the
 settlement's transaction. THREAD_STATE (a thread's first message to redraw, `detail` whom it
 moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued in the
-transaction of a reassign or a take (`queue_notices`), and by a redraw Slack refused.
+transaction of a reassign, a take or a batch handing out conversations (`queue_notices`),
+and by a redraw Slack refused.
 
 Notices the working process posts itself right after its commit (`claim_notices`, then
 bot.texter_notices.deliver_now) are due for the job only after DOER_HEAD_START: the job
