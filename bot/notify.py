@@ -127,20 +127,13 @@ class SlackNotifier:
                 result.contact_id, result.user_id, result.message_id, result.opted_out
             )
             return
-        # Its notice is claimed first: a Twilio redelivery racing this post, or the job,
-        # finds it taken and posts nothing. Raises (the notice retried) when Slack refuses.
-        if not texter_notices.claim_notices(self.db, [result.notice_id]):
-            return
-        try:
-            self.post_inbound(
-                result.contact_id, result.user_id, result.message_id, result.opted_out
-            )
-        except Exception as error:
-            texter_notices.notice_failed(
-                self.db, result.notice_id, f"{type(error).__name__}: {error}"
-            )
-            raise
-        texter_notices.notice_delivered(self.db, result.notice_id)
+        # Here, not at the top: bot.texter_notices builds on this module.
+        from bot.texter_notices import deliver_now
+
+        # Claimed first, so a Twilio redelivery racing this post, or the job, finds it taken
+        # and posts nothing. Raises (the notice retried) when Slack refuses.
+        client = self.client_for(result.contact_id)
+        deliver_now(self.db, client, self.directory, [result.notice_id], raise_errors=True)
 
     def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
         """Conversations a texter just took (or was given): each gets its thread holding the

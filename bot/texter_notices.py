@@ -111,9 +111,12 @@ class NoticeSender:
         """Post every notice due now; how many Slack accepted."""
         return self.deliver_claimed(claim_due(self.db, now), now)
 
-    def deliver_claimed(self, notices: list[Notice], now: datetime | None = None) -> int:
+    def deliver_claimed(
+        self, notices: list[Notice], now: datetime | None = None, *, raise_errors: bool = False
+    ) -> int:
         """Post notices this process claimed, in order; how many Slack accepted. A texter's
-        stale-release notices go out as one message, as the releasing tick would post them."""
+        stale-release notices go out as one message, as the releasing tick would post them.
+        `raise_errors`: the first refusal is raised once its notice is set to be retried."""
         delivered = 0
         for batch in _batches(notices):
             try:
@@ -123,6 +126,8 @@ class NoticeSender:
                 for notice in batch:
                     status = notice_failed(self.db, notice.id, reason, now)
                     log.warning("notice %s not delivered (%s); now %s", notice.id, error, status)
+                if raise_errors:
+                    raise
                 continue
             for notice in batch:
                 notice_delivered(self.db, notice.id, now)
@@ -219,19 +224,28 @@ def _batches(notices: list[Notice]) -> list[list[Notice]]:
 
 
 def deliver_now(
-    db: Database, client: WebClient, directory: SlackDirectory, notice_ids: Collection[int]
+    db: Database,
+    client: WebClient,
+    directory: SlackDirectory,
+    notice_ids: Collection[int],
+    *,
+    raise_errors: bool = False,
 ) -> int:
     """Post the notices a request's work just queued, with its client, right after its
     commit; how many Slack accepted. What this leaves (Slack refused, the database went
-    away, the process died) the job posts later: each notice once, whoever claims it."""
+    away, the process died) the job posts later: each notice once, whoever claims it.
+    `raise_errors`: raise what stopped it (for callers that report it) instead of logging."""
     if not notice_ids:
         return 0
     try:
         claimed = claim_notices(db, notice_ids)
     except Exception as error:  # the database is away: the job posts them once it is back
+        if raise_errors:
+            raise
         log.warning("claiming notices %s failed (%s)", list(notice_ids), type(error).__name__)
         return 0
-    return NoticeSender(db, None, directory, client=client).deliver_claimed(claimed)
+    sender = NoticeSender(db, None, directory, client=client)
+    return sender.deliver_claimed(claimed, raise_errors=raise_errors)
 
 
 def deliver_notices(db: Database, workspaces: Workspaces) -> None:

@@ -11,18 +11,21 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from bot import ids
 from bot.app import workspaces_of
 from bot.slack_client import SlackDirectory
 from bot.texter_notices import NoticeSender, deliver_now
 from core.models import User
+from core.services.batch_requests import request_texts
 from core.services.conversations import take_conversations
 from core.services.reassign import reassign_contacts
 from core.services.texter_notices import DOER_HEAD_START, notice_statuses
 from core.services.threads import thread_for
 from tests.support.admin import ADMIN, run
-from tests.support.conversations import FIRST_TEAM, VETTED, conversation_pool
+from tests.support.conversations import FIRST_TEAM, VETTED, Pool, conversation_pool
 from tests.support.fake_slack import Call
-from tests.support.slack_harness import SlackHarness
+from tests.support.slack_harness import TEAM, SlackHarness
+from tests.support.world import make_assignment
 from tests.test_slack_conversations import roots_for, take
 from tests.test_slack_conversations_admin import held_by_fran
 
@@ -107,6 +110,44 @@ def test_taken_threads_slack_refused_are_posted_once_when_it_is_back(
     roots = [c for c in posted if not c.params.get("thread_ts")]
     replies = [c for c in posted if c.params.get("thread_ts") and "Reply number" in c.text()]
     assert len(roots) == 2 and len(replies) == 2
+    assert all(thread_for(slack.db, c, pool.vetted) for c in pool.contact_ids)
+
+
+def _batch_of_conversations(slack: SlackHarness) -> Pool:
+    """A campaign whose batches hand out conversations, Vera joined to it."""
+    pool = conversation_pool(slack, replies=2, strategies=["vetted-takeconversations"])
+    make_assignment(slack.db, pool.campaign_id, pool.vetted)
+    return pool
+
+
+def test_a_batchs_conversations_left_by_a_dead_process_are_posted_once_by_the_job(
+    slack: SlackHarness,
+) -> None:
+    pool = _batch_of_conversations(slack)
+    # The batch commits; the process dies before telling Slack anything.
+    answer = request_texts(slack.db, TEAM, VETTED, "Vera", pool.campaign_id)
+    assert not answer.result.is_initials and answer.result.assigned == 2
+    assert len(answer.notices) == 2 and notice_statuses(slack.db) == {"pending": 2}
+    assert not roots_for(slack, VETTED)
+    now = datetime.now(UTC)
+    assert _job(slack).deliver_due(now) == 0  # the doer's head start: the job waits
+    assert _job(slack).deliver_due(now + LATER) == 2
+    assert _job(slack).deliver_due(now + LATER * 10) == 0
+    assert notice_statuses(slack.db) == {"done": 2}
+    assert len(roots_for(slack, VETTED)) == 2  # one thread per conversation
+    assert all(len(_replies_posted(slack, n)) == 1 for n in (0, 1))
+    assert all(thread_for(slack.db, c, pool.vetted) for c in pool.contact_ids)
+
+
+def test_a_batch_posts_its_conversations_once_and_leaves_the_job_nothing(
+    slack: SlackHarness,
+) -> None:
+    pool = _batch_of_conversations(slack)
+    slack.command(ids.CMD_SEND_FIRST_TEXTS, user=VETTED)
+    _until_all_done(slack, 2)
+    assert _job(slack).deliver_due(datetime.now(UTC) + LATER * 10) == 0
+    assert len(roots_for(slack, VETTED)) == 2
+    assert all(len(_replies_posted(slack, n)) == 1 for n in (0, 1))
     assert all(thread_for(slack.db, c, pool.vetted) for c in pool.contact_ids)
 
 

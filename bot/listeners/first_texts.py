@@ -13,11 +13,11 @@ from slack_bolt import App
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.listeners.steps import choose_campaign
-from bot.notify import SlackTexterNotifier
 from bot.permalinks import reply_link_blocks, waiting_reply_blocks
 from bot.render import Reply, messages
 from bot.render import send_card as cards
 from bot.render.common import text_reply
+from bot.texter_notices import deliver_now
 from core.errors import NotAllowed, NotFound
 from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
 from core.services.campaign_scope import campaign_title_in_org
@@ -130,13 +130,11 @@ def present_texts(turn: Turn, answer: TextsAnswer, *, replace: bool) -> None:
 def present_batch(turn: Turn, answer: TextsAnswer, notice: Reply, *, replace: bool) -> bool:
     """After Send First Texts / Request More: the first contact's card, headed by what the
     batch request said (a Home-tab click gets it in a DM, the sentence on Home). Taken
-    conversations are threaded in the texter's DMs. False when there is nothing to send:
-    the caller shows `notice` as before."""
+    conversations are threaded in the texter's DMs: their notices, queued with the batch,
+    posted now (what Slack refuses, or a crash leaves, the job posts). False when there is
+    nothing to send: the caller shows `notice` as before."""
     result = answer.result
-    if result.contact_ids and not result.is_initials:
-        SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).thread_taken_conversations(
-            result.contact_ids, answer.identity.user_id
-        )
+    deliver_now(turn.db, turn.client, turn.deps.directory, answer.notices)
     step = answer.next_on_card
     if not result.unsent or step is None:
         return False

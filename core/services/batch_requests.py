@@ -27,6 +27,7 @@ from core.services.texter_home import (
     joined_campaigns_in,
     request_prompt_of,
 )
+from core.services.texter_notices import THREAD_TAKEN, NoticeToQueue, queue_notices
 from core.services.waiting_replies import WaitingReply, replies_holding_back
 
 
@@ -45,6 +46,9 @@ class TextsAnswer:
     home: TexterHome | None  # when contacts were assigned: Home changed
     # A "finish your replies first" refusal: the replies it is about.
     waiting: list[WaitingReply] = field(default_factory=list)
+    # Handed-out conversations: their THREAD_TAKEN notices, queued with the batch, for the
+    # caller to post after the commit (bot.texter_notices.deliver_now).
+    notices: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,15 @@ def _request_in(
                 replace(c, holds_any=True) if c.campaign_id == campaign_id else c for c in joined
             ]
         home = home_in(session, identity, now, db, joined)
+    notices: tuple[int, ...] = ()
+    if result.contact_ids and not result.is_initials:
+        # Queued with the batch, so a crash right after the commit can't lose the threads.
+        notices = queue_notices(
+            session,
+            identity.organization_id,
+            [NoticeToQueue(THREAD_TAKEN, identity.user_id, c) for c in result.contact_ids],
+            now,
+        )
     return TextsAnswer(
         identity,
         campaign_id,
@@ -159,6 +172,7 @@ def _request_in(
         next_on_card,
         home,
         waiting,
+        notices,
     )
 
 

@@ -9,7 +9,8 @@ Kinds: SEND_SETTLED, a text whose provider answer was lost and which the outbox 
 has since settled (it went out, or it didn't and may be sent again), queued in the
 settlement's transaction. THREAD_STATE (a thread's first message to redraw, `detail` whom it
 moved to) and THREAD_TAKEN (a conversation's thread for its new holder): queued in the
-transaction of a reassign or a take (`queue_notices`), and by a redraw Slack refused.
+transaction of a reassign, a take or a batch handing out conversations (`queue_notices`),
+and by a redraw Slack refused.
 
 Notices the working process posts itself right after its commit (`claim_notices`, then
 bot.texter_notices.deliver_now) are due for the job only after DOER_HEAD_START: the job
@@ -22,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Database
@@ -154,57 +155,39 @@ def queue(
 
 
 def claim_due(db: Database, now: datetime | None = None, limit: int = 20) -> list[Notice]:
-    """Notices due now (pending ones, and running ones whose worker's lease ran out)."""
+    """Notices due now (pending ones, and running ones whose worker's lease ran out), the
+    oldest `limit` of them. One another worker is claiming is left to it."""
     now = now or datetime.now(UTC)
     due = and_(TexterNotice.status.in_((PENDING, RUNNING)), TexterNotice.due_at <= now)
-    with db.uow(read_only=True) as uow:
-        candidates = list(
-            uow.session.scalars(
-                select(TexterNotice.id).where(due).order_by(TexterNotice.id).limit(limit)
-            )
-        )
-    claimed: list[Notice] = []
-    for candidate in candidates:
-        with db.uow() as uow:
-            won = uow.session.execute(
-                update(TexterNotice)
-                .where(TexterNotice.id == candidate, due)
-                .values(status=RUNNING, due_at=now + LEASE, attempts=TexterNotice.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            uow.commit()
-            if not won.rowcount:  # type: ignore[attr-defined]
-                continue  # another worker took it
-            row = uow.session.get(TexterNotice, candidate)
-            assert row is not None
-            uow.session.refresh(row)
-            claimed.append(
-                Notice(
-                    row.id,
-                    row.kind,
-                    row.organization_id,
-                    row.user_id,
-                    row.campaign_contact_id,
-                    row.message_id,
-                    row.attempts,
-                    row.detail,
-                )
-            )
-    return claimed
+    oldest = (
+        select(TexterNotice.id)
+        .where(due)
+        .order_by(TexterNotice.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)  # PostgreSQL: concurrent ticks take others
+    )
+    # `due` again: a notice claimed since the subquery read it is no longer due (a CAS).
+    return _claim(db, and_(TexterNotice.id.in_(oldest.scalar_subquery()), due), now)
 
 
 def claim_notices(
     db: Database, notice_ids: Collection[int], now: datetime | None = None
 ) -> list[Notice]:
-    """Claim these pending notices (one UPDATE), due or not: the process that queued them
-    posts them at once. One another worker holds or finished is left out."""
+    """Claim these pending notices, due or not: the process that queued them posts them at
+    once. One another worker holds or finished is left out."""
     if not notice_ids:
         return []
     now = now or datetime.now(UTC)
+    chosen = and_(TexterNotice.id.in_(list(notice_ids)), TexterNotice.status == PENDING)
+    return _claim(db, chosen, now)
+
+
+def _claim(db: Database, chosen: ColumnElement[bool], now: datetime) -> list[Notice]:
+    """Lease the notices `chosen` selects, in one UPDATE … RETURNING; in id order."""
     with db.uow() as uow:
         rows = uow.session.execute(
             update(TexterNotice)
-            .where(TexterNotice.id.in_(list(notice_ids)), TexterNotice.status == PENDING)
+            .where(chosen)
             .values(status=RUNNING, due_at=now + LEASE, attempts=TexterNotice.attempts + 1)
             .returning(
                 TexterNotice.id,
