@@ -15,23 +15,11 @@ from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.permalinks import reply_link_blocks
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
-from bot.render.send_card import contact_name
-from core.errors import NotAllowed, NotFound, SpokebotError
-from core.refusals import NOT_JOINED_CAMPAIGN, plural
-from core.services.batches import can_request_more
-from core.services.campaign_scope import campaign_title_in_org
+from core.errors import NotAllowed, SpokebotError
+from core.refusals import plural
+from core.services.card_clicks import CardEdit, card_to_edit, opt_out_on_card, release_held
 from core.services.card_sending import CardStep, card_step, send_from_card
-from core.services.release import release_own_unsent
-from core.services.send_card import SendCard, next_contact_to_send
-from core.services.texter_home import request_prompt
-from core.services.texting import (
-    SendResult,
-    conversation,
-    opt_out_contact,
-)
-from core.services.threads import (
-    assignment_for,
-)
+from core.services.texting import SendResult
 
 
 def register(app: App, deps: Deps) -> None:
@@ -50,15 +38,6 @@ def register(app: App, deps: Deps) -> None:
 
 
 # ---------------------------------------------------------------------------- the send card
-
-
-def _assignment(turn: Turn, campaign_id: int) -> int:
-    identity = turn.identity()
-    campaign_title_in_org(turn.db, campaign_id, identity.organization_id)  # NotFound otherwise
-    assignment_id = assignment_for(turn.db, campaign_id, identity.user_id)
-    if assignment_id is None:
-        raise NotFound(NOT_JOINED_CAMPAIGN)
-    return assignment_id
 
 
 def show_next(
@@ -95,15 +74,6 @@ def show_step(turn: Turn, step: CardStep, notice: str | None) -> None:
         replace=True,
     )
     turn.redraw_home(step.home)
-
-
-def _card_for(turn: Turn, campaign_id: int, contact_id: int) -> SendCard | None:
-    """This contact's card again (for Retry and Edit), if it is still unsent and theirs."""
-    assignment_id = _assignment(turn, campaign_id)
-    # Asking for "the one after contact_id - 1" yields contact_id itself when it is still
-    # unsent, textable and held by this texter; anything else is a different contact.
-    card = next_contact_to_send(turn.db, assignment_id, contact_id - 1)
-    return card if card is not None and card.contact_id == contact_id else None
 
 
 def _sent_notice(card_name: str, result: SendResult) -> str:
@@ -150,11 +120,6 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
     turn.reply_or_dm(card, replace=True)
 
 
-def _name_of(turn: Turn, contact_id: int, user_id: int) -> str:
-    thread = conversation(turn.db, contact_id, user_id)
-    return contact_name(thread.first_name, thread.last_name, thread.cell)
-
-
 def skip_clicked(turn: Turn) -> None:
     campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
     show_next(turn, campaign_id, contact_id, "Skipped; they'll come back after the others.")
@@ -168,43 +133,54 @@ def restart_clicked(turn: Turn) -> None:
 def release_held_clicked(turn: Turn) -> None:
     # Confirmed by the button's dialog. Only unsent first texts go back to the pool.
     campaign_id = ids.parse_campaign_value(action_value(turn))
-    identity = turn.identity()
-    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    result = release_own_unsent(turn.db, campaign_id, identity.user_id)
-    eligibility = can_request_more(turn.db, campaign_id, identity.user_id)
+    held = release_held(turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id)
+    turn.set_identity(held.identity)
+    initials = held.released.initials
     notice = (
-        f"Released {plural(result.initials, 'first text')} back to the pool."
-        if result.initials
+        f"Released {plural(initials, 'first text')} back to the pool."
+        if initials
         else "You held no unsent first texts any more."
     )
-    request = request_prompt(turn.db, campaign_id)
-    turn.reply_or_dm(
-        cards.batch_done(campaign_id, title, eligibility, notice, request), replace=True
-    )
-    turn.publish_home()
+    card = cards.batch_done(campaign_id, held.title, held.eligibility, notice, held.prompt)
+    turn.reply_or_dm(card, replace=True)
+    turn.redraw_home(held.home)
 
 
 def opt_out_clicked(turn: Turn) -> None:
     # The button carries a Block Kit confirm dialog: a click here is already confirmed.
     campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
-    identity = turn.identity()
-    name = _name_of(turn, contact_id, identity.user_id)
-    opt_out_contact(turn.db, contact_id, identity.user_id)
-    show_next(turn, campaign_id, contact_id, f"{name} is opted out and won't be texted again.")
+    opted_out = opt_out_on_card(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id, contact_id
+    )
+    notice = f"{opted_out.contact_name} is opted out and won't be texted again."
+    show_step(turn, opted_out.step, notice)
 
 
 def edit_clicked(turn: Turn) -> None:
     campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
-    card = _card_for(turn, campaign_id, contact_id)
-    if card is None or turn.respond is None:
-        show_next(turn, campaign_id, contact_id, "That contact can't be sent to right now.")
+    edit = _card_to_edit(turn, campaign_id, contact_id)
+    notice = "That contact can't be sent to right now."
+    if edit.card is None:
+        assert edit.step is not None
+        show_step(turn, edit.step, notice)
         return
-    if not card.can_edit:
+    if turn.respond is None:  # no card to update after the modal: the next step instead
+        show_next(turn, campaign_id, contact_id, notice)
+        return
+    if not edit.card.can_edit:
         raise NotAllowed("This campaign doesn't allow editing the first text.")
     response_url = str(turn.body.get("response_url") or "")
     turn.client.views_open(
-        trigger_id=turn.body["trigger_id"], view=cards.edit_modal(card, response_url)
+        trigger_id=turn.body["trigger_id"], view=cards.edit_modal(edit.card, response_url)
     )
+
+
+def _card_to_edit(turn: Turn, campaign_id: int, contact_id: int) -> CardEdit:
+    edit = card_to_edit(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id, contact_id
+    )
+    turn.set_identity(edit.identity)
+    return edit
 
 
 def edit_submitted(turn: Turn) -> None:
@@ -218,8 +194,9 @@ def edit_submitted(turn: Turn) -> None:
         if turn.respond is None:
             raise
         # An edit that can't go out (empty, too long): the same contact again, saying why.
-        card = _card_for(turn, campaign_id, contact_id)
-        if card is None:
-            show_next(turn, campaign_id, contact_id, refusal.message)
+        edit = _card_to_edit(turn, campaign_id, contact_id)
+        if edit.card is None:
+            assert edit.step is not None
+            show_step(turn, edit.step, refusal.message)
         else:
-            turn.reply_or_dm(cards.send_card(card, refusal.message), replace=True)
+            turn.reply_or_dm(cards.send_card(edit.card, refusal.message), replace=True)

@@ -2,13 +2,16 @@
 recorded as sending) committed before the provider is called, then the provider's answer
 settled together with everything the next card needs: two transactions.
 
-The card's other buttons (Skip, Opt out, Restart) take the next step with `card_step`.
+Skip and Restart take the next step with `card_step`; `read_on_card` is the one
+transaction a card click that only reads runs in (the card's other buttons: card_clicks).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -21,11 +24,17 @@ from core.models import Assignment, Campaign
 from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import Eligibility, eligibility_in
 from core.services.card_walk import NextOnCard, next_on_card_in
-from core.services.identity import Identity, identify_in, identify_in_campaign, known_identity
+from core.services.identity import (
+    Identity,
+    identify_in_campaign,
+    known_identity_in_campaign,
+)
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
 from core.services.waiting_replies import WaitingReply, replies_holding_back
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -75,7 +84,7 @@ def send_from_card(
         identity, campaign, assignment_id = identify_in_campaign(
             session, slack_team_id, slack_user_id, name, campaign_id
         )
-        campaign, assignment_id = _checked(campaign_id, campaign, assignment_id)
+        campaign, assignment_id = require_joined(campaign_id, campaign, assignment_id)
         try:
             claim, contact_name = claim_first_text_in(
                 session,
@@ -90,7 +99,7 @@ def send_from_card(
         except (Conflict, NotAllowed, NotFound) as refusal:
             # Outside texting hours, already sent (a stale card), reassigned, opted out: say
             # so and move on to the next contact.
-            step = _step_in(session, identity, campaign, assignment_id, contact_id, now, db)
+            step = card_step_in(session, identity, campaign, assignment_id, contact_id, now, db)
             uow.commit()  # a new user or a new name is kept
             return CardSend(step, refusal=refusal.message)
         uow.commit()
@@ -128,21 +137,42 @@ def card_step(
     after_contact_id: int | None,
     now: datetime | None = None,
 ) -> CardStep:
-    """The card's next step after `after_contact_id` (Skip, Restart, after an opt-out)."""
-    now = now or datetime.now(UTC)
+    """The card's next step after `after_contact_id` (Skip; Restart with None)."""
+    at = now or datetime.now(UTC)
+
+    def step(session: Session, identity: Identity, campaign: Campaign, assignment: int) -> CardStep:
+        return card_step_in(session, identity, campaign, assignment, after_contact_id, at, db)
+
+    return read_on_card(db, slack_team_id, slack_user_id, name, campaign_id, step)
+
+
+def read_on_card(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    campaign_id: int,
+    work: Callable[[Session, Identity, Campaign, int], T],
+) -> T:
+    """`work` on the clicking texter's campaign and assignment, in one transaction: read only
+    (identity, campaign and assignment in one statement) unless the identity needs writing
+    (a new user, a new name). NotFound when the campaign isn't theirs to text in."""
     with db.uow(read_only=True) as uow:
-        identity = known_identity(uow.session, slack_team_id, slack_user_id, name)
-        if identity is not None:
-            campaign, assignment_id = _own_campaign(uow.session, identity, campaign_id)
-            return _step_in(
-                uow.session, identity, campaign, assignment_id, after_contact_id, now, db
-            )
+        found = known_identity_in_campaign(
+            uow.session, slack_team_id, slack_user_id, name, campaign_id
+        )
+        if found is not None:
+            identity, campaign, assignment_id = found
+            joined = require_joined(campaign_id, campaign, assignment_id)
+            return work(uow.session, identity, *joined)
     with db.uow() as uow:
-        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
-        campaign, assignment_id = _own_campaign(uow.session, identity, campaign_id)
-        step = _step_in(uow.session, identity, campaign, assignment_id, after_contact_id, now, db)
-        uow.commit()
-        return step
+        identity, campaign, assignment_id = identify_in_campaign(
+            uow.session, slack_team_id, slack_user_id, name, campaign_id
+        )
+        joined = require_joined(campaign_id, campaign, assignment_id)
+        result = work(uow.session, identity, *joined)
+        uow.commit()  # the new user or new name is kept
+        return result
 
 
 def _own_campaign(session: Session, identity: Identity, campaign_id: int) -> tuple[Campaign, int]:
@@ -157,11 +187,11 @@ def _own_campaign(session: Session, identity: Identity, campaign_id: int) -> tup
         .where(Campaign.id == campaign_id)
     ).one_or_none()
     if row is None or row[0].organization_id != identity.organization_id:
-        return _checked(campaign_id, None, None)
-    return _checked(campaign_id, row[0], row[1])
+        return require_joined(campaign_id, None, None)
+    return require_joined(campaign_id, row[0], row[1])
 
 
-def _checked(
+def require_joined(
     campaign_id: int, campaign: Campaign | None, assignment_id: int | None
 ) -> tuple[Campaign, int]:
     if campaign is None:
@@ -189,11 +219,11 @@ def _after_send(
         if again.card is not None and again.card.contact_id == contact_id:
             step = CardStep(identity, campaign.id, campaign.title, again)
             return step, again
-    step = _step_in(session, identity, campaign, assignment_id, contact_id, now, db)
+    step = card_step_in(session, identity, campaign, assignment_id, contact_id, now, db)
     return step, None
 
 
-def _step_in(
+def card_step_in(
     session: Session,
     identity: Identity,
     campaign: Campaign,

@@ -135,6 +135,24 @@ def identify_in_campaign(
     return _written(session, found, slack_user_id, name), row[5], row[6]
 
 
+def known_identity_in_campaign(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None, campaign_id: int
+) -> tuple[Identity, Campaign | None, int | None] | None:
+    """identify_in_campaign when nothing about the identity needs writing (one statement, no
+    write transaction); None when it does: then the caller needs identify_in_campaign."""
+    values = {
+        "slack_team_id": slack_team_id,
+        "slack_user_id": slack_user_id,
+        "campaign_id": campaign_id,
+    }
+    row = session.execute(_IDENTITY_IN_CAMPAIGN, values).one_or_none()
+    found = _found(session, slack_team_id, row)
+    assert row is not None
+    if found.user_id is None or not found.is_current(name):
+        return None
+    return _identity(found, found.user_id, slack_user_id, found.name), row[5], row[6]
+
+
 def _written(session: Session, found: _Found, slack_user_id: str, name: str | None) -> Identity:
     user_id = found.user_id
     if user_id is None:

@@ -58,14 +58,12 @@ def release_contacts(
         return result
 
 
-def release_own_unsent(db: Database, campaign_id: int, user_id: int) -> ReleaseResult:
-    """The send card's Release them: the texter gives back the unsent first texts they can't
-    send now (skipped, or outside texting hours); their conversations stay theirs."""
-    with db.uow() as uow:
-        assignment = _locked_assignment(uow.session, campaign_id, user_id)
-        result = _release(uow.session, assignment.id, False)
-        commit_release(uow, campaign_id)
-        return result
+def release_unsent_in(session: Session, campaign_id: int, user_id: int) -> ReleaseResult:
+    """The send card's Release them, in the caller's transaction: the texter gives back the
+    unsent first texts they can't send now (skipped, or outside texting hours); their
+    conversations stay theirs. The caller commits with commit_release."""
+    assignment = _locked_assignment(session, campaign_id, user_id)
+    return _release(session, assignment.id, False)
 
 
 @dataclass(frozen=True)
