@@ -21,8 +21,8 @@ from core.messaging import FakeMessageService, message_service_from_env
 from core.models import CampaignContact, Message
 from core.services import outbox
 from core.services.outbox import GIVE_UP_AFTER, SETTLE_SENDING_AFTER, claim_send, reconcile_outbox
-from core.services.send_card import next_contact_to_send
 from core.services.texting import send_first_text, send_reply
+from tests.support.card import card_offered
 from tests.support.twilio import TwilioStandIn, twilio_standin
 from tests.support.world import Member, build_world
 
@@ -53,10 +53,9 @@ def _twilio(standin: TwilioStandIn, timeout: str = "0.3"):
 def _one_contact(db: Database) -> tuple[int, int, int, str]:
     w = build_world(db, members=[Member("UTEXTER", "Ada")], contacts=1, contacts_held_by="UTEXTER")
     [contact_id], user_id = w.contact_ids, w.user("UTEXTER")
-    assignment_id = w.assignment("UTEXTER")
     with db.uow(read_only=True) as uow:
         cell = uow.session.get(CampaignContact, contact_id).cell
-    return contact_id, user_id, assignment_id, cell
+    return contact_id, user_id, w.campaign_id, cell
 
 
 def _outbound(db: Database, contact_id: int) -> list[Message]:
@@ -82,7 +81,7 @@ def _creates(standin: TwilioStandIn) -> int:
 def test_twilio_answering_after_the_timeout_is_never_sent_twice(
     db: Database, standin: TwilioStandIn
 ) -> None:
-    contact_id, user_id, assignment_id, cell = _one_contact(db)
+    contact_id, user_id, campaign_id, cell = _one_contact(db)
     service = _twilio(standin)
     standin.delay = 1.5  # Twilio creates the message, then answers after our 0.3 s timeout
     result = send_first_text(db, contact_id, user_id, service)
@@ -91,7 +90,7 @@ def test_twilio_answering_after_the_timeout_is_never_sent_twice(
     [message] = _outbound(db, contact_id)
     assert message.status == "unknown" and message.idempotency_key
     assert _status(db, contact_id) == "messaged"  # not offered again meanwhile
-    assert next_contact_to_send(db, assignment_id) is None
+    assert card_offered(db, campaign_id, "UTEXTER") is None
     # The texter clicks again (the old Retry): refused, nothing sent.
     with pytest.raises(Conflict, match="Checking whether the last text"):
         send_first_text(db, contact_id, user_id, service)
@@ -108,7 +107,7 @@ def test_twilio_answering_after_the_timeout_is_never_sent_twice(
 def test_a_request_twilio_never_created_is_given_back_after_checking(
     db: Database, standin: TwilioStandIn
 ) -> None:
-    contact_id, user_id, assignment_id, cell = _one_contact(db)
+    contact_id, user_id, campaign_id, cell = _one_contact(db)
     service = _twilio(standin)
     standin.delay, standin.drop = 1.0, True  # no answer, and nothing was created
     assert send_first_text(db, contact_id, user_id, service).pending
@@ -122,7 +121,7 @@ def test_a_request_twilio_never_created_is_given_back_after_checking(
     [failed] = _outbound(db, contact_id)
     assert failed.status == "failed" and "did not go out" in (failed.error or "")
     assert _status(db, contact_id) == "needsMessage"
-    card = next_contact_to_send(db, assignment_id)
+    card = card_offered(db, campaign_id, "UTEXTER")
     assert card is not None and card.contact_id == contact_id
     standin.delay, standin.drop = 0.0, False
     assert send_first_text(db, contact_id, user_id, service).sent
@@ -133,13 +132,13 @@ def test_a_process_dead_between_claim_and_twilio_sends_nothing_twice(
     db: Database, standin: TwilioStandIn
 ) -> None:
     """kill -9 while the request is on its way: the `sending` message is the only trace."""
-    contact_id, user_id, assignment_id, cell = _one_contact(db)
+    contact_id, user_id, campaign_id, cell = _one_contact(db)
     service = _twilio(standin)
     with db.uow() as uow:
         contact = uow.session.get(CampaignContact, contact_id)
         claim_send(uow.session, contact, 1, user_id, "Hi there", datetime.now(UTC))
         uow.commit()
-    assert next_contact_to_send(db, assignment_id) is None  # the restarted card offers nothing
+    assert card_offered(db, campaign_id, "UTEXTER") is None  # the restarted card offers nothing
     with pytest.raises(Conflict, match="Checking whether"):
         send_first_text(db, contact_id, user_id, service)
     # A live process may still be waiting for Twilio: left alone at first.

@@ -16,8 +16,8 @@ from core.db import Database
 from core.errors import Conflict
 from core.migrate import upgrade
 from core.services.outbox import SETTLE_SENDING_AFTER, SendResult, reconcile_outbox
-from core.services.send_card import next_contact_to_send
 from core.services.texting import send_first_text
+from tests.support.card import card_offered
 from tests.support.pg_faults import throwaway_postgres
 from tests.support.texting import wait_until
 from tests.support.twilio import twilio_standin
@@ -31,7 +31,7 @@ def test_the_database_restarted_while_twilio_holds_the_send() -> None:
     with throwaway_postgres() as server, twilio_standin() as standin:
         db = Database.from_url(server.url)
         upgrade(db.engine)
-        contact_id, user_id, assignment_id, cell = _one_contact(db)
+        contact_id, user_id, campaign_id, cell = _one_contact(db)
         service = _twilio(standin, timeout="10")
         standin.delay = 3.0  # Twilio creates the message and holds the answer meanwhile
         results: list[SendResult | BaseException] = []
@@ -55,7 +55,7 @@ def test_the_database_restarted_while_twilio_holds_the_send() -> None:
         [message] = _outbound(db, contact_id)
         assert message.status == "sending" and message.service_id is None
         assert _status(db, contact_id) == "messaged"
-        assert next_contact_to_send(db, assignment_id) is None  # the card offers nothing
+        assert card_offered(db, campaign_id, "UTEXTER") is None  # the card offers nothing
         with pytest.raises(Conflict, match="Checking whether"):
             send_first_text(db, contact_id, user_id, service)
         report = reconcile_outbox(db, service, datetime.now(UTC) + SETTLE_SENDING_AFTER)

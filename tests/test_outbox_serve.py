@@ -18,7 +18,7 @@ from core.db import Database
 from core.messaging import message_service_from_env
 from core.models import CampaignContact, Message
 from core.services.outbox import SETTLE_SENDING_AFTER, reconcile_outbox
-from core.services.send_card import next_contact_to_send
+from tests.support.card import card_offered
 from tests.support.inbox import inbox_statuses
 from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
 from tests.support.texting import wait_until
@@ -92,7 +92,7 @@ def test_serve_killed_while_twilio_holds_the_send_texts_once(
         # The only trace is the message committed before Twilio was called.
         assert _outbound(db, held) == [("sending", None)]
         assert _contact_status(db, held) == "messaged"
-        card = next_contact_to_send(db, assignment)  # what a restarted card offers
+        card = card_offered(db, campaign, TEXTER)  # what a restarted card offers
         assert card is not None and card.contact_id == other
         assert not fake_slack.of("response")  # the dead process answered nothing
 

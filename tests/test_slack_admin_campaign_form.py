@@ -238,7 +238,7 @@ def test_stats_and_launch_say_the_texting_hours_and_the_first_text(slack: SlackH
 
 def test_an_edited_script_reaches_first_texts_not_yet_sent(slack: SlackHarness) -> None:
     from core.services.batches import request_batch
-    from core.services.send_card import next_contact_to_send
+    from tests.support.card import card_offered
 
     world = team(slack, contacts=3)
     texter = world.texters["UT000"]
@@ -250,7 +250,7 @@ def test_an_edited_script_reaches_first_texts_not_yet_sent(slack: SlackHarness) 
         == "update"
     )
     assert result.eligibility.assignment_id is not None
-    card = next_contact_to_send(slack.db, result.eligibility.assignment_id)
+    card = card_offered(slack.db, world.campaign_id, "UT000")
     assert card is not None and card.text == "New words for Contact0"
 
 

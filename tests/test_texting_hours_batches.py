@@ -139,16 +139,15 @@ def test_duration_words() -> None:
 
 
 def test_the_card_at_closing_offers_only_the_zone_still_open(db: Database) -> None:
-    from core.services.send_card import next_contact_to_send
-    from core.services.send_queue import held_left
+    from tests.support.card import card_offered, held_on_card
 
     campaign, user, ny, la = world(db)
     result = request_batch(db, campaign, user, now=NY_2059)  # everyone, just before closing
     assignment = result.eligibility.assignment_id
     assert assignment is not None and sorted(result.contact_ids) == ny + la
-    assert next_contact_to_send(db, assignment, now=NY_2059).contact_id == ny[0]
-    card = next_contact_to_send(db, assignment, now=NY_2100)
+    assert card_offered(db, campaign, "UT1", now=NY_2059).contact_id == ny[0]
+    card = card_offered(db, campaign, "UT1", now=NY_2100)
     assert card is not None and card.contact_id == la[0]  # 18:00 in Los Angeles
-    left = held_left(db, assignment, la[-1], now=NY_2100)
+    left = held_on_card(db, campaign, "UT1", la[-1], now=NY_2100)
     assert (left.skipped, left.not_textable) == (2, 3)  # LA ones passed, NY ones closed
     assert left.opens_at == datetime(2026, 11, 24, 14, 0, tzinfo=UTC)  # 9 AM New York

@@ -13,7 +13,6 @@ from core.errors import Conflict, NotAllowed, NotFound
 from core.messaging import FakeMessageService
 from core.models import Campaign, CampaignContact, OptOut
 from core.services.batches import request_batch
-from core.services.send_card import next_contact_to_send
 from core.services.texting import (
     opt_out_contact,
     receive_inbound,
@@ -21,6 +20,7 @@ from core.services.texting import (
     send_reply,
 )
 from core.statuses import MessageStatus
+from tests.support.card import card_offered
 from tests.support.texting_service import (
     Texting,
     contact_row,
@@ -81,7 +81,7 @@ def test_stop_keyword_opts_out_organization_wide(db: Database, keyword: str) -> 
             .values(assignment_id=assignment_b)
         )
         uow.commit()
-    assert next_contact_to_send(db, assignment_b) is None
+    assert card_offered(db, contact_row(db, in_b).campaign_id, "UTEXTERB") is None
     with pytest.raises(Conflict, match="opted out"):
         send_first_text(db, in_b, texter_b, service)
     assert len(service.sent) == 1

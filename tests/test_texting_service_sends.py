@@ -15,8 +15,6 @@ from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.messaging import FakeMessageService, SendOutcome
 from core.models import Campaign, CampaignContact
 from core.roles import Role
-from core.services.send_card import next_contact_to_send
-from core.services.send_queue import held_left
 from core.services.texting import (
     close_conversation,
     conversation,
@@ -26,6 +24,7 @@ from core.services.texting import (
     send_reply,
 )
 from core.services.texting_rules import OutsideTextingHours
+from tests.support.card import card_offered, held_on_card
 from tests.support.texting_service import (
     MORNING_NY,
     contact_row,
@@ -33,6 +32,8 @@ from tests.support.texting_service import (
     stored_messages,
 )
 from tests.support.world import add_contacts, make_org, make_texter
+
+TEXTER = "UTEXTER"  # service_world's texter
 
 # ---------------------------------------------------------------- rendering (no database)
 
@@ -76,20 +77,20 @@ def test_next_contact_card_renders_and_walks_with_skip(db: Database) -> None:
             .values(custom_fields={"ward": "7", "empty": ""})
         )
         uow.commit()
-    card = next_contact_to_send(db, world.assignment_id, now=MORNING_NY)
+    card = card_offered(db, world.campaign_id, TEXTER, now=MORNING_NY)
     assert card is not None
     assert card.contact_id == world.contact_ids[0]
     assert card.text == "Hi Contact0, it's Ada. Can we count on your vote?"
     assert card.custom_fields == {"ward": "7"}
     assert card.textable_now and card.textable_at is None and card.hours_note is None
     assert card.remaining == 3 and card.can_edit
-    skipped = next_contact_to_send(db, world.assignment_id, world.contact_ids[0], MORNING_NY)
+    skipped = card_offered(db, world.campaign_id, TEXTER, world.contact_ids[0], MORNING_NY)
     assert skipped is not None and skipped.contact_id == world.contact_ids[1]
     # Skip moves a contact to the end once: past the last one, only skipped ones are left.
-    assert next_contact_to_send(db, world.assignment_id, world.contact_ids[2], MORNING_NY) is None
-    left = held_left(db, world.assignment_id, world.contact_ids[2], MORNING_NY)
+    assert card_offered(db, world.campaign_id, TEXTER, world.contact_ids[2], MORNING_NY) is None
+    left = held_on_card(db, world.campaign_id, TEXTER, world.contact_ids[2], MORNING_NY)
     assert (left.skipped, left.not_textable, left.total) == (3, 0, 3)
-    again = next_contact_to_send(db, world.assignment_id, None, MORNING_NY)  # a fresh walk
+    again = card_offered(db, world.campaign_id, TEXTER, None, MORNING_NY)  # a fresh walk
     assert again is not None and again.contact_id == world.contact_ids[0]
 
 
@@ -98,12 +99,12 @@ def test_next_contact_is_textable_and_the_rest_says_until_when(db: Database) -> 
     ny = add_contacts(
         db, world.campaign_id, 1, assignment_id=world.assignment_id, start=50, timezone=None
     )
-    card = next_contact_to_send(db, world.assignment_id, now=MORNING_NY)
+    card = card_offered(db, world.campaign_id, TEXTER, now=MORNING_NY)
     assert card is not None and card.contact_id == ny[0] and card.textable_now
     send_first_text(db, ny[0], world.user_id, FakeMessageService(), now=MORNING_NY)
     # The one left is outside its own texting hours: no card offers it; it is counted.
-    assert next_contact_to_send(db, world.assignment_id, now=MORNING_NY) is None
-    left = held_left(db, world.assignment_id, None, MORNING_NY)
+    assert card_offered(db, world.campaign_id, TEXTER, now=MORNING_NY) is None
+    left = held_on_card(db, world.campaign_id, TEXTER, None, MORNING_NY)
     assert (left.skipped, left.not_textable) == (0, 1)
     assert left.opens_at == datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
@@ -113,7 +114,7 @@ def test_no_card_once_everything_is_sent(db: Database) -> None:
     service = FakeMessageService()
     for contact_id in world.contact_ids:
         send_first_text(db, contact_id, world.user_id, service)
-    assert next_contact_to_send(db, world.assignment_id) is None
+    assert card_offered(db, world.campaign_id, TEXTER) is None
 
 
 # ---------------------------------------------------------------- statuses (scenario 29)
@@ -168,7 +169,7 @@ def test_edit_of_first_text_obeys_the_campaign_setting(db: Database) -> None:
         send_first_text(db, world.contact_ids[1], world.user_id, service, text_override="Hi")
     assert contact_row(db, world.contact_ids[1]).message_status == "needsMessage"
     assert len(service.sent) == 1
-    assert next_contact_to_send(db, world.assignment_id).can_edit is False
+    assert card_offered(db, world.campaign_id, TEXTER).can_edit is False
 
 
 def test_empty_reply_and_reply_before_first_text_are_refused(db: Database) -> None:
@@ -287,7 +288,7 @@ def test_provider_failure_keeps_the_contact_and_stores_a_failed_message(db: Data
         "outbound",
     )
     # The card still offers the contact, and a retry goes through.
-    card = next_contact_to_send(db, world.assignment_id)
+    card = card_offered(db, world.campaign_id, TEXTER)
     assert card is not None and card.contact_id == world.contact_ids[0]
     retried = send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
     assert retried.sent and retried.contact_status == "messaged"

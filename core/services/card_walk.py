@@ -47,8 +47,8 @@ def next_on_card_in(
     after_contact_id: int | None,
     now: datetime,
 ) -> NextOnCard:
-    """The contact after `after_contact_id` that can be texted now (as next_contact_to_send),
-    else what the card can't offer now (as send_queue.held_left)."""
+    """The texter's next unsent, not opted-out contact after `after_contact_id` that can be
+    texted now; else what the card can't offer now (skipped, or outside texting hours)."""
     contacts = list(session.scalars(_ON_CARD, {"assignment_id": assignment_id}))
     after = after_contact_id if after_contact_id is not None else -1
     opens = {

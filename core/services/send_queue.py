@@ -8,12 +8,7 @@ the end once and needs no stored state. Reopening the card starts a fresh walk.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-
-from core.db import Database
-from core.services.campaigns import texting_hours_words
-from core.services.send_card import assignment_and_campaign, unsent_first_texts
-from core.services.texting_rules import textable_at, zone_name
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -31,37 +26,3 @@ class HeldLeft:
     @property
     def total(self) -> int:
         return self.skipped + self.not_textable
-
-
-def held_left(
-    db: Database,
-    assignment_id: int,
-    after_contact_id: int | None,
-    now: datetime | None = None,
-) -> HeldLeft:
-    now = now or datetime.now(UTC)
-    with db.uow(read_only=True) as uow:
-        session = uow.session
-        _, campaign = assignment_and_campaign(session, assignment_id)
-        rows = unsent_first_texts(session, assignment_id)
-        after = after_contact_id if after_contact_id is not None else -1
-        skipped = not_textable = 0
-        openings: list[datetime] = []
-        for row in rows:
-            when = textable_at(campaign, zone_name(row.timezone, campaign.timezone), now)
-            if when is not None:
-                not_textable += 1
-                openings.append(when)
-            elif row.id <= after:
-                skipped += 1
-        return HeldLeft(
-            campaign_id=campaign.id,
-            campaign_title=campaign.title,
-            skipped=skipped,
-            not_textable=not_textable,
-            opens_at=min(openings) if openings else None,
-            texting_hours=texting_hours_words(
-                campaign.texting_hours_start, campaign.texting_hours_end, campaign.timezone
-            ),
-            timezone=campaign.timezone,
-        )
