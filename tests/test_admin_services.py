@@ -17,7 +17,8 @@ from core.services.admin import (
     update_campaign_settings,
 )
 from core.services.batches import request_batch
-from core.services.release import release_all, remove_unsent, unassign_contacts
+from core.services.message_review import unassign
+from core.services.texters_panel import release_texter
 from core.statuses import MessageStatus as S
 from tests.support.world import Member, build_world, make_assignment, make_texter
 
@@ -135,17 +136,17 @@ def test_archived_campaign_hands_out_nothing(world) -> None:
 
 
 def test_trash_can_and_release_all_need_supervolunteer(world) -> None:
-    db, _, campaign, texter, admin, supervolunteer = world
+    db, org, campaign, texter, admin, supervolunteer = world
     batch = request_batch(db, campaign, texter).contact_ids
     with db.uow() as uow:
         for cid in batch[:10]:
             uow.session.get(CampaignContact, cid).message_status = S.MESSAGED.value
         uow.commit()
     with pytest.raises(NotAllowed):
-        remove_unsent(db, texter, campaign, texter)
-    trashed = remove_unsent(db, supervolunteer, campaign, texter)
+        release_texter(db, texter, org, campaign, texter, everything=False)
+    trashed = release_texter(db, supervolunteer, org, campaign, texter, everything=False).result
     assert (trashed.initials, trashed.conversations) == (40, 0)
-    everything = release_all(db, admin, campaign, texter)
+    everything = release_texter(db, admin, org, campaign, texter, everything=True).result
     assert (everything.initials, everything.conversations) == (0, 10)
 
 
@@ -156,9 +157,10 @@ def test_message_review_unassigns_by_texter_status_and_ids(world) -> None:
     mine = request_batch(db, campaign, texter, requested=20).contact_ids
     theirs = request_batch(db, campaign, other, requested=20).contact_ids
     picked = mine[:5]
-    result = unassign_contacts(
+    result = unassign(
         db,
         admin,
+        org,
         campaign,
         texter_user_id=texter,
         statuses=[S.NEEDS_MESSAGE],
@@ -174,4 +176,4 @@ def test_message_review_unassigns_by_texter_status_and_ids(world) -> None:
             )
         )
     assert free == set(picked)
-    assert unassign_contacts(db, admin, campaign, statuses=[S.NEEDS_MESSAGE]).initials == 35
+    assert unassign(db, admin, org, campaign, statuses=[S.NEEDS_MESSAGE]).initials == 35

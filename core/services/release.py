@@ -1,4 +1,5 @@
-"""Releasing contacts back to the pool: Done for the Day, the admin trash can, Message Review."""
+"""Releasing contacts back to the pool: Done for the Day, the card's Release them, the admin
+trash can and Release all, Message Review (their use cases call the `_in` steps here)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,6 @@ from core.db import Database, UnitOfWork
 from core.errors import NotAllowed, NotFound
 from core.models import Assignment, CampaignContact
 from core.org_settings import effective_setting
-from core.roles import Role
-from core.services.authz import require_role
 from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
 from core.services.joining import campaign_org_settings
@@ -92,44 +91,6 @@ def releasable(db: Database, campaign_id: int, user_id: int) -> Releasable:
         return Releasable(initials, conversations, allowed)
 
 
-def remove_unsent(
-    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int
-) -> ReleaseResult:
-    """The admin trash can: the texter's unsent first texts go back to the pool."""
-    return _admin_release(db, actor_user_id, campaign_id, texter_user_id, False)
-
-
-def release_all(
-    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int
-) -> ReleaseResult:
-    """Admin: everything the texter holds goes back to the pool."""
-    return _admin_release(db, actor_user_id, campaign_id, texter_user_id, True)
-
-
-def unassign_contacts(
-    db: Database,
-    actor_user_id: int,
-    campaign_id: int,
-    *,
-    texter_user_id: int | None = None,
-    statuses: Collection[MessageStatus] | None = None,
-    contact_ids: Collection[int] | None = None,
-) -> ReleaseResult:
-    """Message Review: unassign the campaign's contacts matching texter, statuses and ids."""
-    with db.uow() as uow:
-        campaign = get_campaign(uow.session, campaign_id)
-        require_role(uow.session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
-        result = unassign_in(
-            uow.session,
-            campaign_id,
-            texter_user_id=texter_user_id,
-            statuses=statuses,
-            contact_ids=contact_ids,
-        )
-        commit_release(uow, campaign_id)
-        return result
-
-
 def unassign_in(
     session: Session,
     campaign_id: int,
@@ -138,8 +99,9 @@ def unassign_in(
     statuses: Collection[MessageStatus] | None = None,
     contact_ids: Collection[int] | None = None,
 ) -> ReleaseResult:
-    """unassign_contacts in the caller's transaction (the role already checked); the caller
-    commits with commit_release."""
+    """Message Review: unassign the campaign's contacts matching texter, statuses and ids, in
+    the caller's transaction (the role already checked); the caller commits with
+    commit_release."""
     conditions = [
         CampaignContact.campaign_id == campaign_id,
         CampaignContact.assignment_id.is_not(None),
@@ -165,17 +127,6 @@ def unassign_in(
         else:
             conversations += 1
     return ReleaseResult(initials, conversations)
-
-
-def _admin_release(
-    db: Database, actor_user_id: int, campaign_id: int, texter_user_id: int, everything: bool
-) -> ReleaseResult:
-    with db.uow() as uow:
-        campaign = get_campaign(uow.session, campaign_id)
-        require_role(uow.session, actor_user_id, campaign.organization_id, Role.SUPERVOLUNTEER)
-        result = release_texter_in(uow.session, campaign_id, texter_user_id, everything)
-        commit_release(uow, campaign_id)
-        return result
 
 
 def release_texter_in(
