@@ -7,7 +7,7 @@ Spoke's query sequence.
 
 Creates fresh databases on the PostgreSQL server given by --database-url (default
 SPOKEBOT_TEST_POSTGRES_URL), loads N contacts with one INSERT ... SELECT generate_series, joins
-T texters through join_campaign, and lets T threads drain the campaign, each asking for a batch
+T texters through join_by_link, and lets T threads drain the campaign, each asking for a batch
 of B, "sending" it (bench code marks the batch messaged, since request_batch refuses a texter
 who still holds unsent first texts) and asking again until told nothing is left.
 

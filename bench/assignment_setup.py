@@ -51,6 +51,7 @@ BASELINE_CLAIM = text(
 )
 
 TEXTING_HOURS = TextingHours(9, 21)
+BENCH_TEAM = "TBENCH"  # the workspace the texters join from (the Join button's use case)
 
 
 def inside_texting_hours() -> datetime:
@@ -108,7 +109,7 @@ def prepare(
     db = Database(make_engine(ours_url, pool_size=2, max_overflow=0))
     try:
         upgrade(db.engine)
-        org_id = create_organization(db, "Benchmark org")
+        org_id = create_organization(db, "Benchmark org", slack_team_id=BENCH_TEAM)
         campaign_id = create_campaign(
             db,
             CampaignSpec(
@@ -124,12 +125,13 @@ def prepare(
         with db.engine.begin() as conn:
             conn.execute(LOAD_CONTACTS, {"campaign": campaign_id, "n": contacts})
         launch_campaign(db, campaign_id)
-        from core.services.joining import join_campaign
+        from core.services.link_joining import join_by_link
 
         token = _join_token(db, campaign_id)
         joined = []
         for i in range(texters):
-            result = join_campaign(db, campaign_id, token, f"UBENCH{i:05d}", f"Texter {i}")
+            slack_id, name = f"UBENCH{i:05d}", f"Texter {i}"
+            result = join_by_link(db, BENCH_TEAM, slack_id, name, campaign_id, token).result
             joined.append(Texter(result.user_id, result.assignment_id))
         _vacuum_analyze(db.engine)
     finally:

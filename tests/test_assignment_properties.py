@@ -22,7 +22,8 @@ from core.db import Database
 from core.models import Base, Campaign, CampaignContact
 from core.refusals import RefusalReason
 from core.services.batches import request_batch
-from core.services.joining import JoinRefused, join_campaign
+from core.services.joining import JoinRefused
+from core.services.link_joining import join_by_link
 from core.services.organizations import set_organization_setting
 from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
@@ -80,7 +81,9 @@ class AssignmentMachine(RuleBasedStateMachine):
     @rule(texter=st.sampled_from(TEXTERS))
     def join(self, texter: str) -> None:
         try:
-            joined = join_campaign(self.db, self.campaign, self.token, texter, environ={})
+            joined = join_by_link(
+                self.db, "T1", texter, None, self.campaign, self.token, environ={}
+            ).result
         except JoinRefused as exc:  # pragma: no cover - nothing here should refuse
             raise AssertionError(exc.message) from exc
         assert joined.already_joined == (texter in self.users)

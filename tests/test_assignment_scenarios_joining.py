@@ -21,7 +21,8 @@ from core.roles import Role
 from core.services.admin import assign_manually, set_max_contacts
 from core.services.batches import can_request_more, request_batch
 from core.services.campaigns import rotate_join_token
-from core.services.joining import JoinRefusal, JoinRefused, join_campaign
+from core.services.joining import JoinRefusal, JoinRefused, JoinResult
+from core.services.link_joining import join_by_link
 from tests.support.scenarios import (
     join_token,
     mark_sent,
@@ -37,13 +38,20 @@ from tests.support.world import (
 )
 
 
+def click_join(
+    db: Database, campaign: int, token: str, slack_user_id: str, name: str = "", team: str = "T1"
+) -> JoinResult:
+    """The Join button's use case, by the workspace the click came from."""
+    return join_by_link(db, team, slack_user_id, name or None, campaign, token).result
+
+
 def test_23_join_creates_membership_and_one_assignment(db: Database) -> None:
     org = make_org(db, MAX_CONTACTS_PER_TEXTER=300)
     campaign = make_campaign(db, org)
     token = join_token(db, campaign)
-    joined = join_campaign(db, campaign, token, "UNEW", "New Person")
+    joined = click_join(db, campaign, token, "UNEW", "New Person")
     assert not joined.already_joined and joined.max_contacts == 300
-    again = join_campaign(db, campaign, token, "UNEW", "New Person")
+    again = click_join(db, campaign, token, "UNEW", "New Person")
     assert again.already_joined and again.assignment_id == joined.assignment_id
     with db.uow(read_only=True) as uow:
         roles = uow.session.scalars(select(UserOrganization.role)).all()
@@ -51,7 +59,8 @@ def test_23_join_creates_membership_and_one_assignment(db: Database) -> None:
     assert roles == ["TEXTER"] and assignments == 1
     other_org = make_org(db, "T2")
     uncapped = make_campaign(db, other_org)
-    assert join_campaign(db, uncapped, join_token(db, uncapped), "UNEW").max_contacts is None
+    elsewhere = click_join(db, uncapped, join_token(db, uncapped), "UNEW", team="T2")
+    assert elsewhere.max_contacts is None
 
 
 @pytest.mark.parametrize(
@@ -76,7 +85,7 @@ def test_24_join_refusals_each_with_its_reason(
         rotate_join_token(db, campaign)
     target = campaign + 99 if case == "no_campaign" else campaign
     with pytest.raises(JoinRefused) as refused:
-        join_campaign(db, target, token, "UJOINER")
+        click_join(db, target, token, "UJOINER")
     assert refused.value.reason == expected
     assert words in refused.value.message
     with db.uow(read_only=True) as uow:
@@ -87,13 +96,13 @@ def test_25_max_texters_refuses_new_but_not_returning(db: Database) -> None:
     org = make_org(db, MAX_TEXTERS_PER_CAMPAIGN=2)
     campaign = make_campaign(db, org)
     token = join_token(db, campaign)
-    join_campaign(db, campaign, token, "UA")
-    join_campaign(db, campaign, token, "UB")
+    click_join(db, campaign, token, "UA")
+    click_join(db, campaign, token, "UB")
     with pytest.raises(JoinRefused) as refused:
-        join_campaign(db, campaign, token, "UC")
+        click_join(db, campaign, token, "UC")
     assert refused.value.reason == JoinRefusal.TOO_MANY_TEXTERS
     assert "maximum of 2 texters" in refused.value.message
-    assert join_campaign(db, campaign, token, "UA").already_joined
+    assert click_join(db, campaign, token, "UA").already_joined
 
 
 def test_25b_concurrent_joins_never_overshoot_the_limit(db: Database) -> None:
@@ -106,7 +115,7 @@ def test_25b_concurrent_joins_never_overshoot_the_limit(db: Database) -> None:
     def join(n: int) -> None:
         barrier.wait()
         try:
-            join_campaign(db, campaign, token, f"URACE{n}")
+            click_join(db, campaign, token, f"URACE{n}")
             outcomes.append("joined")
         except JoinRefused as exc:
             outcomes.append(exc.reason.value)
@@ -126,12 +135,12 @@ def test_26_members_only_refuses_non_members_writing_nothing(db: Database) -> No
     org = make_org(db, CAMPAIGN_INVITES_CURRENT_USERS_ONLY="true")
     campaign = make_campaign(db, org)
     with pytest.raises(JoinRefused) as refused:
-        join_campaign(db, campaign, join_token(db, campaign), "UOUTSIDER")
+        click_join(db, campaign, join_token(db, campaign), "UOUTSIDER")
     assert refused.value.reason == JoinRefusal.MEMBERS_ONLY
     with db.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(User)) == 0
     make_texter(db, org, "UMEMBER")
-    assert not join_campaign(db, campaign, join_token(db, campaign), "UMEMBER").already_joined
+    assert not click_join(db, campaign, join_token(db, campaign), "UMEMBER").already_joined
 
 
 def test_27_suspended_member_refused_writing_nothing(db: Database) -> None:
@@ -139,7 +148,7 @@ def test_27_suspended_member_refused_writing_nothing(db: Database) -> None:
     campaign = make_campaign(db, org)
     make_texter(db, org, "USUSP", Role.SUSPENDED)
     with pytest.raises(JoinRefused) as refused:
-        join_campaign(db, campaign, join_token(db, campaign), "USUSP")
+        click_join(db, campaign, join_token(db, campaign), "USUSP")
     assert refused.value.reason == JoinRefusal.SUSPENDED
     with db.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(Assignment)) == 0

@@ -1,21 +1,19 @@
-"""Joining a campaign by its link (Spoke's joinOrganization), with the reasons told apart."""
+"""Joining a campaign by its link (Spoke's joinOrganization), with the reasons told apart:
+the steps inside the Join button's use case (core.services.link_joining)."""
 
 from __future__ import annotations
 
 import enum
 import hmac
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import Database
 from core.errors import SpokebotError
-from core.models import Assignment, Campaign, Organization, User, UserOrganization
+from core.models import Assignment, Campaign, Organization, UserOrganization
 from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.campaigns import texting_hours_words
@@ -50,104 +48,6 @@ class JoinResult:
     max_contacts: int | None
     description: str = ""  # for the join DM: what the campaign is about
     texting_hours: str = ""  # '9 AM-9 PM America/New_York' or 'any time (no texting hours)'
-
-
-def join_campaign(
-    db: Database,
-    campaign_id: int,
-    join_token: str,
-    slack_user_id: str,
-    name: str = "",
-    environ: Mapping[str, str] | None = None,
-) -> JoinResult:
-    """Join by link: one transaction, so MAX_TEXTERS_PER_CAMPAIGN can't be overshot by
-    concurrent joins; a texter already in the campaign is never refused."""
-    env = os.environ if environ is None else environ
-    for attempt in range(JOIN_ATTEMPTS):
-        try:
-            return _join_once(db, campaign_id, join_token, slack_user_id, name, env)
-        except IntegrityError:
-            if attempt == JOIN_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _join_once(
-    db: Database,
-    campaign_id: int,
-    join_token: str,
-    slack_user_id: str,
-    name: str,
-    env: Mapping[str, str],
-) -> JoinResult:
-    with db.uow() as uow:
-        session = uow.session
-        # Locking the campaign row serialises joins of one campaign (PostgreSQL); SQLite
-        # writers are already serialised by BEGIN IMMEDIATE.
-        campaign = session.scalar(
-            select(Campaign).where(Campaign.id == campaign_id).with_for_update()
-        )
-        _check_link(campaign, join_token)
-        assert campaign is not None
-        org_settings = campaign_org_settings(session, campaign.organization_id)
-
-        user = session.scalar(select(User).where(User.slack_user_id == slack_user_id))
-        link = None
-        if user is not None:
-            link = session.scalar(
-                select(UserOrganization).where(
-                    UserOrganization.user_id == user.id,
-                    UserOrganization.organization_id == campaign.organization_id,
-                )
-            )
-        _check_member(link is not None, Role(link.role) if link else None, org_settings, env)
-        if user is not None:
-            existing = session.scalar(
-                select(Assignment).where(
-                    Assignment.campaign_id == campaign.id, Assignment.user_id == user.id
-                )
-            )
-            if existing is not None:
-                return JoinResult(
-                    campaign.id,
-                    campaign.title,
-                    user.id,
-                    existing.id,
-                    True,
-                    existing.max_contacts,
-                    *_details(campaign),
-                )
-
-        _check_room(session, campaign, org_settings, env)
-
-        if user is None:
-            user = User(slack_user_id=slack_user_id, name=name)
-            session.add(user)
-            session.flush()
-        elif name and not user.name:
-            user.name = name
-        if link is None:
-            session.add(
-                UserOrganization(
-                    user_id=user.id,
-                    organization_id=campaign.organization_id,
-                    role=Role.TEXTER.value,
-                )
-            )
-        max_contacts = effective_setting(org_settings, "MAX_CONTACTS_PER_TEXTER", env)
-        assignment = Assignment(campaign_id=campaign.id, user_id=user.id, max_contacts=max_contacts)
-        session.add(assignment)
-        session.flush()
-        uow.commit()
-        return JoinResult(
-            campaign.id,
-            campaign.title,
-            user.id,
-            assignment.id,
-            False,
-            max_contacts,
-            *_details(campaign),
-        )
 
 
 def _check_member(
