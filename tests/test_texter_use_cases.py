@@ -187,14 +187,22 @@ def test_release_held_is_one_transaction_with_the_home_it_changed(db: Database) 
     assert [c.unsent for c in released.home.campaigns] == [0]
 
 
-def test_edit_is_one_read(db: Database) -> None:
+def test_edit_and_a_refused_edit_are_one_transaction_each(db: Database) -> None:
     campaign_id, held = _holding_a_batch(db)
     with transactions(db) as ended:
         edit = card_to_edit(db, "T1", TEXTER, "Ada", campaign_id, held[1])
     assert ended == ["rollback"]
     assert edit.card is not None and edit.card.contact_id == held[1] and edit.step is None
 
-    send_from_card(db, "T1", TEXTER, "Ada", campaign_id, held[1], FakeMessageService())
+    service = FakeMessageService()
+    with transactions(db) as ended:
+        empty = send_from_card(db, "T1", TEXTER, "Ada", campaign_id, held[1], service, " ")
+    assert ended == ["commit"]  # the edit refused: nothing claimed, nothing sent
+    assert empty.edit_refused and empty.refusal and "can't be empty" in empty.refusal
+    assert empty.edit_again is not None and empty.edit_again.contact_id == held[1]
+    assert service.sent == []
+
+    send_from_card(db, "T1", TEXTER, "Ada", campaign_id, held[1], service)
     with transactions(db) as ended:
         gone = card_to_edit(db, "T1", TEXTER, "Ada", campaign_id, held[1])
     assert ended == ["rollback"]

@@ -15,10 +15,10 @@ from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.permalinks import reply_link_blocks
 from bot.render import send_card as cards
 from bot.render import threads as thread_render
-from core.errors import NotAllowed, SpokebotError
+from core.errors import InvalidInput, NotAllowed
 from core.refusals import plural
-from core.services.card_clicks import CardEdit, card_to_edit, opt_out_on_card, release_held
-from core.services.card_sending import CardStep, card_step, send_from_card
+from core.services.card_clicks import card_to_edit, opt_out_on_card, release_held
+from core.services.card_sending import CardSend, CardStep, card_step, send_from_card
 from core.services.texting import SendResult
 
 
@@ -76,6 +76,18 @@ def show_step(turn: Turn, step: CardStep, notice: str | None) -> None:
     turn.redraw_home(step.home)
 
 
+def _edit_refused(turn: Turn, answer: CardSend) -> None:
+    """An edit that can't go out (empty, too long): the same contact again, saying why."""
+    why = answer.refusal or ""
+    turn.set_identity(answer.step.identity)
+    if turn.respond is None:  # no card to show it on: said as the error it is
+        raise InvalidInput(why)
+    if answer.edit_again is None:
+        show_step(turn, answer.step, why)
+    else:
+        turn.reply_or_dm(cards.send_card(answer.edit_again, why), replace=True)
+
+
 def _sent_notice(card_name: str, result: SendResult) -> str:
     return f"✓ Sent to {card_name}."
 
@@ -97,6 +109,9 @@ def _send(turn: Turn, campaign_id: int, contact_id: int, text: str | None) -> No
         text,
     )
     result = answer.result
+    if answer.edit_refused:
+        _edit_refused(turn, answer)
+        return
     if answer.refusal is not None or result is None:
         # Outside texting hours (says until when), already sent (a stale card), reassigned,
         # opted out: say so and move on to the next contact.
@@ -158,7 +173,10 @@ def opt_out_clicked(turn: Turn) -> None:
 
 def edit_clicked(turn: Turn) -> None:
     campaign_id, contact_id = ids.parse_contact_value(action_value(turn))
-    edit = _card_to_edit(turn, campaign_id, contact_id)
+    edit = card_to_edit(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id, contact_id
+    )
+    turn.set_identity(edit.identity)
     notice = "That contact can't be sent to right now."
     if edit.card is None:
         assert edit.step is not None
@@ -175,28 +193,9 @@ def edit_clicked(turn: Turn) -> None:
     )
 
 
-def _card_to_edit(turn: Turn, campaign_id: int, contact_id: int) -> CardEdit:
-    edit = card_to_edit(
-        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id, contact_id
-    )
-    turn.set_identity(edit.identity)
-    return edit
-
-
 def edit_submitted(turn: Turn) -> None:
     """The Edit modal's Send: the edited text goes out, and the card it came from (through
     its response_url, kept in private_metadata) moves on to the next contact."""
     campaign_id, contact_id, url, text = cards.parse_edit_submission(turn.body.get("view") or {})
     turn.respond = Respond(response_url=url) if url else None
-    try:
-        _send(turn, campaign_id, contact_id, text)
-    except SpokebotError as refusal:
-        if turn.respond is None:
-            raise
-        # An edit that can't go out (empty, too long): the same contact again, saying why.
-        edit = _card_to_edit(turn, campaign_id, contact_id)
-        if edit.card is None:
-            assert edit.step is not None
-            show_step(turn, edit.step, refusal.message)
-        else:
-            turn.reply_or_dm(cards.send_card(edit.card, refusal.message), replace=True)
+    _send(turn, campaign_id, contact_id, text)

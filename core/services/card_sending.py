@@ -18,7 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.errors import Conflict, NotAllowed, NotFound
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.messaging.base import MessageService
 from core.models import Assignment, Campaign
 from core.refusals import NOT_JOINED_CAMPAIGN
@@ -30,6 +30,7 @@ from core.services.identity import (
     known_identity_in_campaign,
 )
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
+from core.services.send_card import SendCard
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
 from core.services.waiting_replies import WaitingReply, replies_holding_back
@@ -65,6 +66,10 @@ class CardSend:
     result: SendResult | None = None
     refusal: str | None = None  # not sent, and why (already sent, opted out, outside hours)
     retry_card: NextOnCard | None = None  # the provider failed: this contact again
+    # An edited text that can't go out (empty, too long): not sent, and this contact's card
+    # again when it is still theirs to send (else the step moves on).
+    edit_refused: bool = False
+    edit_again: SendCard | None = None
 
 
 def send_from_card(
@@ -102,6 +107,15 @@ def send_from_card(
             step = card_step_in(session, identity, campaign, assignment_id, contact_id, now, db)
             uow.commit()  # a new user or a new name is kept
             return CardSend(step, refusal=refusal.message)
+        except InvalidInput as invalid:
+            if text is None:  # the campaign's own script: not something the texter can fix
+                raise
+            step, again = _after_send(
+                session, identity, campaign, assignment_id, contact_id, None, now, db
+            )
+            uow.commit()
+            card = again.card if again is not None else None
+            return CardSend(step, refusal=invalid.message, edit_refused=True, edit_again=card)
         uow.commit()
     outcome = send_safely(service, claim.cell, claim.text)
     try:
@@ -207,12 +221,13 @@ def _after_send(
     campaign: Campaign,
     assignment_id: int,
     contact_id: int,
-    result: SendResult,
+    result: SendResult | None,
     now: datetime,
     db: Database,
 ) -> tuple[CardStep, NextOnCard | None]:
-    if not result.sent and not result.pending:
-        # The provider failed: the contact stays with the texter, with a Retry button.
+    if result is None or (not result.sent and not result.pending):
+        # The provider failed (or the edit was refused): the contact stays with the texter,
+        # with a Retry button (or the Edit again).
         again = next_on_card_in(
             session, campaign, assignment_id, identity.name, contact_id - 1, now
         )
