@@ -2,8 +2,8 @@
 recorded as sending) committed before the provider is called, then the provider's answer
 settled together with everything the next card needs: two transactions.
 
-Skip and Restart take the next step with `card_step`; `read_on_card` is the one
-transaction a card click that only reads runs in (the card's other buttons: card_clicks).
+Skip and Restart are `card_step`, one transaction (read only unless the identity changed),
+through `read_on_card`; Opt out, Release them and Edit are in core.services.card_clicks.
 """
 
 from __future__ import annotations
