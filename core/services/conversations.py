@@ -41,9 +41,12 @@ __all__ = [
     "allows_taking",
     "conversations_per_take",
     "conversations_to_take",
+    "conversations_to_take_in",
     "splits_assignments",
     "take_conversations",
+    "take_in",
     "takeable_campaigns",
+    "takeable_campaigns_in",
     "vetters",
 ]
 
@@ -128,8 +131,13 @@ def _unassigned_takeable(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
 def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
     """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
     with db.uow(read_only=True) as uow:
-        limited = select(Contact.id).where(*_unassigned_takeable(campaign_id)).limit(up_to)
-        return uow.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+        return conversations_to_take_in(uow.session, campaign_id, up_to)
+
+
+def conversations_to_take_in(session: Session, campaign_id: int, up_to: int = 100) -> int:
+    """conversations_to_take inside the caller's unit of work."""
+    limited = select(Contact.id).where(*_unassigned_takeable(campaign_id)).limit(up_to)
+    return session.scalar(select(func.count()).select_from(limited.subquery())) or 0
 
 
 def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list[TakeableCampaign]:
@@ -138,23 +146,31 @@ def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list
     with db.uow(read_only=True) as uow:
         session = uow.session
         org_settings = campaign_org_settings(session, organization_id)
-        joined = set(
-            session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
+        return takeable_campaigns_in(session, organization_id, user_id, org_settings)
+
+
+def takeable_campaigns_in(
+    session: Session, organization_id: int, user_id: int, org_settings: dict[str, Any]
+) -> list[TakeableCampaign]:
+    """takeable_campaigns inside the caller's unit of work, the organization's settings
+    already read."""
+    joined = set(
+        session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
+    )
+    rows = session.execute(
+        select(Campaign.id, Campaign.title, Campaign.batch_strategies)
+        .where(
+            Campaign.organization_id == organization_id,
+            Campaign.is_archived.is_(False),
+            Campaign.is_started.is_(True),
         )
-        rows = session.execute(
-            select(Campaign.id, Campaign.title, Campaign.batch_strategies)
-            .where(
-                Campaign.organization_id == organization_id,
-                Campaign.is_archived.is_(False),
-                Campaign.is_started.is_(True),
-            )
-            .order_by(Campaign.id.desc())
-        ).all()
-        return [
-            TakeableCampaign(cid, title, cid in joined)
-            for cid, title, strategies in rows
-            if allows_taking(strategies, org_settings)
-        ]
+        .order_by(Campaign.id.desc())
+    ).all()
+    return [
+        TakeableCampaign(cid, title, cid in joined)
+        for cid, title, strategies in rows
+        if allows_taking(strategies, org_settings)
+    ]
 
 
 def take_conversations(
@@ -178,86 +194,100 @@ def _take_once(db: Database, campaign_id: int, user_id: int, now: datetime) -> T
         campaign = session.get(Campaign, campaign_id)
         if campaign is None:
             raise NotFound("That campaign no longer exists.")
-        title = campaign.title
-
-        def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:
-            return TakeResult(campaign_id, title, [], Refusal(reason, message, count))
-
         org_settings = campaign_org_settings(session, campaign.organization_id)
         role = member_role(session, user_id, campaign.organization_id)
-        if role is None or role == Role.SUSPENDED:
-            return refused(
-                RefusalReason.SUSPENDED,
-                "Your account in this organization is suspended, so you can't take conversations.",
-            )
-        if campaign.is_archived:
-            return refused(
-                RefusalReason.CAMPAIGN_ARCHIVED,
-                f"“{title}” has been archived, so its conversations can't be taken.",
-            )
-        if not allows_taking(campaign.batch_strategies, org_settings):
-            return refused(
-                RefusalReason.STRATEGY_NOT_ENABLED,
-                f"“{title}” doesn't let texters take conversations (an admin can add "
-                "“vetted-takeconversations” to its strategies in `/campaign settings`).",
-            )
-        if not role.at_least(Role.VETTED_TEXTER):
-            return TakeResult(
-                campaign_id, title, [], _not_vetted(session, campaign.organization_id)
-            )
-        assignment = _assignment(session, campaign, user_id, org_settings)
-        if assignment.max_contacts == 0:
-            return refused(
-                RefusalReason.CAP_ZERO,
-                "An admin has set your max amount for this campaign to 0, so you can't take "
-                "conversations.",
-                0,
-            )
-        mine = Contact.assignment_id == assignment.id
-        waiting = session.scalar(
-            select(func.count()).where(
-                mine,
-                Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
-                ~Contact.is_opted_out,
-            )
+        result = take_in(session, campaign, user_id, role, org_settings, now)
+        if result.refusal is None:
+            uow.commit()
+        return result
+
+
+def take_in(
+    session: Session,
+    campaign: Campaign,
+    user_id: int,
+    role: Role | None,
+    org_settings: dict[str, Any],
+    now: datetime,
+) -> TakeResult:
+    """take_conversations in the caller's transaction, with the taker's role and the
+    organization's settings already read. A refusal may leave a join behind: the caller
+    commits only a take (nothing of a refused one)."""
+    campaign_id, title = campaign.id, campaign.title
+
+    def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:
+        return TakeResult(campaign_id, title, [], Refusal(reason, message, count))
+
+    if role is None or role == Role.SUSPENDED:
+        return refused(
+            RefusalReason.SUSPENDED,
+            "Your account in this organization is suspended, so you can't take conversations.",
         )
-        if waiting:
-            return refused(
-                RefusalReason.WAITING_REPLIES,
-                f"Answer your {plural(waiting, 'waiting reply', 'waiting replies')} first, "
-                "then take more.",
-                waiting,
-            )
-        number = conversations_per_take(campaign.settings)
-        cap_note = None
-        if assignment.max_contacts is not None:
-            held = session.scalar(select(func.count()).where(mine)) or 0
-            room = assignment.max_contacts - held
-            if room <= 0:
-                return refused(
-                    RefusalReason.CAP_REACHED,
-                    f"You have reached your limit of {assignment.max_contacts} contacts in "
-                    "this campaign.",
-                    assignment.max_contacts,
-                )
-            if room < number:
-                number = room
-                cap_note = f"Your limit of {assignment.max_contacts} contacts allowed {room}."
-        claimed = _claim(session, campaign_id, assignment.id, number, now)
-        if not claimed:
-            return refused(
-                RefusalReason.NO_CONVERSATIONS_LEFT,
-                f"No conversations are waiting to be taken in “{title}” right now.",
-            )
-        # Queued with the claim, so a crash right after the commit can't lose the threads.
-        notices = queue_notices(
-            session,
-            campaign.organization_id,
-            [NoticeToQueue(THREAD_TAKEN, user_id, contact_id) for contact_id in claimed],
-            now,
+    if campaign.is_archived:
+        return refused(
+            RefusalReason.CAMPAIGN_ARCHIVED,
+            f"“{title}” has been archived, so its conversations can't be taken.",
         )
-        uow.commit()
-        return TakeResult(campaign_id, title, claimed, None, cap_note, notices)
+    if not allows_taking(campaign.batch_strategies, org_settings):
+        return refused(
+            RefusalReason.STRATEGY_NOT_ENABLED,
+            f"“{title}” doesn't let texters take conversations (an admin can add "
+            "“vetted-takeconversations” to its strategies in `/campaign settings`).",
+        )
+    if not role.at_least(Role.VETTED_TEXTER):
+        return TakeResult(campaign_id, title, [], _not_vetted(session, campaign.organization_id))
+    assignment = _assignment(session, campaign, user_id, org_settings)
+    if assignment.max_contacts == 0:
+        return refused(
+            RefusalReason.CAP_ZERO,
+            "An admin has set your max amount for this campaign to 0, so you can't take "
+            "conversations.",
+            0,
+        )
+    mine = Contact.assignment_id == assignment.id
+    waiting = session.scalar(
+        select(func.count()).where(
+            mine,
+            Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+            ~Contact.is_opted_out,
+        )
+    )
+    if waiting:
+        return refused(
+            RefusalReason.WAITING_REPLIES,
+            f"Answer your {plural(waiting, 'waiting reply', 'waiting replies')} first, "
+            "then take more.",
+            waiting,
+        )
+    number = conversations_per_take(campaign.settings)
+    cap_note = None
+    if assignment.max_contacts is not None:
+        held = session.scalar(select(func.count()).where(mine)) or 0
+        room = assignment.max_contacts - held
+        if room <= 0:
+            return refused(
+                RefusalReason.CAP_REACHED,
+                f"You have reached your limit of {assignment.max_contacts} contacts in "
+                "this campaign.",
+                assignment.max_contacts,
+            )
+        if room < number:
+            number = room
+            cap_note = f"Your limit of {assignment.max_contacts} contacts allowed {room}."
+    claimed = _claim(session, campaign_id, assignment.id, number, now)
+    if not claimed:
+        return refused(
+            RefusalReason.NO_CONVERSATIONS_LEFT,
+            f"No conversations are waiting to be taken in “{title}” right now.",
+        )
+    # Queued with the claim, so a crash right after the commit can't lose the threads.
+    notices = queue_notices(
+        session,
+        campaign.organization_id,
+        [NoticeToQueue(THREAD_TAKEN, user_id, contact_id) for contact_id in claimed],
+        now,
+    )
+    return TakeResult(campaign_id, title, claimed, None, cap_note, notices)
 
 
 def _assignment(
