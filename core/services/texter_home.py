@@ -16,12 +16,14 @@ from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.batch_inputs import HeldWork, TexterInCampaign
 from core.services.batches import Eligibility, eligibility_in
+from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info, status_in
-from core.services.conversations import allows_taking, conversations_to_take
+from core.services.conversations import allows_taking, conversations_to_take_in
 from core.services.identity import Identity, identify_in, known_identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
+from core.services.stats import CampaignStats
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
 from core.statuses import MessageStatus
 
@@ -136,7 +138,8 @@ def campaigns_in(
     known_held: Mapping[int, HeldWork] | None = None,
 ) -> list[TexterCampaign]:
     """Each joined campaign with whether more can be had (its eligibility reads only what
-    the texter holds and whether the pool has one more, never the campaign again)."""
+    the texter holds and whether the pool has one more, never the campaign again). `db` is
+    no longer used: everything is read in the caller's unit of work."""
     if joined is None:
         joined = joined_campaigns_in(session, identity)
     vetted = identity.has_role(Role.VETTED_TEXTER)
@@ -162,9 +165,7 @@ def campaigns_in(
                     info.texting_hours_start, info.texting_hours_end, info.timezone
                 ),
                 can_take_conversations=can_take,
-                waiting_to_take=(
-                    conversations_to_take(db, info.id) if can_take and db is not None else 0
-                ),
+                waiting_to_take=conversations_to_take_in(session, info.id) if can_take else 0,
             )
         )
     return campaigns
@@ -215,6 +216,16 @@ HELD_TOGETHER = (
 
 
 @dataclass(frozen=True)
+class CampaignsRun:
+    """Home's part for supervolunteers and admins: the newest campaigns not archived, with
+    their counts, and how many there are."""
+
+    campaigns: list[CampaignStats]
+    total: int
+    can_manage: bool  # an admin: the campaigns' set-up buttons too
+
+
+@dataclass(frozen=True)
 class TexterHome:
     """Everything the texter's Home tab shows, read in one transaction."""
 
@@ -222,9 +233,21 @@ class TexterHome:
     campaigns: list[TexterCampaign]
     replies: list[WaitingReply]
     done_for_the_day_enabled: bool
+    campaigns_run: CampaignsRun | None = None  # a supervolunteer or above
 
 
 HOME_REPLIES = 200
+HOME_CAMPAIGNS_RUN = 10  # the admin part of Home shows this many campaigns
+
+
+def campaigns_run_in(session: Session, identity: Identity) -> CampaignsRun | None:
+    """The campaigns a supervolunteer or admin runs, for Home (None for texters)."""
+    if not identity.has_role(Role.SUPERVOLUNTEER):
+        return None
+    stats, total = campaigns_with_stats_in(
+        session, identity.organization_id, include_archived=False, limit=HOME_CAMPAIGNS_RUN
+    )
+    return CampaignsRun(stats, total, identity.has_role(Role.ADMIN))
 
 
 def home_in(
@@ -248,6 +271,7 @@ def home_in(
         campaigns_in(session, identity, now, joined, db, known_held),
         replies,
         bool(effective_setting(dict(identity.org_settings), "DONE_FOR_THE_DAY_ENABLED")),
+        campaigns_run_in(session, identity),
     )
 
 
