@@ -337,13 +337,6 @@ def request_prompt(db: Database, campaign_id: int) -> RequestPrompt:
     return request_prompt_of(dict(settings or {}))
 
 
-def archived_campaign_titles(db: Database, organization_id: int, user_id: int) -> list[str]:
-    """Titles of the archived campaigns the texter joined, newest first (to name them when
-    no live campaign is left, instead of "you haven't joined any")."""
-    with db.uow(read_only=True) as uow:
-        return _archived_titles(uow.session, organization_id, user_id)
-
-
 def archived_campaign_titles_in(session: Session, identity: Identity) -> list[str]:
     return _archived_titles(session, identity.organization_id, identity.user_id)
 
