@@ -149,6 +149,13 @@ def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
     assert refused.result.refusal is not None
     assert refused.result.refusal.reason == RefusalReason.WAITING_REPLIES
     assert len(refused.replies) == 3
+    with transactions(db) as ended:
+        newcomer = take_conversations_as(db, "T1", "UNEW", "Newt", pool.campaign_id)
+    assert ended == ["commit"]  # the new user is kept, though not a member: refused
+    assert newcomer.identity.created and newcomer.result.refusal is not None
+    assert newcomer.result.refusal.reason == RefusalReason.SUSPENDED
+    again = take_conversations_as(db, "T1", "UNEW", "Newt", pool.campaign_id)
+    assert again.identity.user_id == newcomer.identity.user_id and not again.identity.created
 
     with transactions(db) as ended:
         shown = waiting_replies_as(db, "T1", VETTED, "Vera", None)

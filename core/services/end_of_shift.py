@@ -16,7 +16,7 @@ from core.org_settings import effective_setting
 from core.services.campaign_choice import choose_campaign
 from core.services.campaigns import get_campaign
 from core.services.identified import read_as
-from core.services.identity import Identity, identify_in, known_identity
+from core.services.identity import Identity, identify_in
 from core.services.release import (
     Releasable,
     ReleaseResult,
@@ -158,8 +158,7 @@ def end_the_day(
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session
-        identity = known_identity(session, slack_team_id, slack_user_id, name)
-        identity = identity or identify_in(session, slack_team_id, slack_user_id, name)
+        identity = identify_in(session, slack_team_id, slack_user_id, name)
         # A button from another workspace's message can't act on this one's campaigns.
         title = get_campaign(session, campaign_id, identity.organization_id).title
         settings = dict(identity.org_settings)

@@ -20,7 +20,8 @@ from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info, status_in
 from core.services.conversations import allows_taking, conversations_to_take_in
-from core.services.identity import Identity, identify_in, known_identity
+from core.services.identified import read_as
+from core.services.identity import Identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
 from core.services.stats import CampaignStats
@@ -284,16 +285,14 @@ def open_home(
 ) -> TexterHome:
     """The texter opened Home (or it is redrawn): who they are and what it shows, in one
     read-only transaction (a write one only for a new user or a new name)."""
-    now = now or datetime.now(UTC)
-    with db.uow(read_only=True) as uow:
-        identity = known_identity(uow.session, slack_team_id, slack_user_id, name)
-        if identity is not None:
-            return home_in(uow.session, identity, now, db)
-    with db.uow() as uow:
-        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
-        home = home_in(uow.session, identity, now, db)
-        uow.commit()
-        return home
+    moment = now or datetime.now(UTC)
+    return read_as(
+        db,
+        slack_team_id,
+        slack_user_id,
+        name,
+        lambda session, identity: home_in(session, identity, moment, db),
+    )
 
 
 def texter_campaigns(

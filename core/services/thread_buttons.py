@@ -16,7 +16,7 @@ from core.db import Database
 from core.errors import NotFound
 from core.messaging.base import MessageService
 from core.models import CampaignContact, Message, SlackThread
-from core.services.identity import Identity, identify_in, known_identity
+from core.services.identity import Identity, identify_in
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texting import (
     Thread,
@@ -67,7 +67,7 @@ def close_in_thread(
     """Close: no reply needed (a new inbound text reopens the conversation)."""
     with db.uow() as uow:
         session = uow.session
-        identity = _identity(session, slack_team_id, slack_user_id, name)
+        identity = identify_in(session, slack_team_id, slack_user_id, name)
         close_conversation_in(session, contact_id, identity.user_id, role=identity.role)
         answer = ThreadAnswer(identity, _state(session, contact_id))
         uow.commit()
@@ -80,7 +80,7 @@ def opt_out_in_thread(
     """Opt out: the number is opted out in every live campaign of the organization."""
     with db.uow() as uow:
         session = uow.session
-        identity = _identity(session, slack_team_id, slack_user_id, name)
+        identity = identify_in(session, slack_team_id, slack_user_id, name)
         opt_out_contact_in(session, contact_id, identity.user_id, role=identity.role)
         answer = ThreadAnswer(identity, _state(session, contact_id, refresh=True))
         uow.commit()
@@ -101,7 +101,7 @@ def retry_in_thread(
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session
-        identity = _identity(session, slack_team_id, slack_user_id, name)
+        identity = identify_in(session, slack_team_id, slack_user_id, name)
         contact = load_contact(session, contact_id, lock=True)
         # Seen by whoever may see the thread (its holder, staff); sent only by its holder.
         campaign = campaign_of(session, contact)
@@ -130,14 +130,6 @@ def retry_in_thread(
         # and the reconciler settles it from the provider's record.
         return RetryAnswer(identity, contact_id, first, _pending(claim, outcome.error), ref)
     return RetryAnswer(identity, contact_id, first, result, ref, state)
-
-
-def _identity(
-    session: Session, slack_team_id: str, slack_user_id: str, name: str | None
-) -> Identity:
-    """Who clicked, in the caller's writing unit of work (written only when it changed)."""
-    known = known_identity(session, slack_team_id, slack_user_id, name)
-    return known or identify_in(session, slack_team_id, slack_user_id, name)
 
 
 def _own_message(session: Session, contact: CampaignContact, message_id: int) -> str:
