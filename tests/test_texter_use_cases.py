@@ -143,6 +143,9 @@ def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
     assert sorted(took.result.contact_ids) == sorted(pool.contact_ids)
     assert {r.contact_id for r in took.replies} == set(pool.contact_ids)
     assert len(took.result.notices) == 3  # their threads, for the caller to post
+    assert took.home is not None and [c.campaign_id for c in took.home.campaigns] == [
+        pool.campaign_id
+    ]
     with transactions(db) as ended:
         refused = take_conversations_as(db, "T1", VETTED, "Vera", pool.campaign_id)
     assert ended == ["rollback"]  # refused, and the identity unchanged: nothing kept

@@ -80,16 +80,22 @@ def present_take(turn: Turn, answer: TakeAnswer, *, replace: bool) -> None:
     # Queued with the take; posted now (what Slack refuses, or a crash leaves, the job posts).
     threads: dict[int, ThreadRef] = {}
     deliver_now(turn.db, turn.client, turn.deps.directory, result.notices, threads=threads)
-    replies = [_in_thread(reply, threads.get(reply.contact_id)) for reply in answer.replies]
+    replies = _in_threads(answer.replies, threads)
     message = render.taken(result, replies, thread_links(turn.client, replies), now)
-    turn.show(message, replace=replace, changed=True)
+    home = answer.home
+    if home is not None:
+        home = dataclasses.replace(home, replies=_in_threads(home.replies, threads))
+    turn.show(message, replace=replace, changed=True, home=home)
 
 
-def _in_thread(reply: WaitingReply, ref: ThreadRef | None) -> WaitingReply:
-    """The reply with the thread just posted for it (the take read it before there was one)."""
-    if ref is None:
-        return reply
-    return dataclasses.replace(reply, channel_id=ref.channel_id, thread_ts=ref.thread_ts)
+def _in_threads(replies: list[WaitingReply], threads: dict[int, ThreadRef]) -> list[WaitingReply]:
+    """The replies with the threads just posted for them (the take read them before)."""
+    return [
+        dataclasses.replace(reply, channel_id=ref.channel_id, thread_ts=ref.thread_ts)
+        if (ref := threads.get(reply.contact_id)) is not None
+        else reply
+        for reply in replies
+    ]
 
 
 def show_replies_clicked(turn: Turn) -> None:

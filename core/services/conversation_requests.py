@@ -23,6 +23,7 @@ from core.services.conversations import (
 )
 from core.services.identified import read_as
 from core.services.identity import Identity, identify_in, known_identity
+from core.services.texter_home import TexterHome, home_in
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
 
 
@@ -36,6 +37,7 @@ class TakeAnswer:
     identity: Identity
     result: TakeResult
     replies: list[WaitingReply] = field(default_factory=list)
+    home: TexterHome | None = None  # conversations were taken: Home changed
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,9 @@ def _take_once(
         result = take_in(session, campaign, identity.user_id, identity.role, org_settings, now)
         if result.refusal is None:
             replies = waiting_replies_in(session, identity.user_id, contact_ids=result.contact_ids)
+            home = home_in(session, identity, now, db)
             uow.commit()
-            return TakeAnswer(identity, result, replies)
+            return TakeAnswer(identity, result, replies, home)
         replies = []
         if result.refusal.reason == RefusalReason.WAITING_REPLIES:
             replies = waiting_replies_in(session, identity.user_id, campaign_ids=[campaign.id])
