@@ -265,21 +265,24 @@ def claim_reply_in(
 def close_conversation(db: Database, contact_id: int, acting_user_id: int) -> ContactStatusResult:
     """No reply needed: the contact becomes `closed` (a new inbound text reopens it)."""
     with db.uow() as uow:
-        result = close_conversation_in(uow.session, contact_id, acting_user_id)
+        session = uow.session
+        contact = load_contact(session, contact_id, lock=True)
+        campaign = campaign_of(session, contact)
+        result = close_conversation_in(session, contact, campaign, acting_user_id)
         uow.commit()
         return result
 
 
 def close_conversation_in(
     session: Session,
-    contact_id: int,
+    contact: CampaignContact,
+    campaign: Campaign,
     acting_user_id: int,
     *,
     role: Role | Unknown | None = UNKNOWN,
 ) -> ContactStatusResult:
-    """close_conversation inside the caller's transaction (the caller commits)."""
-    contact = load_contact(session, contact_id, lock=True)
-    campaign = campaign_of(session, contact)
+    """close_conversation inside the caller's transaction, the contact loaded with its lock
+    (the caller commits)."""
     require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
     if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
         raise Conflict(f"{display_name(contact)} hasn't been texted yet; nothing to close.")
@@ -293,23 +296,26 @@ def opt_out_contact(
     """The texter's Opt out button: the number is opted out in every live campaign of the
     organization and never texted again."""
     with db.uow() as uow:
-        result = opt_out_contact_in(uow.session, contact_id, acting_user_id, reason)
+        session = uow.session
+        contact = load_contact(session, contact_id, lock=True)
+        campaign = campaign_of(session, contact)
+        result = opt_out_contact_in(session, contact, campaign, acting_user_id, reason)
         uow.commit()
         return result
 
 
 def opt_out_contact_in(
     session: Session,
-    contact_id: int,
+    contact: CampaignContact,
+    campaign: Campaign,
     acting_user_id: int,
     reason: str = "texter",
     *,
     role: Role | Unknown | None = UNKNOWN,
 ) -> OptOutResult:
-    """opt_out_contact inside the caller's transaction (the caller commits). The contacts
-    it flags are updated in bulk: a contact already loaded is stale until refreshed."""
-    contact = load_contact(session, contact_id, lock=True)
-    campaign = campaign_of(session, contact)
+    """opt_out_contact inside the caller's transaction, the contact loaded with its lock (the
+    caller commits). The contacts it flags are updated in bulk: `contact` is stale until
+    refreshed."""
     require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
     flagged = opt_out_cell(
         session,

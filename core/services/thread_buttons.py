@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.errors import NotFound
 from core.messaging.base import MessageService
-from core.models import CampaignContact, Message, SlackThread
+from core.models import Campaign, CampaignContact, Message, SlackThread
 from core.services.identity import Identity, identify_in
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texting import (
@@ -68,8 +68,10 @@ def close_in_thread(
     with db.uow() as uow:
         session = uow.session
         identity = identify_in(session, slack_team_id, slack_user_id, name)
-        close_conversation_in(session, contact_id, identity.user_id, role=identity.role)
-        answer = ThreadAnswer(identity, _state(session, contact_id))
+        contact = load_contact(session, contact_id, lock=True)
+        campaign = campaign_of(session, contact)
+        close_conversation_in(session, contact, campaign, identity.user_id, role=identity.role)
+        answer = ThreadAnswer(identity, _state(session, contact, campaign))
         uow.commit()
         return answer
 
@@ -81,8 +83,11 @@ def opt_out_in_thread(
     with db.uow() as uow:
         session = uow.session
         identity = identify_in(session, slack_team_id, slack_user_id, name)
-        opt_out_contact_in(session, contact_id, identity.user_id, role=identity.role)
-        answer = ThreadAnswer(identity, _state(session, contact_id, refresh=True))
+        contact = load_contact(session, contact_id, lock=True)
+        campaign = campaign_of(session, contact)
+        opt_out_contact_in(session, contact, campaign, identity.user_id, role=identity.role)
+        session.refresh(contact)  # the opt-out's bulk update changed it behind the session
+        answer = ThreadAnswer(identity, _state(session, contact, campaign))
         uow.commit()
         return answer
 
@@ -122,8 +127,10 @@ def retry_in_thread(
         with db.uow() as uow:
             session = uow.session
             result = settle_in(session, claim.message_id, outcome, claim.contact_id)
-            sent_in_thread = result.sent and ref is not None
-            state = _state(session, contact_id, refresh=True) if sent_in_thread else None
+            state = None
+            if result.sent and ref is not None:
+                contact = load_contact(session, contact_id, lock=False)
+                state = _state(session, contact, campaign_of(session, contact))
             uow.commit()
     except SQLAlchemyError:
         # The database went away after the provider answered: the message stays `sending`
@@ -144,13 +151,7 @@ def _own_message(session: Session, contact: CampaignContact, message_id: int) ->
     return text
 
 
-def _state(session: Session, contact_id: int, *, refresh: bool = False) -> ThreadState:
-    """The thread's state from the contact the work loaded (`refresh`: read again, as a bulk
-    update such as an opt-out changed it behind the session's back)."""
-    contact = session.get(CampaignContact, contact_id, populate_existing=refresh)
-    if contact is None:
-        raise NotFound("That contact no longer exists.")
-    campaign = campaign_of(session, contact)
+def _state(session: Session, contact: CampaignContact, campaign: Campaign) -> ThreadState:
     thread = thread_of(session, contact)
     senders = {m.user_id for m in thread.messages if m.user_id is not None}
     return ThreadState(thread, campaign.title, texter_names_in(session, senders))
