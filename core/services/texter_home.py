@@ -19,7 +19,7 @@ from core.services.batches import Eligibility, eligibility_in
 from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info, status_in
-from core.services.conversations import allows_taking, conversations_to_take_in
+from core.services.conversations import allows_taking, conversations_to_take_each
 from core.services.identified import read_as
 from core.services.identity import Identity
 from core.services.joining import campaign_org_settings
@@ -147,9 +147,15 @@ def campaigns_in(
     connection = session.connection()
     held_by_assignment = {**held_together(connection, joined, known_held), **(known_held or {})}
     campaigns = []
+    takers = [
+        item.campaign_id
+        for item in joined
+        if vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+    ]
+    to_take = conversations_to_take_each(session, takers)
     for item in joined:
         info = item.texter.campaign
-        can_take = vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+        can_take = info.id in to_take
         held = held_by_assignment.get(item.texter.assignment_id)
         eligibility = eligibility_in(
             connection, info.id, identity.user_id, now=now, texter=item.texter, held=held
@@ -166,7 +172,7 @@ def campaigns_in(
                     info.texting_hours_start, info.texting_hours_end, info.timezone
                 ),
                 can_take_conversations=can_take,
-                waiting_to_take=conversations_to_take_in(session, info.id) if can_take else 0,
+                waiting_to_take=to_take.get(info.id, 0),
             )
         )
     return campaigns
