@@ -49,27 +49,6 @@ def release_contacts(
         return result
 
 
-def release_contacts_in(
-    session: Session,
-    campaign_id: int,
-    user_id: int,
-    org_settings: dict[str, Any],
-    with_conversations: bool | None = None,
-) -> ReleaseResult:
-    """release_contacts in the caller's transaction; the caller commits with commit_release."""
-    if not effective_setting(org_settings, "DONE_FOR_THE_DAY_ENABLED"):
-        raise NotAllowed("Done for the Day is turned off in this organization.")
-    assignment = _locked_assignment(session, campaign_id, user_id)
-    allowed = bool(effective_setting(org_settings, "RELEASE_CONVERSATIONS_ALLOWED"))
-    if with_conversations and not allowed:
-        raise NotAllowed(
-            "This organization doesn't let texters release conversations; only unsent "
-            "first texts can be released."
-        )
-    both = allowed if with_conversations is None else with_conversations
-    return _release(session, assignment.id, both)
-
-
 def release_own_unsent(db: Database, campaign_id: int, user_id: int) -> ReleaseResult:
     """The send card's Release them: the texter gives back the unsent first texts they can't
     send now (skipped, or outside texting hours); their conversations stay theirs."""
@@ -111,6 +90,27 @@ def releasable_in(
     conversations = sum(n for _, n in rows) - initials
     allowed = bool(effective_setting(org_settings, "RELEASE_CONVERSATIONS_ALLOWED"))
     return Releasable(initials, conversations, allowed)
+
+
+def release_contacts_in(
+    session: Session,
+    campaign_id: int,
+    user_id: int,
+    org_settings: dict[str, Any],
+    with_conversations: bool | None = None,
+) -> ReleaseResult:
+    """release_contacts in the caller's transaction; the caller commits with commit_release."""
+    if not effective_setting(org_settings, "DONE_FOR_THE_DAY_ENABLED"):
+        raise NotAllowed("Done for the Day is turned off in this organization.")
+    assignment = _locked_assignment(session, campaign_id, user_id)
+    allowed = bool(effective_setting(org_settings, "RELEASE_CONVERSATIONS_ALLOWED"))
+    if with_conversations and not allowed:
+        raise NotAllowed(
+            "This organization doesn't let texters release conversations; only unsent "
+            "first texts can be released."
+        )
+    both = allowed if with_conversations is None else with_conversations
+    return _release(session, assignment.id, both)
 
 
 def remove_unsent(
