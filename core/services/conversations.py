@@ -11,24 +11,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import any_, case, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.db import Database
-from core.errors import NotFound
 from core.models import Assignment, Campaign, CampaignContact, Message, User, UserOrganization
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
 from core.services.campaigns import TAKE_STRATEGY
 from core.services.contact_pool import status_in
-from core.services.joining import campaign_org_settings
-from core.services.organizations import member_role
 from core.services.reassign import join_as_by_link, locked_assignment
 from core.services.texter_notices import THREAD_TAKEN, NoticeToQueue, queue_notices
 from core.statuses import Direction, MessageStatus
@@ -41,13 +36,9 @@ __all__ = [
     "TakeableCampaign",
     "allows_taking",
     "conversations_per_take",
-    "conversations_to_take",
-    "conversations_to_take_each",
     "conversations_to_take_in",
     "splits_assignments",
-    "take_conversations",
     "take_in",
-    "takeable_campaigns",
     "takeable_campaigns_in",
     "vetters",
 ]
@@ -130,21 +121,11 @@ def _unassigned_takeable(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
-    """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
-    with db.uow(read_only=True) as uow:
-        return conversations_to_take_in(uow.session, campaign_id, up_to)
-
-
-def conversations_to_take_in(session: Session, campaign_id: int, up_to: int = 100) -> int:
-    """conversations_to_take inside the caller's unit of work."""
-    return conversations_to_take_each(session, [campaign_id], up_to)[campaign_id]
-
-
-def conversations_to_take_each(
+def conversations_to_take_in(
     session: Session, campaign_ids: Sequence[int], up_to: int = 100
 ) -> dict[int, int]:
-    """conversations_to_take for each campaign, in one statement (a bounded count each)."""
+    """Each campaign's unassigned, not opted-out contacts in conversation, counted no further
+    than `up_to`: one statement for them all."""
     if not campaign_ids:
         return {}
     counts = [
@@ -157,20 +138,11 @@ def conversations_to_take_each(
     return {cid: count or 0 for cid, count in zip(campaign_ids, row, strict=True)}
 
 
-def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list[TakeableCampaign]:
-    """The organization's launched, not archived campaigns that let vetted texters take
-    conversations, newest first (joined or not: taking joins the campaign)."""
-    with db.uow(read_only=True) as uow:
-        session = uow.session
-        org_settings = campaign_org_settings(session, organization_id)
-        return takeable_campaigns_in(session, organization_id, user_id, org_settings)
-
-
 def takeable_campaigns_in(
     session: Session, organization_id: int, user_id: int, org_settings: dict[str, Any]
 ) -> list[TakeableCampaign]:
-    """takeable_campaigns inside the caller's unit of work, the organization's settings
-    already read."""
+    """The organization's launched, not archived campaigns that let vetted texters take
+    conversations, newest first (joined or not: taking joins the campaign)."""
     joined = set(
         session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
     )
@@ -190,35 +162,6 @@ def takeable_campaigns_in(
     ]
 
 
-def take_conversations(
-    db: Database, campaign_id: int, user_id: int, now: datetime | None = None
-) -> TakeResult:
-    """One transaction: check, lock the texter's assignment (joining them if they haven't),
-    claim. Refusals come back in the result, with a sentence for the texter."""
-    now = now or datetime.now(UTC)
-    for attempt in range(2):
-        try:
-            return _take_once(db, campaign_id, user_id, now)
-        except IntegrityError:  # two first takes by one texter created the assignment twice
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
-
-
-def _take_once(db: Database, campaign_id: int, user_id: int, now: datetime) -> TakeResult:
-    with db.uow() as uow:
-        session = uow.session
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFound("That campaign no longer exists.")
-        org_settings = campaign_org_settings(session, campaign.organization_id)
-        role = member_role(session, user_id, campaign.organization_id)
-        result = take_in(session, campaign, user_id, role, org_settings, now)
-        if result.refusal is None:
-            uow.commit()
-        return result
-
-
 def take_in(
     session: Session,
     campaign: Campaign,
@@ -227,9 +170,10 @@ def take_in(
     org_settings: dict[str, Any],
     now: datetime,
 ) -> TakeResult:
-    """take_conversations in the caller's transaction, with the taker's role and the
-    organization's settings already read. A refusal may leave a join behind: the caller
-    commits only a take (nothing of a refused one)."""
+    """A vetted texter takes conversations, in the caller's transaction (the taker's role
+    and the organization's settings already read): check, lock the texter's assignment
+    (joining them if they haven't), claim. Refusals come back in the result, with a sentence
+    for the texter; a refusal may leave a join behind, so the caller commits only a take."""
     campaign_id, title = campaign.id, campaign.title
 
     def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:

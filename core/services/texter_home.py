@@ -19,7 +19,7 @@ from core.services.batches import Eligibility, eligibility_in
 from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info, status_in
-from core.services.conversations import allows_taking, conversations_to_take_each
+from core.services.conversations import allows_taking, conversations_to_take_in
 from core.services.identified import read_as
 from core.services.identity import Identity
 from core.services.joining import campaign_org_settings
@@ -152,7 +152,7 @@ def campaigns_in(
         for item in joined
         if vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
     ]
-    to_take = conversations_to_take_each(session, takers)
+    to_take = conversations_to_take_in(session, takers)
     for item in joined:
         info = item.texter.campaign
         can_take = info.id in to_take
