@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.errors import NotFound
 from core.messaging.base import MessageService
-from core.models import Campaign, CampaignContact, Message, SlackThread
+from core.models import Campaign, CampaignContact, Message
 from core.services.identity import Identity, identify_in
 from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
 from core.services.texting import (
@@ -26,7 +26,7 @@ from core.services.texting import (
     thread_of,
 )
 from core.services.texting_rules import campaign_of, checked_text, load_contact, require_owner
-from core.services.threads import ThreadRef
+from core.services.threads import ThreadRef, thread_for_in
 from core.services.waiting_replies import texter_names_in
 
 
@@ -113,13 +113,9 @@ def retry_in_thread(
         require_owner(
             session, contact, campaign, identity.user_id, staff_ok=True, known_role=identity.role
         )
-        failed = _own_message(session, contact, message_id)
-        thread = session.get(SlackThread, contact_id)
-        ref = None
-        if thread is not None and thread.user_id == identity.user_id:
-            ref = ThreadRef(contact_id, thread.user_id, thread.channel_id, thread.thread_ts)
+        text = checked_text(_message_text(session, contact, message_id), "reply")
+        ref = thread_for_in(session, contact_id, identity.user_id)
         first = contact.first_name or contact.cell
-        text = checked_text(failed, "reply")
         claim = claim_reply_in(session, contact, identity.user_id, text, now, role=identity.role)
         uow.commit()
     outcome = send_safely(service, claim.cell, claim.text)
@@ -139,7 +135,7 @@ def retry_in_thread(
     return RetryAnswer(identity, contact_id, first, result, ref, state)
 
 
-def _own_message(session: Session, contact: CampaignContact, message_id: int) -> str:
+def _message_text(session: Session, contact: CampaignContact, message_id: int) -> str:
     """The text of the contact's message `message_id`."""
     text = session.scalar(
         select(Message.text).where(
