@@ -10,7 +10,7 @@ request it uses that request's client; outside one, the token of the organizatio
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import TypeVar
 
 from slack_sdk import WebClient
@@ -27,7 +27,7 @@ from core.services import texter_notices
 from core.services.digest import OrgDigest
 from core.services.reminders import ReminderSummary
 from core.services.stale import StaleReleaseNotice
-from core.services.texter_notices import THREAD_STATE, THREAD_TAKEN
+from core.services.texter_notices import THREAD_STATE
 from core.services.texting import InboundResult, MessageView, Thread, conversation
 from core.services.threads import (
     ThreadRef,
@@ -135,22 +135,14 @@ class SlackNotifier:
         client = self.client_for(result.contact_id)
         deliver_now(self.db, client, self.directory, [result.notice_id], raise_errors=True)
 
-    def thread_taken_conversations(self, contact_ids: Iterable[int], user_id: int) -> None:
-        """Conversations a texter just took (or was given): each gets its thread holding the
+    def thread_taken_conversation(self, contact_id: int, user_id: int) -> ThreadRef:
+        """A conversation a texter just took (or was given): its thread holding the
         conversation so far, the latest reply posted in it."""
-        for contact_id in contact_ids:
-            try:
-                self.thread_taken_conversation(contact_id, user_id)
-            except Exception:  # one thread failing must not lose the others
-                log.exception("threading taken conversation %s failed; retried", contact_id)
-                _queue_retry(self.db, THREAD_TAKEN, user_id, contact_id)
-
-    def thread_taken_conversation(self, contact_id: int, user_id: int) -> None:
         thread = conversation(self.db, contact_id, user_id)
         if thread.contact_status == MessageStatus.NEEDS_RESPONSE.value:
-            self.post_inbound(contact_id, user_id, None, False)
-        else:  # answered already: the history is all there is to show
-            self.ensure_thread(thread, user_id, exclude=None)
+            return self.post_inbound(contact_id, user_id, None, False)
+        # answered already: the history is all there is to show
+        return self.ensure_thread(thread, user_id, exclude=None)
 
     def root(
         self,
@@ -173,12 +165,22 @@ class SlackNotifier:
         )
 
     def update_root(
-        self, ref: ThreadRef, moved_to: str | None = None, client: WebClient | None = None
+        self,
+        ref: ThreadRef,
+        moved_to: str | None = None,
+        client: WebClient | None = None,
+        *,
+        drawn: Reply | None = None,
     ) -> None:
-        """Redraw the thread's first message with the contact's state now (chat.update). If
-        Slack refuses, it is retried later (a texter notice): the caller's work goes on."""
+        """Redraw the thread's first message with the contact's state now (chat.update);
+        `drawn`: as the caller's use case already drew it. If Slack refuses, it is retried
+        later (a texter notice): the caller's work goes on."""
         try:
-            self.redraw_root(ref, moved_to, client)
+            if drawn is None:
+                self.redraw_root(ref, moved_to, client)
+            else:
+                client = client or self.client_for(ref.contact_id)
+                client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **drawn.as_kwargs())
         except Exception:
             log.exception("updating the thread of contact %s failed; retried", ref.contact_id)
             _queue_retry(self.db, THREAD_STATE, ref.user_id, ref.contact_id, moved_to)
@@ -195,7 +197,7 @@ class SlackNotifier:
 
     def post_inbound(
         self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
-    ) -> None:
+    ) -> ThreadRef:
         thread = conversation(self.db, contact_id, user_id)
         latest = _latest_inbound(thread, message_id)
         client = self.client_for(contact_id)
@@ -209,13 +211,14 @@ class SlackNotifier:
             )
         first = thread.first_name or thread.cell
         if latest is None:
-            return
+            return ref
         message = (
             render.opted_out_by_keyword(first, latest.text)
             if opted_out
             else render.inbound(first, latest.text)
         )
         self.post(ref, message, client=client)
+        return ref
 
     def ensure_thread(
         self,

@@ -12,8 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.render.replies import reply_blocks
 from bot.slack_client import TtlCache
-from core.db import Database
-from core.services.waiting_replies import WaitingReply, waiting_replies
+from core.services.waiting_replies import WaitingReply
 
 PERMALINK_TTL_SECONDS = 7 * 24 * 60 * 60
 MAX_LOOKUPS = 40  # per rendering: past this many, "and N more" carries the rest
@@ -36,30 +35,11 @@ def permalink(client: WebClient, channel_id: str, message_ts: str) -> str | None
     return str(link)
 
 
-def waiting_reply_blocks(
-    db: Database,
-    client: WebClient,
-    user_id: int,
-    campaign_id: int | None,
-    *,
-    organization_id: int | None = None,
-    limit: int = 10,
-) -> list[object]:
-    """The texter's waiting replies (in one campaign, or all), each with an Open link, then
-    "and N more" with Show all replies: for refusals, Done For Now and the batch card."""
-    replies = waiting_replies(
-        db,
-        user_id,
-        organization_id=organization_id,
-        campaign_ids=[campaign_id] if campaign_id else None,
-    )
-    return reply_link_blocks(client, replies, campaign_id, limit=limit)
-
-
 def reply_link_blocks(
     client: WebClient, replies: list[WaitingReply], campaign_id: int | None, *, limit: int = 10
 ) -> list[object]:
-    """waiting_reply_blocks for replies a use case already read."""
+    """The waiting replies a use case read, each with an Open link, then "and N more" with
+    Show all replies: for refusals, Done For Now and the batch card."""
     if not replies:
         return []
     links = thread_links(client, replies, limit)

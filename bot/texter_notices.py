@@ -106,6 +106,8 @@ class NoticeSender:
         self.workspaces = workspaces
         self.directory = directory or SlackDirectory()
         self.client = client
+        # contact id -> the thread a THREAD_TAKEN notice posted (for the taker's answer).
+        self.threads: dict[int, ThreadRef] = {}
 
     def deliver_due(self, now: datetime | None = None) -> int:
         """Post every notice due now; how many Slack accepted."""
@@ -142,7 +144,8 @@ class NoticeSender:
             client = self.workspaces.client_for_organization(notice.organization_id)
         notifier = SlackTexterNotifier(self.db, client, self.directory)
         if notice.kind == THREAD_TAKEN:
-            notifier.thread_taken_conversation(notice.contact_id, notice.user_id)
+            ref = notifier.thread_taken_conversation(notice.contact_id, notice.user_id)
+            self.threads[notice.contact_id] = ref
         elif notice.kind == THREAD_STATE:
             ref = thread_for(self.db, notice.contact_id, notice.user_id)
             if ref is not None:
@@ -230,11 +233,13 @@ def deliver_now(
     notice_ids: Collection[int],
     *,
     raise_errors: bool = False,
+    threads: dict[int, ThreadRef] | None = None,
 ) -> int:
     """Post the notices a request's work just queued, with its client, right after its
     commit; how many Slack accepted. What this leaves (Slack refused, the database went
     away, the process died) the job posts later: each notice once, whoever claims it.
-    `raise_errors`: raise what stopped it (for callers that report it) instead of logging."""
+    `raise_errors`: raise what stopped it (for callers that report it) instead of logging.
+    `threads`: filled with the threads taken conversations were posted in, by contact."""
     if not notice_ids:
         return 0
     try:
@@ -245,7 +250,11 @@ def deliver_now(
         log.warning("claiming notices %s failed (%s)", list(notice_ids), type(error).__name__)
         return 0
     sender = NoticeSender(db, None, directory, client=client)
-    return sender.deliver_claimed(claimed, raise_errors=raise_errors)
+    try:
+        return sender.deliver_claimed(claimed, raise_errors=raise_errors)
+    finally:
+        if threads is not None:
+            threads.update(sender.threads)
 
 
 def deliver_notices(db: Database, workspaces: Workspaces) -> None:

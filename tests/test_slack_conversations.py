@@ -13,7 +13,7 @@ from bot import ids
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact
 from core.roles import Role
-from core.services.conversations import take_conversations
+from core.services.conversation_requests import take_conversations_as
 from core.statuses import MessageStatus
 from tests.support.conversations import (
     VETTED,
@@ -162,19 +162,23 @@ def test_twenty_vetted_texters_take_at_once(database_url: str, engine_name: str)
     db = Database.from_url(database_url, **({"pool_size": 30} if engine_name != "sqlite" else {}))
     try:
         pool = conversation_pool(db, replies=50)
-        users = [make_texter(db, pool.org_id, f"UV{n:02d}", Role.VETTED_TEXTER) for n in range(20)]
-        barrier = threading.Barrier(len(users))
+        slack_ids = {
+            make_texter(db, pool.org_id, f"UV{n:02d}", Role.VETTED_TEXTER): f"UV{n:02d}"
+            for n in range(20)
+        }
+        barrier = threading.Barrier(len(slack_ids))
         got: dict[int, list[int]] = {}
         errors: list[BaseException] = []
 
         def run(user: int) -> None:
             barrier.wait()
             try:
-                got[user] = take_conversations(db, pool.campaign_id, user).contact_ids
+                taken = take_conversations_as(db, "T1", slack_ids[user], None, pool.campaign_id)
+                got[user] = taken.result.contact_ids
             except BaseException as exc:  # surfaced below
                 errors.append(exc)
 
-        workers = [threading.Thread(target=run, args=(u,)) for u in users]
+        workers = [threading.Thread(target=run, args=(u,)) for u in slack_ids]
         for w in workers:
             w.start()
         for w in workers:

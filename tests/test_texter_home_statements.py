@@ -11,9 +11,12 @@ from typing import Any
 from sqlalchemy import event
 
 from core.db import Database
+from core.roles import Role
 from core.services.batches import request_batch
 from core.services.identity import identify
 from core.services.texter_home import open_home
+from core.statuses import MessageStatus
+from tests.support.conversations import TAKE
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 TEXTER = "UHOME"
@@ -54,6 +57,27 @@ def _home_statements(db: Database, campaigns: int) -> int:
 
 def test_home_reads_every_campaign_with_the_same_statements(db: Database) -> None:
     assert _home_statements(db, 5) == _home_statements(db, 1)
+
+
+def _vetted_home_statements(db: Database, campaigns: int) -> int:
+    """A vetted texter in `campaigns` campaigns that let them take conversations."""
+    org = make_org(db, team=f"V{campaigns}")
+    user_id = make_texter(db, org, f"UVET{campaigns}", Role.VETTED_TEXTER, name="Vera")
+    for i in range(campaigns):
+        campaign_id = make_campaign(db, org, title=f"Campaign {i}", strategies=TAKE)
+        add_contacts(db, campaign_id, i + 1, status=MessageStatus.NEEDS_RESPONSE)
+        # Holding first texts, so each campaign's eligibility is settled by what they hold.
+        held = make_assignment(db, campaign_id, user_id)
+        add_contacts(db, campaign_id, 2, assignment_id=held, start=10)
+    with statements_run(db) as seen:
+        home = open_home(db, f"V{campaigns}", f"UVET{campaigns}", "Vera")
+    assert [c.waiting_to_take for c in home.campaigns] == list(range(campaigns, 0, -1))
+    assert all(c.can_take_conversations for c in home.campaigns)
+    return len(seen)
+
+
+def test_conversations_to_take_cost_home_the_same_statements(db: Database) -> None:
+    assert _vetted_home_statements(db, 3) == _vetted_home_statements(db, 1)
 
 
 def test_identity_writes_only_when_something_changed(db: Database) -> None:

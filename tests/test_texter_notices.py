@@ -14,7 +14,7 @@ from bot.texter_notices import NoticeSender
 from core.services.outbox import GIVE_UP_AFTER, reconcile_outbox
 from core.services.texter_notices import notice_statuses
 from core.services.threads import thread_for
-from core.statuses import MessageStatus
+from tests.support.conversations import VETTED, conversation_pool
 from tests.support.inbox import TEXTER as INBOX_TEXTER
 from tests.support.inbox import conversations
 from tests.support.slack_harness import SlackHarness
@@ -28,7 +28,6 @@ from tests.support.texting import (
     world,
 )
 from tests.support.twilio import TwilioStandIn
-from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 from tests.test_outbox_slack import harness, slow_twilio  # noqa: F401  (fixtures)
 
 
@@ -125,20 +124,19 @@ def test_a_taken_conversation_slack_refused_is_threaded_later(
     texting_slack: SlackHarness,
 ) -> None:
     db, fake = texting_slack.db, texting_slack.fake
-    org = make_org(db)
-    campaign = make_campaign(db, org)
-    user_id = make_texter(db, org, "UTAKER", name="Taker")
-    assignment = make_assignment(db, campaign, user_id)
-    taken = add_contacts(
-        db, campaign, 2, status=MessageStatus.NEEDS_RESPONSE, assignment_id=assignment
-    )
-    notifier = SlackTexterNotifier(db, workspaces=workspaces_of(texting_slack.app))
+    pool = conversation_pool(texting_slack, replies=2)
+    taken = pool.contact_ids
     fake.failures["chat.postMessage"] = "internal_error"
-    notifier.thread_taken_conversations(taken, user_id)
+    answer = texting_slack.command(ids.CMD_TAKE_CONVERSATIONS, "", user=VETTED)
+    assert answer.status == 200
+    [told] = fake.response_to(answer.response_url)
+    assert "You took 2 conversations" in told.text()
+    # Posted at once, refused: each waits for the job, its thread not started.
+    assert len(fake.of("chat.postMessage")) == 2
     assert notice_statuses(db) == {"pending": 2}
-    assert all(thread_for(db, c, user_id) is None for c in taken)
+    assert all(thread_for(db, c, pool.vetted) is None for c in taken)
     del fake.failures["chat.postMessage"]
     sender = NoticeSender(db, workspaces_of(texting_slack.app))
     assert sender.deliver_due(datetime.now(UTC) + timedelta(minutes=1)) == 2
-    assert all(thread_for(db, c, user_id) is not None for c in taken)
+    assert all(thread_for(db, c, pool.vetted) is not None for c in taken)
     assert notice_statuses(db) == {"done": 2}

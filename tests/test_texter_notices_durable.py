@@ -17,7 +17,7 @@ from bot.slack_client import SlackDirectory
 from bot.texter_notices import NoticeSender, deliver_now
 from core.models import User
 from core.services.batch_requests import request_texts
-from core.services.conversations import take_conversations
+from core.services.conversation_requests import take_conversations_as
 from core.services.reassign import reassign_contacts
 from core.services.texter_notices import DOER_HEAD_START, notice_statuses
 from core.services.threads import thread_for
@@ -66,7 +66,7 @@ def test_taken_threads_left_by_a_dead_process_are_posted_once_by_the_job(
 ) -> None:
     pool = conversation_pool(slack, replies=2)
     # The take commits; the process dies before telling Slack anything.
-    result = take_conversations(slack.db, pool.campaign_id, pool.vetted)
+    result = take_conversations_as(slack.db, TEAM, VETTED, None, pool.campaign_id).result
     assert result.taken == 2 and len(result.notices) == 2
     assert notice_statuses(slack.db) == {"pending": 2}
     assert not roots_for(slack, VETTED)

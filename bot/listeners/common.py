@@ -14,14 +14,12 @@ from slack_sdk import WebClient
 from bot.errors import guarded
 from bot.permalinks import thread_links
 from bot.render import Reply
-from bot.render.admin import HOME_CAMPAIGNS_SHOWN, admin_home_blocks
+from bot.render.admin import admin_home_blocks
 from bot.render.home import REPLIES_PER_CAMPAIGN, home_view
 from bot.slack_client import SlackDirectory
 from core.db import Database
 from core.errors import SpokebotError
 from core.messaging import FakeMessageService, MessageService
-from core.roles import Role
-from core.services.campaign_progress import campaigns_with_stats
 from core.services.identity import Identity, identify
 from core.services.texter_home import TexterHome, open_home
 from core.services.waiting_replies import WaitingReply
@@ -155,24 +153,18 @@ class Turn:
             home.campaigns,
             done_for_the_day_enabled=home.done_for_the_day_enabled,
             notice=notice,
-            admin_blocks=self._admin_home_blocks(home.identity),
+            admin_blocks=self._admin_home_blocks(home),
             replies=home.replies,
             links=thread_links(self.client, shown),
         )
         self.client.views_publish(user_id=self.slack_user_id, view=view)
 
-    def _admin_home_blocks(self, identity: Identity) -> list[Any]:
+    def _admin_home_blocks(self, home: TexterHome) -> list[Any]:
         """Supervolunteers and admins also see the campaigns they run; texters don't."""
-        if not identity.has_role(Role.SUPERVOLUNTEER):
+        run = home.campaigns_run
+        if run is None:
             return []
-        campaigns, total = campaigns_with_stats(
-            self.db,
-            identity.user_id,
-            identity.organization_id,
-            include_archived=False,
-            limit=HOME_CAMPAIGNS_SHOWN,
-        )
-        return admin_home_blocks(campaigns, total, can_manage=identity.has_role(Role.ADMIN))
+        return admin_home_blocks(run.campaigns, run.total, can_manage=run.can_manage)
 
     @property
     def in_home(self) -> bool:

@@ -3,6 +3,7 @@ to waiting replies (Open, Show all replies)."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import UTC, datetime
 
@@ -10,14 +11,17 @@ from slack_bolt import Ack, App
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
-from bot.listeners.steps import choose_campaign
 from bot.permalinks import thread_links
 from bot.render import conversations as render
 from bot.texter_notices import deliver_now
-from core.refusals import RefusalReason
-from core.services.campaign_scope import campaign_title_in_org
-from core.services.conversations import take_conversations, takeable_campaigns
-from core.services.waiting_replies import waiting_replies
+from core.services.conversation_requests import (
+    TakeAnswer,
+    take_conversations_as,
+    take_conversations_command,
+    waiting_replies_as,
+)
+from core.services.threads import ThreadRef
+from core.services.waiting_replies import WaitingReply
 
 log = logging.getLogger("spokebot.conversations")
 
@@ -38,58 +42,70 @@ def open_clicked(ack: Ack) -> None:
 
 
 def take_command(turn: Turn) -> None:
-    identity = turn.identity()
     argument = str(turn.body.get("text") or "").strip()
-    campaigns = takeable_campaigns(turn.db, identity.organization_id, identity.user_id)
-    if not campaigns:
+    answer = take_conversations_command(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
+    )
+    turn.set_identity(answer.identity)
+    if isinstance(answer, TakeAnswer):
+        present_take(turn, answer, replace=False)
+    elif not answer.campaigns:
         turn.reply(render.no_takeable_campaigns())
-        return
-    chosen = choose_campaign(campaigns, argument)
-    if chosen is None:
-        turn.reply(render.pick_takeable(campaigns, argument))
-        return
-    take(turn, chosen.campaign_id, replace=False)
+    else:
+        turn.reply(render.pick_takeable(answer.campaigns, argument))
 
 
 def take_clicked(turn: Turn) -> None:
-    take(turn, ids.parse_campaign_value(action_value(turn)), replace=True)
+    campaign_id = ids.parse_campaign_value(action_value(turn))
+    answer = take_conversations_as(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
+    )
+    turn.set_identity(answer.identity)
+    present_take(turn, answer, replace=True)
 
 
-def take(turn: Turn, campaign_id: int, *, replace: bool) -> None:
-    identity = turn.identity()
-    campaign_title_in_org(turn.db, campaign_id, identity.organization_id)  # NotFound otherwise
-    result = take_conversations(turn.db, campaign_id, identity.user_id)
-    now = datetime.now(UTC)
+def present_take(turn: Turn, answer: TakeAnswer, *, replace: bool) -> None:
+    result, now = answer.result, datetime.now(UTC)
     if result.refusal is not None:
         log.info(
             "refused: take conversations for user %s in campaign %s: %s",
-            identity.user_id,
-            campaign_id,
+            answer.identity.user_id,
+            result.campaign_id,
             result.refusal.reason.value,
         )
-        replies = []
-        if result.refusal.reason == RefusalReason.WAITING_REPLIES:
-            replies = waiting_replies(turn.db, identity.user_id, campaign_ids=[campaign_id])
+        replies = answer.replies
         message = render.take_refused(result, replies, thread_links(turn.client, replies), now)
         turn.show(message, replace=replace, changed=False)
         return
     # Queued with the take; posted now (what Slack refuses, or a crash leaves, the job posts).
-    deliver_now(turn.db, turn.client, turn.deps.directory, result.notices)
-    replies = waiting_replies(turn.db, identity.user_id, contact_ids=result.contact_ids)
+    threads: dict[int, ThreadRef] = {}
+    deliver_now(turn.db, turn.client, turn.deps.directory, result.notices, threads=threads)
+    replies = _in_threads(answer.replies, threads)
     message = render.taken(result, replies, thread_links(turn.client, replies), now)
-    turn.show(message, replace=replace, changed=True)
+    home = answer.home
+    if home is not None:
+        home = dataclasses.replace(home, replies=_in_threads(home.replies, threads))
+    turn.show(message, replace=replace, changed=True, home=home)
+
+
+def _in_threads(replies: list[WaitingReply], threads: dict[int, ThreadRef]) -> list[WaitingReply]:
+    """The replies with the threads just posted for them (the take read them before)."""
+    return [
+        dataclasses.replace(reply, channel_id=ref.channel_id, thread_ts=ref.thread_ts)
+        if (ref := threads.get(reply.contact_id)) is not None
+        else reply
+        for reply in replies
+    ]
 
 
 def show_replies_clicked(turn: Turn) -> None:
     """Every waiting reply of the campaign (0: of every campaign), as links, in the DM."""
     campaign_id = ids.parse_id(action_value(turn))
-    identity = turn.identity()
-    replies = waiting_replies(
-        turn.db,
-        identity.user_id,
-        organization_id=identity.organization_id,
-        campaign_ids=[campaign_id] if campaign_id else None,
+    answer = waiting_replies_as(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
     )
+    turn.set_identity(answer.identity)
+    replies = answer.replies
     heading = (
         f"Your {len(replies)} waiting {'reply' if len(replies) == 1 else 'replies'}, "
         "longest waiting first:"

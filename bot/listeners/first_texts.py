@@ -12,21 +12,18 @@ from slack_bolt import App
 
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
-from bot.listeners.steps import choose_campaign
-from bot.permalinks import reply_link_blocks, waiting_reply_blocks
+from bot.permalinks import reply_link_blocks
 from bot.render import Reply, messages
 from bot.render import send_card as cards
 from bot.render.common import text_reply
 from bot.texter_notices import deliver_now
-from core.errors import NotAllowed, NotFound
+from core.services import end_of_shift
 from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
-from core.services.campaign_scope import campaign_title_in_org
-from core.services.organizations import organization_settings
-from core.services.release import releasable, release_contacts
-from core.services.texter_home import (
-    TexterCampaign,
-    archived_campaign_titles,
-    texter_campaigns,
+from core.services.end_of_shift import (
+    DayToConfirm,
+    done_for_the_day_command,
+    done_for_the_day_picked,
+    end_the_day,
 )
 
 log = logging.getLogger("spokebot.bot")
@@ -74,12 +71,10 @@ def pick_campaign(turn: Turn) -> None:
     if purpose == ids.PICK_FOR_SEND:
         ask_for_batch(turn, campaign_id, replace=True)
         return
-    identity = turn.identity()
-    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
-    chosen = next((c for c in campaigns if c.campaign_id == campaign_id), None)
-    if chosen is None:
-        raise NotFound("You haven't joined that campaign (or it has been archived).")
-    confirm_done_for_the_day(turn, chosen, replace=True)
+    answer = done_for_the_day_picked(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
+    )
+    confirm_done_for_the_day(turn, answer, replace=True)
 
 
 def ask_for_batch(turn: Turn, campaign_id: int, *, replace: bool) -> None:
@@ -178,22 +173,32 @@ def _card_in_dm(turn: Turn, message: Reply, notice: str) -> None:
 
 
 def done_for_now(turn: Turn) -> None:
-    turn.publish_home()
-    identity = turn.identity()
-    links = waiting_reply_blocks(
-        turn.db, turn.client, identity.user_id, None, organization_id=identity.organization_id
+    answer = end_of_shift.done_for_now(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name()
     )
-    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
-    takers = [c for c in campaigns if c.can_take_conversations and c.waiting_to_take]
-    turn.reply(messages.done_for_now(turn.home_link(), links, takers), replace=True)
+    turn.set_identity(answer.identity)
+    turn.show_home(answer.home)
+    links = reply_link_blocks(turn.client, answer.replies, None)
+    turn.reply(messages.done_for_now(turn.home_link(), links, answer.takers), replace=True)
 
 
 def done_for_day(turn: Turn) -> None:
-    chosen = with_campaign(
-        turn, ids.PICK_FOR_DONE, turn.body.get("text", ""), "Which campaign are you done with?"
+    argument = turn.body.get("text", "")
+    answer = done_for_the_day_command(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
     )
-    if chosen is not None:
-        confirm_done_for_the_day(turn, chosen, replace=False)
+    if isinstance(answer, DayToConfirm):
+        confirm_done_for_the_day(turn, answer, replace=False)
+        return
+    turn.set_identity(answer.identity)
+    if not answer.campaigns:
+        archived = answer.archived_titles
+        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
+    elif argument.strip():
+        turn.reply(messages.no_such_campaign(argument, answer.campaigns))
+    else:
+        question = "Which campaign are you done with?"
+        turn.reply(messages.pick_campaign(ids.PICK_FOR_DONE, answer.campaigns, question))
 
 
 def done_for_the_day_clicked(turn: Turn) -> None:
@@ -214,34 +219,13 @@ def done_for_the_day_cancelled(turn: Turn) -> None:
     turn.reply(messages.cancelled(), replace=True)
 
 
-def with_campaign(turn: Turn, purpose: str, argument: str, question: str) -> TexterCampaign | None:
-    """Resolve a command's campaign argument, telling the texter when it can't be."""
-    identity = turn.identity()
-    campaigns = texter_campaigns(turn.db, identity.organization_id, identity.user_id)
-    if not campaigns:
-        archived = archived_campaign_titles(turn.db, identity.organization_id, identity.user_id)
-        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
-        return None
-    chosen = choose_campaign(campaigns, argument)
-    if chosen is not None:
-        return chosen
-    if argument.strip():
-        turn.reply(messages.no_such_campaign(argument, campaigns))
-    else:
-        turn.reply(messages.pick_campaign(purpose, campaigns, question))
-    return None
-
-
-def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: bool) -> None:
-    identity = turn.identity()
-    settings = organization_settings(turn.db, identity.organization_id)
-    if not settings.get("DONE_FOR_THE_DAY_ENABLED", True):
-        raise NotAllowed("Done for the Day is turned off in this organization.")
-    held = releasable(turn.db, campaign.campaign_id, identity.user_id)
+def confirm_done_for_the_day(turn: Turn, answer: DayToConfirm, *, replace: bool) -> None:
+    turn.set_identity(answer.identity)
+    held = answer.held
     turn.reply(
         messages.confirm_done_for_the_day(
-            campaign.campaign_id,
-            campaign.title,
+            answer.campaign_id,
+            answer.title,
             held.initials,
             held.conversations,
             held.may_release_conversations,
@@ -252,12 +236,14 @@ def confirm_done_for_the_day(turn: Turn, campaign: TexterCampaign, *, replace: b
 
 def done_for_the_day(turn: Turn, campaign_id: int, with_conversations: bool | None = None) -> None:
     """After the confirmation: release the texter's contacts and show what went back."""
-    identity = turn.identity()
-    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    try:
-        result = release_contacts(turn.db, campaign_id, identity.user_id, with_conversations)
-    except NotFound:
-        raise NotFound(
-            f"You haven't joined “{title}”, so there is nothing of yours to release."
-        ) from None
-    turn.show(messages.released(title, result), replace=True, changed=True)
+    answer = end_the_day(
+        turn.db,
+        turn.team_id,
+        turn.slack_user_id,
+        turn.display_name(),
+        campaign_id,
+        with_conversations,
+    )
+    turn.set_identity(answer.identity)
+    message = messages.released(answer.title, answer.result)
+    turn.show(message, replace=True, changed=True, home=answer.home)

@@ -11,8 +11,7 @@ from bot.ids import HANDLE_REPLIES_ACTION
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.permalinks import thread_links
 from bot.render import reminders
-from core.services.campaign_scope import campaign_title_in_org
-from core.services.waiting_replies import waiting_replies
+from core.services.conversation_requests import replies_to_handle
 
 
 def register(app: App, deps: Deps) -> None:
@@ -21,10 +20,11 @@ def register(app: App, deps: Deps) -> None:
 
 def handle_replies(turn: Turn) -> None:
     campaign_id = ids.parse_campaign_value(action_value(turn))
-    identity = turn.identity()
     # NotFound for another workspace's campaign; only the clicker's own contacts are listed,
     # and only those who can be answered (not opted out, not closed).
-    title = campaign_title_in_org(turn.db, campaign_id, identity.organization_id)
-    replies = waiting_replies(turn.db, identity.user_id, campaign_ids=[campaign_id])
-    links = thread_links(turn.client, replies)
-    turn.reply(reminders.waiting_replies(title, replies, links, datetime.now(UTC)))
+    answer = replies_to_handle(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
+    )
+    turn.set_identity(answer.identity)
+    links = thread_links(turn.client, answer.replies)
+    turn.reply(reminders.waiting_replies(answer.title, answer.replies, links, datetime.now(UTC)))

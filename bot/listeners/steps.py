@@ -1,19 +1,17 @@
 """Steps the texter listeners share (not a listener: it registers nothing and imports no
-listener module): choosing a campaign from a command's argument, and the two events the
-durable inbox (bot.inbox) also works without Bolt: a message typed in the bot's DM
-(an answer in a contact's thread, or anything else) and the Home tab opening."""
+listener module): the two events the durable inbox (bot.inbox) also works without Bolt, a
+message typed in the bot's DM (an answer in a contact's thread, or anything else) and the
+Home tab opening."""
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
 from bot.listeners.common import Turn
 from bot.notify import SlackTexterNotifier
 from bot.permalinks import thread_links
@@ -29,34 +27,6 @@ from core.services.waiting_replies import waiting_replies
 
 log = logging.getLogger("spokebot.texting")
 SENT_REACTION = "white_check_mark"
-
-
-class NamedCampaign(Protocol):
-    @property
-    def campaign_id(self) -> int: ...
-
-    @property
-    def title(self) -> str: ...
-
-
-C = TypeVar("C", bound=NamedCampaign)
-
-
-def choose_campaign(campaigns: Sequence[C], argument: str) -> C | None:
-    """The campaign an argument names (id, or title ignoring case, or a unique part of a
-    title); with no argument, the only campaign. None when it names none or is ambiguous."""
-    argument = argument.strip()
-    if not argument:
-        return campaigns[0] if len(campaigns) == 1 else None
-    if argument.isdigit():
-        wanted_id = ids.parse_id(argument)  # "²".isdigit() is True, but int() refuses it
-        return next((c for c in campaigns if c.campaign_id == wanted_id), None)
-    wanted = argument.casefold()
-    exact = [c for c in campaigns if c.title.casefold() == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    partial = [c for c in campaigns if wanted in c.title.casefold()]
-    return partial[0] if len(partial) == 1 else None
 
 
 # ---------------------------------------------------------------------------- Home opened

@@ -12,14 +12,12 @@ from bot.listeners.steps import dm_message
 from bot.notify import SlackTexterNotifier
 from bot.render import Reply
 from bot.render import threads as thread_render
-from core.errors import NotFound
-from core.services.texting import (
-    close_conversation,
-    conversation,
-    opt_out_contact,
-    send_reply,
+from core.services.thread_buttons import (
+    ThreadState,
+    close_in_thread,
+    opt_out_in_thread,
+    retry_in_thread,
 )
-from core.services.threads import thread_for
 
 
 def register(app: App, deps: Deps) -> None:
@@ -34,42 +32,55 @@ def register(app: App, deps: Deps) -> None:
     app.event({"type": "message", "subtype": None})(ack=ack_now, lazy=[lazy(dm_message)])
 
 
-def _thread_root(turn: Turn, contact_id: int, user_id: int) -> Reply:
+def thread_root(state: ThreadState, user_id: int) -> Reply:
     """The thread's first message as the notifier draws it (who sent what, and when)."""
-    thread = conversation(turn.db, contact_id, user_id)
-    return SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).root(thread, user_id)
+    return thread_render.thread_root(
+        state.thread,
+        state.campaign_title,
+        viewer=user_id,
+        names=state.names,
+        full_history=True,
+    )
 
 
 def thread_close_clicked(turn: Turn) -> None:
     contact_id = ids.parse_thread_value(action_value(turn))
-    identity = turn.identity()
-    close_conversation(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+    answer = close_in_thread(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), contact_id
+    )
+    turn.set_identity(answer.identity)
+    turn.reply(thread_root(answer.state, answer.identity.user_id), replace=True)
 
 
 def thread_opt_out_clicked(turn: Turn) -> None:
     contact_id = ids.parse_thread_value(action_value(turn))
-    identity = turn.identity()
-    opt_out_contact(turn.db, contact_id, identity.user_id)
-    turn.reply(_thread_root(turn, contact_id, identity.user_id), replace=True)
+    answer = opt_out_in_thread(
+        turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), contact_id
+    )
+    turn.set_identity(answer.identity)
+    turn.reply(thread_root(answer.state, answer.identity.user_id), replace=True)
 
 
 def thread_retry_clicked(turn: Turn) -> None:
     """Retry a failed answer: the same text again, from whoever holds the contact now."""
     contact_id, message_id = ids.parse_retry_value(action_value(turn))
-    identity = turn.identity()
-    thread = conversation(turn.db, contact_id, identity.user_id)
-    failed = next((m for m in thread.messages if m.id == message_id), None)
-    if failed is None:
-        raise NotFound("That text no longer exists, so it can't be sent again.")
-    ref = thread_for(turn.db, contact_id, identity.user_id)
-    service = turn.deps.message_service
-    result = send_reply(turn.db, contact_id, identity.user_id, failed.text, service)
-    first = thread.first_name or thread.cell
+    answer = retry_in_thread(
+        turn.db,
+        turn.team_id,
+        turn.slack_user_id,
+        turn.display_name(),
+        contact_id,
+        message_id,
+        turn.deps.message_service,
+    )
+    turn.set_identity(answer.identity)
+    result, first = answer.result, answer.first_name
     if result.sent:
         turn.reply(thread_render.retried(first), replace=True)
-        if ref is not None:
-            SlackTexterNotifier(turn.db, turn.client, turn.deps.directory).update_root(ref)
+        if answer.ref is not None and answer.state is not None:
+            drawn = thread_root(answer.state, answer.identity.user_id)
+            notifier = SlackTexterNotifier(turn.db, turn.client, turn.deps.directory)
+            notifier.update_root(answer.ref, drawn=drawn)
         return
     if result.pending:
         turn.reply(

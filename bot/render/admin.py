@@ -31,6 +31,7 @@ from core.refusals import plural
 from core.services.contact_import import ImportReport
 from core.services.release import ReleaseResult
 from core.services.stats import CampaignStats, ContactRow, TexterRow
+from core.services.texter_home import HOME_CAMPAIGNS_RUN
 from core.statuses import MessageStatus
 
 # Two blocks per texter (their numbers, their buttons) plus header, notice, context and the
@@ -38,7 +39,7 @@ from core.statuses import MessageStatus
 TEXTERS_PER_PAGE = 18
 REVIEW_ROWS_SHOWN = 20
 LIST_CAMPAIGNS_SHOWN = 40
-HOME_CAMPAIGNS_SHOWN = 10
+HOME_CAMPAIGNS_SHOWN = HOME_CAMPAIGNS_RUN  # what core reads for Home
 SKIPPED_LINES_SHOWN = 20
 
 STATUS_WORDS = {

@@ -38,15 +38,28 @@ def campaigns_with_stats(
     with db.uow(read_only=True) as uow:
         session = uow.session
         require_role(session, actor_user_id, organization_id, VIEW)
-        summaries = [
-            summary
-            for summary in campaign_summaries(session, organization_id)
-            if include_archived or not summary.is_archived
-        ]
-        summaries.sort(key=lambda summary: summary.id, reverse=True)
-        shown = summaries if limit is None else summaries[:limit]
-        stats = [stats_of(session, get_campaign(session, summary.id)) for summary in shown]
-        return stats, len(summaries)
+        return campaigns_with_stats_in(
+            session, organization_id, include_archived=include_archived, limit=limit
+        )
+
+
+def campaigns_with_stats_in(
+    session: Session,
+    organization_id: int,
+    *,
+    include_archived: bool = True,
+    limit: int | None = None,
+) -> tuple[list[CampaignStats], int]:
+    """campaigns_with_stats inside the caller's unit of work (the role already checked)."""
+    summaries = [
+        summary
+        for summary in campaign_summaries(session, organization_id)
+        if include_archived or not summary.is_archived
+    ]
+    summaries.sort(key=lambda summary: summary.id, reverse=True)
+    shown = summaries if limit is None else summaries[:limit]
+    stats = [stats_of(session, get_campaign(session, summary.id)) for summary in shown]
+    return stats, len(summaries)
 
 
 def campaign_stats(

@@ -9,25 +9,21 @@ serialises writers with BEGIN IMMEDIATE.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import any_, case, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from core.db import Database
-from core.errors import NotFound
 from core.models import Assignment, Campaign, CampaignContact, Message, User, UserOrganization
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
 from core.services.campaigns import TAKE_STRATEGY
 from core.services.contact_pool import status_in
-from core.services.joining import campaign_org_settings
-from core.services.organizations import member_role
 from core.services.reassign import join_as_by_link, locked_assignment
 from core.services.texter_notices import THREAD_TAKEN, NoticeToQueue, queue_notices
 from core.statuses import Direction, MessageStatus
@@ -40,10 +36,10 @@ __all__ = [
     "TakeableCampaign",
     "allows_taking",
     "conversations_per_take",
-    "conversations_to_take",
+    "conversations_to_take_in",
     "splits_assignments",
-    "take_conversations",
-    "takeable_campaigns",
+    "take_in",
+    "takeable_campaigns_in",
     "vetters",
 ]
 
@@ -125,139 +121,134 @@ def _unassigned_takeable(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
     )
 
 
-def conversations_to_take(db: Database, campaign_id: int, up_to: int = 100) -> int:
-    """Unassigned, not opted-out contacts in conversation, counted no further than `up_to`."""
-    with db.uow(read_only=True) as uow:
-        limited = select(Contact.id).where(*_unassigned_takeable(campaign_id)).limit(up_to)
-        return uow.session.scalar(select(func.count()).select_from(limited.subquery())) or 0
+def conversations_to_take_in(
+    session: Session, campaign_ids: Sequence[int], up_to: int = 100
+) -> dict[int, int]:
+    """Each campaign's unassigned, not opted-out contacts in conversation, counted no further
+    than `up_to`: one statement for them all."""
+    if not campaign_ids:
+        return {}
+    counts = [
+        select(func.count())
+        .select_from(select(Contact.id).where(*_unassigned_takeable(cid)).limit(up_to).subquery())
+        .scalar_subquery()
+        for cid in campaign_ids
+    ]
+    row = session.execute(select(*counts)).one()
+    return {cid: count or 0 for cid, count in zip(campaign_ids, row, strict=True)}
 
 
-def takeable_campaigns(db: Database, organization_id: int, user_id: int) -> list[TakeableCampaign]:
+def takeable_campaigns_in(
+    session: Session, organization_id: int, user_id: int, org_settings: dict[str, Any]
+) -> list[TakeableCampaign]:
     """The organization's launched, not archived campaigns that let vetted texters take
     conversations, newest first (joined or not: taking joins the campaign)."""
-    with db.uow(read_only=True) as uow:
-        session = uow.session
-        org_settings = campaign_org_settings(session, organization_id)
-        joined = set(
-            session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
+    joined = set(
+        session.scalars(select(Assignment.campaign_id).where(Assignment.user_id == user_id))
+    )
+    rows = session.execute(
+        select(Campaign.id, Campaign.title, Campaign.batch_strategies)
+        .where(
+            Campaign.organization_id == organization_id,
+            Campaign.is_archived.is_(False),
+            Campaign.is_started.is_(True),
         )
-        rows = session.execute(
-            select(Campaign.id, Campaign.title, Campaign.batch_strategies)
-            .where(
-                Campaign.organization_id == organization_id,
-                Campaign.is_archived.is_(False),
-                Campaign.is_started.is_(True),
-            )
-            .order_by(Campaign.id.desc())
-        ).all()
-        return [
-            TakeableCampaign(cid, title, cid in joined)
-            for cid, title, strategies in rows
-            if allows_taking(strategies, org_settings)
-        ]
+        .order_by(Campaign.id.desc())
+    ).all()
+    return [
+        TakeableCampaign(cid, title, cid in joined)
+        for cid, title, strategies in rows
+        if allows_taking(strategies, org_settings)
+    ]
 
 
-def take_conversations(
-    db: Database, campaign_id: int, user_id: int, now: datetime | None = None
+def take_in(
+    session: Session,
+    campaign: Campaign,
+    user_id: int,
+    role: Role | None,
+    org_settings: dict[str, Any],
+    now: datetime,
 ) -> TakeResult:
-    """One transaction: check, lock the texter's assignment (joining them if they haven't),
-    claim. Refusals come back in the result, with a sentence for the texter."""
-    now = now or datetime.now(UTC)
-    for attempt in range(2):
-        try:
-            return _take_once(db, campaign_id, user_id, now)
-        except IntegrityError:  # two first takes by one texter created the assignment twice
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    """A vetted texter takes conversations, in the caller's transaction (the taker's role
+    and the organization's settings already read): check, lock the texter's assignment
+    (joining them if they haven't), claim. Refusals come back in the result, with a sentence
+    for the texter; a refusal may leave a join behind, so the caller commits only a take."""
+    campaign_id, title = campaign.id, campaign.title
 
+    def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:
+        return TakeResult(campaign_id, title, [], Refusal(reason, message, count))
 
-def _take_once(db: Database, campaign_id: int, user_id: int, now: datetime) -> TakeResult:
-    with db.uow() as uow:
-        session = uow.session
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None:
-            raise NotFound("That campaign no longer exists.")
-        title = campaign.title
-
-        def refused(reason: RefusalReason, message: str, count: int | None = None) -> TakeResult:
-            return TakeResult(campaign_id, title, [], Refusal(reason, message, count))
-
-        org_settings = campaign_org_settings(session, campaign.organization_id)
-        role = member_role(session, user_id, campaign.organization_id)
-        if role is None or role == Role.SUSPENDED:
-            return refused(
-                RefusalReason.SUSPENDED,
-                "Your account in this organization is suspended, so you can't take conversations.",
-            )
-        if campaign.is_archived:
-            return refused(
-                RefusalReason.CAMPAIGN_ARCHIVED,
-                f"“{title}” has been archived, so its conversations can't be taken.",
-            )
-        if not allows_taking(campaign.batch_strategies, org_settings):
-            return refused(
-                RefusalReason.STRATEGY_NOT_ENABLED,
-                f"“{title}” doesn't let texters take conversations (an admin can add "
-                "“vetted-takeconversations” to its strategies in `/campaign settings`).",
-            )
-        if not role.at_least(Role.VETTED_TEXTER):
-            return TakeResult(
-                campaign_id, title, [], _not_vetted(session, campaign.organization_id)
-            )
-        assignment = _assignment(session, campaign, user_id, org_settings)
-        if assignment.max_contacts == 0:
-            return refused(
-                RefusalReason.CAP_ZERO,
-                "An admin has set your max amount for this campaign to 0, so you can't take "
-                "conversations.",
-                0,
-            )
-        mine = Contact.assignment_id == assignment.id
-        waiting = session.scalar(
-            select(func.count()).where(
-                mine,
-                Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
-                ~Contact.is_opted_out,
-            )
+    if role is None or role == Role.SUSPENDED:
+        return refused(
+            RefusalReason.SUSPENDED,
+            "Your account in this organization is suspended, so you can't take conversations.",
         )
-        if waiting:
-            return refused(
-                RefusalReason.WAITING_REPLIES,
-                f"Answer your {plural(waiting, 'waiting reply', 'waiting replies')} first, "
-                "then take more.",
-                waiting,
-            )
-        number = conversations_per_take(campaign.settings)
-        cap_note = None
-        if assignment.max_contacts is not None:
-            held = session.scalar(select(func.count()).where(mine)) or 0
-            room = assignment.max_contacts - held
-            if room <= 0:
-                return refused(
-                    RefusalReason.CAP_REACHED,
-                    f"You have reached your limit of {assignment.max_contacts} contacts in "
-                    "this campaign.",
-                    assignment.max_contacts,
-                )
-            if room < number:
-                number = room
-                cap_note = f"Your limit of {assignment.max_contacts} contacts allowed {room}."
-        claimed = _claim(session, campaign_id, assignment.id, number, now)
-        if not claimed:
-            return refused(
-                RefusalReason.NO_CONVERSATIONS_LEFT,
-                f"No conversations are waiting to be taken in “{title}” right now.",
-            )
-        # Queued with the claim, so a crash right after the commit can't lose the threads.
-        notices = queue_notices(
-            session,
-            campaign.organization_id,
-            [NoticeToQueue(THREAD_TAKEN, user_id, contact_id) for contact_id in claimed],
-            now,
+    if campaign.is_archived:
+        return refused(
+            RefusalReason.CAMPAIGN_ARCHIVED,
+            f"“{title}” has been archived, so its conversations can't be taken.",
         )
-        uow.commit()
-        return TakeResult(campaign_id, title, claimed, None, cap_note, notices)
+    if not allows_taking(campaign.batch_strategies, org_settings):
+        return refused(
+            RefusalReason.STRATEGY_NOT_ENABLED,
+            f"“{title}” doesn't let texters take conversations (an admin can add "
+            "“vetted-takeconversations” to its strategies in `/campaign settings`).",
+        )
+    if not role.at_least(Role.VETTED_TEXTER):
+        return TakeResult(campaign_id, title, [], _not_vetted(session, campaign.organization_id))
+    assignment = _assignment(session, campaign, user_id, org_settings)
+    if assignment.max_contacts == 0:
+        return refused(
+            RefusalReason.CAP_ZERO,
+            "An admin has set your max amount for this campaign to 0, so you can't take "
+            "conversations.",
+            0,
+        )
+    mine = Contact.assignment_id == assignment.id
+    waiting = session.scalar(
+        select(func.count()).where(
+            mine,
+            Contact.message_status == MessageStatus.NEEDS_RESPONSE.value,
+            ~Contact.is_opted_out,
+        )
+    )
+    if waiting:
+        return refused(
+            RefusalReason.WAITING_REPLIES,
+            f"Answer your {plural(waiting, 'waiting reply', 'waiting replies')} first, "
+            "then take more.",
+            waiting,
+        )
+    number = conversations_per_take(campaign.settings)
+    cap_note = None
+    if assignment.max_contacts is not None:
+        held = session.scalar(select(func.count()).where(mine)) or 0
+        room = assignment.max_contacts - held
+        if room <= 0:
+            return refused(
+                RefusalReason.CAP_REACHED,
+                f"You have reached your limit of {assignment.max_contacts} contacts in "
+                "this campaign.",
+                assignment.max_contacts,
+            )
+        if room < number:
+            number = room
+            cap_note = f"Your limit of {assignment.max_contacts} contacts allowed {room}."
+    claimed = _claim(session, campaign_id, assignment.id, number, now)
+    if not claimed:
+        return refused(
+            RefusalReason.NO_CONVERSATIONS_LEFT,
+            f"No conversations are waiting to be taken in “{title}” right now.",
+        )
+    # Queued with the claim, so a crash right after the commit can't lose the threads.
+    notices = queue_notices(
+        session,
+        campaign.organization_id,
+        [NoticeToQueue(THREAD_TAKEN, user_id, contact_id) for contact_id in claimed],
+        now,
+    )
+    return TakeResult(campaign_id, title, claimed, None, cap_note, notices)
 
 
 def _assignment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -42,17 +43,7 @@ def release_contacts(
         session = uow.session
         campaign = get_campaign(session, campaign_id)
         settings = campaign_org_settings(session, campaign.organization_id)
-        if not effective_setting(settings, "DONE_FOR_THE_DAY_ENABLED"):
-            raise NotAllowed("Done for the Day is turned off in this organization.")
-        assignment = _locked_assignment(session, campaign_id, user_id)
-        allowed = bool(effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED"))
-        if with_conversations and not allowed:
-            raise NotAllowed(
-                "This organization doesn't let texters release conversations; only unsent "
-                "first texts can be released."
-            )
-        both = allowed if with_conversations is None else with_conversations
-        result = _release(session, assignment.id, both)
+        result = release_contacts_in(session, campaign_id, user_id, settings, with_conversations)
         commit_release(uow, campaign_id)
         return result
 
@@ -79,16 +70,44 @@ def releasable(db: Database, campaign_id: int, user_id: int) -> Releasable:
         session = uow.session
         campaign = get_campaign(session, campaign_id)
         settings = campaign_org_settings(session, campaign.organization_id)
-        rows = session.execute(
-            select(CampaignContact.message_status, func.count())
-            .join(Assignment, Assignment.id == CampaignContact.assignment_id)
-            .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
-            .group_by(CampaignContact.message_status)
-        ).all()
-        initials = sum(n for status, n in rows if status == MessageStatus.NEEDS_MESSAGE.value)
-        conversations = sum(n for _, n in rows) - initials
-        allowed = bool(effective_setting(settings, "RELEASE_CONVERSATIONS_ALLOWED"))
-        return Releasable(initials, conversations, allowed)
+        return releasable_in(session, campaign_id, user_id, settings)
+
+
+def releasable_in(
+    session: Session, campaign_id: int, user_id: int, org_settings: dict[str, Any]
+) -> Releasable:
+    """releasable inside the caller's unit of work."""
+    rows = session.execute(
+        select(CampaignContact.message_status, func.count())
+        .join(Assignment, Assignment.id == CampaignContact.assignment_id)
+        .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
+        .group_by(CampaignContact.message_status)
+    ).all()
+    initials = sum(n for status, n in rows if status == MessageStatus.NEEDS_MESSAGE.value)
+    conversations = sum(n for _, n in rows) - initials
+    allowed = bool(effective_setting(org_settings, "RELEASE_CONVERSATIONS_ALLOWED"))
+    return Releasable(initials, conversations, allowed)
+
+
+def release_contacts_in(
+    session: Session,
+    campaign_id: int,
+    user_id: int,
+    org_settings: dict[str, Any],
+    with_conversations: bool | None = None,
+) -> ReleaseResult:
+    """release_contacts in the caller's transaction; the caller commits with commit_release."""
+    if not effective_setting(org_settings, "DONE_FOR_THE_DAY_ENABLED"):
+        raise NotAllowed("Done for the Day is turned off in this organization.")
+    assignment = _locked_assignment(session, campaign_id, user_id)
+    allowed = bool(effective_setting(org_settings, "RELEASE_CONVERSATIONS_ALLOWED"))
+    if with_conversations and not allowed:
+        raise NotAllowed(
+            "This organization doesn't let texters release conversations; only unsent "
+            "first texts can be released."
+        )
+    both = allowed if with_conversations is None else with_conversations
+    return _release(session, assignment.id, both)
 
 
 def unassign_in(

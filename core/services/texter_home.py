@@ -16,12 +16,15 @@ from core.org_settings import effective_setting
 from core.roles import Role
 from core.services.batch_inputs import HeldWork, TexterInCampaign
 from core.services.batches import Eligibility, eligibility_in
+from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
 from core.services.contact_pool import campaign_info, status_in
-from core.services.conversations import allows_taking, conversations_to_take
-from core.services.identity import Identity, identify_in, known_identity
+from core.services.conversations import allows_taking, conversations_to_take_in
+from core.services.identified import read_as
+from core.services.identity import Identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
+from core.services.stats import CampaignStats
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
 from core.statuses import MessageStatus
 
@@ -136,16 +139,23 @@ def campaigns_in(
     known_held: Mapping[int, HeldWork] | None = None,
 ) -> list[TexterCampaign]:
     """Each joined campaign with whether more can be had (its eligibility reads only what
-    the texter holds and whether the pool has one more, never the campaign again)."""
+    the texter holds and whether the pool has one more, never the campaign again). `db` is
+    no longer used: everything is read in the caller's unit of work."""
     if joined is None:
         joined = joined_campaigns_in(session, identity)
     vetted = identity.has_role(Role.VETTED_TEXTER)
     connection = session.connection()
     held_by_assignment = {**held_together(connection, joined, known_held), **(known_held or {})}
     campaigns = []
+    takers = [
+        item.campaign_id
+        for item in joined
+        if vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+    ]
+    to_take = conversations_to_take_in(session, takers)
     for item in joined:
         info = item.texter.campaign
-        can_take = vetted and allows_taking(item.texter.batch_strategies, item.texter.org_settings)
+        can_take = info.id in to_take
         held = held_by_assignment.get(item.texter.assignment_id)
         eligibility = eligibility_in(
             connection, info.id, identity.user_id, now=now, texter=item.texter, held=held
@@ -162,9 +172,7 @@ def campaigns_in(
                     info.texting_hours_start, info.texting_hours_end, info.timezone
                 ),
                 can_take_conversations=can_take,
-                waiting_to_take=(
-                    conversations_to_take(db, info.id) if can_take and db is not None else 0
-                ),
+                waiting_to_take=to_take.get(info.id, 0),
             )
         )
     return campaigns
@@ -215,6 +223,16 @@ HELD_TOGETHER = (
 
 
 @dataclass(frozen=True)
+class CampaignsRun:
+    """Home's part for supervolunteers and admins: the newest campaigns not archived, with
+    their counts, and how many there are."""
+
+    campaigns: list[CampaignStats]
+    total: int
+    can_manage: bool  # an admin: the campaigns' set-up buttons too
+
+
+@dataclass(frozen=True)
 class TexterHome:
     """Everything the texter's Home tab shows, read in one transaction."""
 
@@ -222,9 +240,21 @@ class TexterHome:
     campaigns: list[TexterCampaign]
     replies: list[WaitingReply]
     done_for_the_day_enabled: bool
+    campaigns_run: CampaignsRun | None = None  # a supervolunteer or above
 
 
 HOME_REPLIES = 200
+HOME_CAMPAIGNS_RUN = 10  # the admin part of Home shows this many campaigns
+
+
+def campaigns_run_in(session: Session, identity: Identity) -> CampaignsRun | None:
+    """The campaigns a supervolunteer or admin runs, for Home (None for texters)."""
+    if not identity.has_role(Role.SUPERVOLUNTEER):
+        return None
+    stats, total = campaigns_with_stats_in(
+        session, identity.organization_id, include_archived=False, limit=HOME_CAMPAIGNS_RUN
+    )
+    return CampaignsRun(stats, total, identity.has_role(Role.ADMIN))
 
 
 def home_in(
@@ -248,6 +278,7 @@ def home_in(
         campaigns_in(session, identity, now, joined, db, known_held),
         replies,
         bool(effective_setting(dict(identity.org_settings), "DONE_FOR_THE_DAY_ENABLED")),
+        campaigns_run_in(session, identity),
     )
 
 
@@ -260,16 +291,14 @@ def open_home(
 ) -> TexterHome:
     """The texter opened Home (or it is redrawn): who they are and what it shows, in one
     read-only transaction (a write one only for a new user or a new name)."""
-    now = now or datetime.now(UTC)
-    with db.uow(read_only=True) as uow:
-        identity = known_identity(uow.session, slack_team_id, slack_user_id, name)
-        if identity is not None:
-            return home_in(uow.session, identity, now, db)
-    with db.uow() as uow:
-        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
-        home = home_in(uow.session, identity, now, db)
-        uow.commit()
-        return home
+    moment = now or datetime.now(UTC)
+    return read_as(
+        db,
+        slack_team_id,
+        slack_user_id,
+        name,
+        lambda session, identity: home_in(session, identity, moment, db),
+    )
 
 
 def texter_campaigns(
@@ -311,13 +340,6 @@ def request_prompt(db: Database, campaign_id: int) -> RequestPrompt:
     with db.uow(read_only=True) as uow:
         settings = uow.session.scalar(select(Campaign.settings).where(Campaign.id == campaign_id))
     return request_prompt_of(dict(settings or {}))
-
-
-def archived_campaign_titles(db: Database, organization_id: int, user_id: int) -> list[str]:
-    """Titles of the archived campaigns the texter joined, newest first (to name them when
-    no live campaign is left, instead of "you haven't joined any")."""
-    with db.uow(read_only=True) as uow:
-        return _archived_titles(uow.session, organization_id, user_id)
 
 
 def archived_campaign_titles_in(session: Session, identity: Identity) -> list[str]:

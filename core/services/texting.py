@@ -57,9 +57,12 @@ __all__ = [
     "OptOutResult",
     "SendResult",
     "Thread",
+    "claim_reply_in",
     "close_conversation",
+    "close_conversation_in",
     "conversation",
     "opt_out_contact",
+    "opt_out_contact_in",
     "receive_inbound",
     "render_script",
     "send_first_text",
@@ -226,19 +229,34 @@ def send_reply(
         contact = load_contact(session, contact_id, lock=True)
         if idempotency_key and (earlier := sent_with_key(session, idempotency_key)):
             return earlier
-        campaign = campaign_of(session, contact)
-        require_owner(session, contact, campaign, acting_user_id, staff_ok=False)
-        refuse_archived(campaign)
-        refuse_opted_out(session, contact, campaign)
-        refuse_pending(session, contact.id, display_name(contact))
-        if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
-            raise Conflict(f"Send {display_name(contact)} their first text before replying.")
-        check_texting_hours(campaign, contact, now)
-        claim = claim_send(
-            session, contact, campaign.organization_id, acting_user_id, body, now, idempotency_key
-        )
+        claim = claim_reply_in(session, contact, acting_user_id, body, now, idempotency_key)
         uow.commit()
     return deliver(db, message_service, claim)
+
+
+def claim_reply_in(
+    session: Session,
+    contact: CampaignContact,
+    acting_user_id: int,
+    body: str,
+    now: datetime,
+    idempotency_key: str | None = None,
+    *,
+    role: Role | Unknown | None = UNKNOWN,
+) -> Claim:
+    """Step 1 of an answer, inside the caller's transaction holding the contact's lock (the
+    text already checked); the caller commits it before the provider is called."""
+    campaign = campaign_of(session, contact)
+    require_owner(session, contact, campaign, acting_user_id, staff_ok=False, known_role=role)
+    refuse_archived(campaign)
+    refuse_opted_out(session, contact, campaign)
+    refuse_pending(session, contact.id, display_name(contact))
+    if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
+        raise Conflict(f"Send {display_name(contact)} their first text before replying.")
+    check_texting_hours(campaign, contact, now)
+    return claim_send(
+        session, contact, campaign.organization_id, acting_user_id, body, now, idempotency_key
+    )
 
 
 # ---------------------------------------------------------------------------- threads
@@ -250,12 +268,26 @@ def close_conversation(db: Database, contact_id: int, acting_user_id: int) -> Co
         session = uow.session
         contact = load_contact(session, contact_id, lock=True)
         campaign = campaign_of(session, contact)
-        require_owner(session, contact, campaign, acting_user_id, staff_ok=True)
-        if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
-            raise Conflict(f"{display_name(contact)} hasn't been texted yet; nothing to close.")
-        contact.message_status = MessageStatus.CLOSED.value
+        result = close_conversation_in(session, contact, campaign, acting_user_id)
         uow.commit()
-        return ContactStatusResult(contact.id, contact.message_status)
+        return result
+
+
+def close_conversation_in(
+    session: Session,
+    contact: CampaignContact,
+    campaign: Campaign,
+    acting_user_id: int,
+    *,
+    role: Role | Unknown | None = UNKNOWN,
+) -> ContactStatusResult:
+    """close_conversation inside the caller's transaction, the contact loaded with its lock
+    (the caller commits)."""
+    require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
+    if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
+        raise Conflict(f"{display_name(contact)} hasn't been texted yet; nothing to close.")
+    contact.message_status = MessageStatus.CLOSED.value
+    return ContactStatusResult(contact.id, contact.message_status)
 
 
 def opt_out_contact(
@@ -267,16 +299,32 @@ def opt_out_contact(
         session = uow.session
         contact = load_contact(session, contact_id, lock=True)
         campaign = campaign_of(session, contact)
-        require_owner(session, contact, campaign, acting_user_id, staff_ok=True)
-        flagged = opt_out_cell(
-            session,
-            campaign.organization_id,
-            contact.cell,
-            reason.strip() or "texter",
-            datetime.now(UTC),
-        )
+        result = opt_out_contact_in(session, contact, campaign, acting_user_id, reason)
         uow.commit()
-        return OptOutResult(contact.id, campaign.organization_id, contact.cell, flagged)
+        return result
+
+
+def opt_out_contact_in(
+    session: Session,
+    contact: CampaignContact,
+    campaign: Campaign,
+    acting_user_id: int,
+    reason: str = "texter",
+    *,
+    role: Role | Unknown | None = UNKNOWN,
+) -> OptOutResult:
+    """opt_out_contact inside the caller's transaction, the contact loaded with its lock (the
+    caller commits). The contacts it flags are updated in bulk: `contact` is stale until
+    refreshed."""
+    require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
+    flagged = opt_out_cell(
+        session,
+        campaign.organization_id,
+        contact.cell,
+        reason.strip() or "texter",
+        datetime.now(UTC),
+    )
+    return OptOutResult(contact.id, campaign.organization_id, contact.cell, flagged)
 
 
 def conversation(db: Database, contact_id: int, acting_user_id: int) -> Thread:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, SlackThread, User
@@ -24,6 +25,7 @@ __all__ = [
     "slack_user_of",
     "thread_at",
     "thread_for",
+    "thread_for_in",
     "thread_snapshot",
     "threads_of",
 ]
@@ -44,8 +46,13 @@ def _ref(row: SlackThread) -> ThreadRef:
 def thread_for(db: Database, contact_id: int, user_id: int) -> ThreadRef | None:
     """The contact's thread in this texter's DMs, if one was started."""
     with db.uow(read_only=True) as uow:
-        row = uow.session.get(SlackThread, contact_id)
-        return _ref(row) if row is not None and row.user_id == user_id else None
+        return thread_for_in(uow.session, contact_id, user_id)
+
+
+def thread_for_in(session: Session, contact_id: int, user_id: int) -> ThreadRef | None:
+    """thread_for inside the caller's unit of work."""
+    row = session.get(SlackThread, contact_id)
+    return _ref(row) if row is not None and row.user_id == user_id else None
 
 
 def thread_at(db: Database, channel_id: str, thread_ts: str) -> ThreadRef | None:

@@ -21,7 +21,13 @@ from core.models import Assignment, Campaign, CampaignContact, Message, SlackThr
 from core.refusals import Refusal, RefusalReason
 from core.statuses import Direction, MessageStatus
 
-__all__ = ["WaitingReply", "texter_names", "waiting_replies", "waiting_replies_in"]
+__all__ = [
+    "WaitingReply",
+    "texter_names",
+    "texter_names_in",
+    "waiting_replies",
+    "waiting_replies_in",
+]
 
 Contact = CampaignContact
 
@@ -153,9 +159,14 @@ def texter_names(db: Database, user_ids: Collection[int]) -> dict[int, str]:
     if not user_ids:
         return {}
     with db.uow(read_only=True) as uow:
-        rows = uow.session.execute(
-            select(User.id, User.name).where(User.id.in_(list(user_ids)))
-        ).all()
+        return texter_names_in(uow.session, user_ids)
+
+
+def texter_names_in(session: Session, user_ids: Collection[int]) -> dict[int, str]:
+    """texter_names inside the caller's unit of work."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(list(user_ids)))).all()
     return {uid: name or "another texter" for uid, name in rows}
 
 
