@@ -1,9 +1,12 @@
-"""What a batch decision reads, in two statements: who the texter is in the campaign, then
-what they hold.
+"""What a batch decision reads, in one statement: who the texter is in the campaign (their
+assignment locked, for a request), and what they hold.
 
-Two, not one: the first locks the assignment, and under READ COMMITTED a statement that
-waited for that lock still sees the snapshot it started with. Counting in a second statement
-means a request queued behind the same texter's double click sees the batch it just got.
+Under READ COMMITTED a statement that waited for the assignment's lock still counts with the
+snapshot it started with, so its counts could miss the batch a double click's first request
+just claimed. Everything that changes what a texter holds moves `holdings_version` forward
+under that lock (`core/services/holdings.py`); the statement returns both the locked row's
+version and the one its snapshot saw, and the counts are read again, in a second statement,
+only when the two differ.
 """
 
 from __future__ import annotations
@@ -13,7 +16,19 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, ScalarSelect, Select, and_, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.orm import aliased
 
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
@@ -45,7 +60,33 @@ class HeldWork:
     waiting_replies_textable_now: int | None = None
 
 
-def _texter_in_campaign_query(lock: bool) -> Select[Any]:
+def _texter_in_campaign_query(lock: bool, by_id: bool) -> Select[Any]:
+    """By campaign and user; or, when the assignment's id is already known, by it too, and
+    with what the texter holds, counted for that id (a bound value: the planner's statistics
+    for the texter's own rows then apply, where a correlated count gets a generic plan)."""
+    held: list[Any] = []
+    if by_id:
+        held = [
+            _held(MessageStatus.NEEDS_MESSAGE).label("unsent"),
+            _held(MessageStatus.NEEDS_RESPONSE).label("waiting_replies"),
+            exists().where(MINE).label("holds_any"),
+            # Only under a cap, which bounds it: a CASE runs its subquery only when needed.
+            case(
+                (
+                    Assignment.max_contacts.is_not(None),
+                    select(func.count()).where(MINE).scalar_subquery(),
+                )
+            ).label("total_held"),
+        ]
+    if by_id and lock:
+        as_seen = aliased(Assignment)
+        held += [
+            Assignment.holdings_version.label("locked_version"),
+            select(as_seen.holdings_version)
+            .where(as_seen.id == bindparam("assignment_id"))
+            .scalar_subquery()
+            .label("seen_version"),
+        ]
     query = (
         select(
             Assignment.id.label("assignment_id"),
@@ -62,6 +103,7 @@ def _texter_in_campaign_query(lock: bool) -> Select[Any]:
             Campaign.batch_strategies,
             UserOrganization.role,
             Organization.settings,
+            *held,
         )
         .join(Campaign, Campaign.id == Assignment.campaign_id)
         .join(Organization, Organization.id == Campaign.organization_id)
@@ -77,14 +119,23 @@ def _texter_in_campaign_query(lock: bool) -> Select[Any]:
             Assignment.user_id == bindparam("user_id"),
         )
     )
+    if by_id:
+        query = query.where(Assignment.id == bindparam("assignment_id"))
     return query.with_for_update(of=Assignment) if lock else query
 
 
-def _held(status: MessageStatus, *more: Any) -> ScalarSelect[int]:
+def _held(
+    status: MessageStatus, *more: Any, mine: ColumnElement[bool] | None = None
+) -> ScalarSelect[int]:
     # One equality per status keeps each count a range of ix_campaign_contact_assignment_status.
     return (
         select(func.count())
-        .where(MINE, status_in(frozenset({status})), ~Contact.is_opted_out, *more)
+        .where(
+            MINE if mine is None else mine,
+            status_in(frozenset({status})),
+            ~Contact.is_opted_out,
+            *more,
+        )
         .scalar_subquery()
     )
 
@@ -108,20 +159,62 @@ def _held_work_query(dialect: str, capped: bool, textable_now: bool) -> Select[A
 # Built once: a batch request runs these on every click, and a statement object that is
 # reused also reuses its compiled form without rebuilding its cache key.
 MINE = Contact.assignment_id == bindparam("assignment_id")
-TEXTER_IN_CAMPAIGN = {lock: _texter_in_campaign_query(lock) for lock in (False, True)}
+TEXTER_IN_CAMPAIGN = {
+    (lock, by_id): _texter_in_campaign_query(lock, by_id)
+    for lock in (False, True)
+    for by_id in (False, True)
+}
+
+
+class KnownAssignments:
+    """(campaign, user) -> assignment id, as this process last read it. Only a hint: the
+    statement it feeds checks all three, so a stale entry finds no row and is looked up again.
+    Bounded, and shared by the process's threads (a dict's get and set are atomic)."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, int], int] = {}
+
+    def get(self, campaign_id: int, user_id: int) -> int | None:
+        return self._ids.get((campaign_id, user_id))
+
+    def remember(self, campaign_id: int, user_id: int, assignment_id: int) -> None:
+        if len(self._ids) >= self.LIMIT:
+            self._ids.clear()
+        self._ids[(campaign_id, user_id)] = assignment_id
+
+    def forget(self, campaign_id: int, user_id: int) -> None:
+        self._ids.pop((campaign_id, user_id), None)
+
+
+KNOWN_ASSIGNMENTS = KnownAssignments()
 
 
 def read_texter_in_campaign(
     connection: Connection, campaign_id: int, user_id: int, lock: bool
-) -> TexterInCampaign | None:
+) -> tuple[TexterInCampaign, HeldWork | None] | None:
     """The texter's assignment (locked if asked), its campaign, their role and the
-    organization's settings; None when they haven't joined."""
-    row = connection.execute(
-        TEXTER_IN_CAMPAIGN[lock], {"campaign_id": campaign_id, "user_id": user_id}
-    ).one_or_none()
+    organization's settings; None when they haven't joined. With them, what the texter holds,
+    in the same statement once this process knows the assignment's id; None when it didn't,
+    or when the statement waited for the lock behind a change to the holdings: read them
+    with read_held_work then."""
+    parameters = {"campaign_id": campaign_id, "user_id": user_id}
+    known = KNOWN_ASSIGNMENTS.get(campaign_id, user_id)
+    row = None
+    if known is not None:
+        row = connection.execute(
+            TEXTER_IN_CAMPAIGN[lock, True], {**parameters, "assignment_id": known}
+        ).one_or_none()
+        if row is None:
+            KNOWN_ASSIGNMENTS.forget(campaign_id, user_id)
     if row is None:
-        return None
-    return TexterInCampaign(
+        row = connection.execute(TEXTER_IN_CAMPAIGN[lock, False], parameters).one_or_none()
+        if row is None:
+            return None
+        KNOWN_ASSIGNMENTS.remember(campaign_id, user_id, row.assignment_id)
+        known = None
+    texter = TexterInCampaign(
         assignment_id=row.assignment_id,
         max_contacts=row.max_contacts,
         campaign=campaign_info(row),
@@ -129,6 +222,18 @@ def read_texter_in_campaign(
         role=Role(row.role) if row.role is not None else None,
         org_settings=dict(row.settings or {}),
     )
+    if known is None or (lock and row.locked_version != row.seen_version):
+        return texter, None
+    waiting = row.waiting_replies or 0
+    held = HeldWork(
+        unsent=row.unsent or 0,
+        waiting_replies=waiting,
+        holds_any=bool(row.holds_any),
+        total_held=(row.total_held or 0) if row.max_contacts is not None else None,
+        # With none waiting, none can be answered now; else the pool counts them if asked.
+        waiting_replies_textable_now=0 if waiting == 0 else None,
+    )
+    return texter, held
 
 
 @lru_cache(maxsize=16)

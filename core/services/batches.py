@@ -182,9 +182,10 @@ def _plan(
     held: HeldWork | None = None,
 ) -> _Plan:
     if texter is None:
-        texter = read_texter_in_campaign(connection, campaign_id, user_id, lock)
-    if texter is None:
-        return _Plan(_refused(campaign_id, None, None, _not_joined()))
+        read = read_texter_in_campaign(connection, campaign_id, user_id, lock)
+        if read is None:
+            return _Plan(_refused(campaign_id, None, None, _not_joined()))
+        texter, held = read  # held is None after waiting behind a change to it: read below
     role = texter.role
     if role is None or role == Role.SUSPENDED:
         return _Plan(_refused(campaign_id, texter.assignment_id, None, _suspended()))

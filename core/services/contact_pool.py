@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
-from core.models import Campaign, CampaignContact
+from core.models import Assignment, Campaign, CampaignContact
 from core.services.claim_floor import claim_floors
 from core.services.textable_now import textable_now_condition, textable_now_parameters
 from core.statuses import MessageStatus
@@ -263,6 +263,14 @@ def _claim_statement(
         .returning(Contact.id)
     )
     if not postgres:
-        return claim
+        return claim  # SQLite runs one writer at a time: nobody waits with an old snapshot
     claimed = claim.cte("claimed")
-    return select(func.array_agg(claimed.c.id))
+    # Claiming changes what the texter holds: move the version a request queued on the
+    # assignment's lock compares (core/services/batch_inputs.py).
+    moved = (
+        update(Assignment)
+        .where(Assignment.id == bindparam("claimant"))
+        .values(holdings_version=Assignment.holdings_version + 1)
+        .cte("moved")
+    )
+    return select(func.array_agg(claimed.c.id)).add_cte(moved)
