@@ -59,7 +59,9 @@ def _floor(engine: Engine, campaign_id: int, batch: int) -> RequestFn:
     from core.services.contact_pool import _claim_statement
     from strategies.base import DEFAULT_SELECTION
 
-    claim = _claim_statement("postgresql", DEFAULT_SELECTION.statuses, False, True)
+    # Unchecked: the floor decides on nothing, so it claims whatever version it finds (the
+    # statement still moves the texter's holdings version, as spokebot's claim does).
+    claim = _claim_statement("postgresql", DEFAULT_SELECTION.statuses, False, True, False)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     lock = threading.Lock()
     reached = [0]  # the highest id claimed so far, shared like a process's claim floor
@@ -73,7 +75,8 @@ def _floor(engine: Engine, campaign_id: int, batch: int) -> RequestFn:
             "claimed_at": datetime.now(UTC),
         }
         with autocommit.connect() as conn:
-            return list(conn.scalar(claim, parameters) or [])
+            _moved, ids = conn.execute(claim, parameters).one()
+            return list(ids or [])
 
     def request(texter: Texter) -> list[int] | None:
         with lock:

@@ -1,10 +1,10 @@
-"""A batch request that waits for the texter's assignment lock counts what they hold again.
+"""A batch request decides on counts it read without a lock; its claim goes ahead only if what
+the texter holds has not changed since (the assignment's holdings_version).
 
-The request locks the assignment and counts the texter's holdings in one statement; under READ
-COMMITTED a statement that waited for a lock still counts with its old snapshot. These tests
-hold the lock in another transaction that changes the holdings, make a request wait behind it
+These tests hold the assignment's lock in another transaction that changes the holdings (a
+double click's first claim; a reassign to the texter), make a request's claim wait behind it
 (seen in pg_stat_activity), let the first commit, and check what the waiting request decided.
-PostgreSQL only: SQLite runs one writer at a time, so nothing waits with an old snapshot.
+PostgreSQL only: SQLite runs one writer at a time, so nobody decides on stale counts.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ def _world(db: Database) -> tuple[int, int, int]:
     add_contacts(db, campaign_id, 20)
     texter = make_texter(db, org, "UTEXTER")
     assignment_id = make_assignment(db, campaign_id, texter)
-    # As in a running process: the assignment is known, so the request counts in its lock's
-    # statement (the case that needs the version check).
+    # As in a running process: the assignment is known, so the request counts what the
+    # texter holds in its first statement.
     KNOWN_ASSIGNMENTS.remember(campaign_id, texter, assignment_id)
     return campaign_id, texter, assignment_id
 

@@ -1,12 +1,11 @@
-"""What a batch decision reads, in one statement: who the texter is in the campaign (their
-assignment locked, for a request), and what they hold.
+"""What a batch decision reads, in one statement: who the texter is in the campaign, what they
+hold, and the version of their holdings those counts belong to.
 
-Under READ COMMITTED a statement that waited for the assignment's lock still counts with the
-snapshot it started with, so its counts could miss the batch a double click's first request
-just claimed. Everything that changes what a texter holds moves `holdings_version` forward
-under that lock (`core/services/holdings.py`); the statement returns both the locked row's
-version and the one its snapshot saw, and the counts are read again, in a second statement,
-only when the two differ.
+Nothing is locked here. Everything that changes what a texter holds moves the assignment's
+`holdings_version` forward under its row lock (a claim, a release, a reassign, a take:
+core/services/holdings.py), and the claim itself only goes ahead if the version is still the one
+these counts were read at (core/services/contact_pool.py); otherwise the request reads again.
+So a double click's second request, or one racing a reassign, decides on what the first left.
 """
 
 from __future__ import annotations
@@ -28,7 +27,6 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.orm import aliased
 
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
@@ -58,12 +56,14 @@ class HeldWork:
     total_held: int | None  # every status; counted only under a cap, which bounds it
     # needsResponse textable now: counted only when the campaign has texting hours
     waiting_replies_textable_now: int | None = None
+    # The assignment's holdings_version the counts were read at; a claim checks it.
+    version: int | None = None
 
 
-def _texter_in_campaign_query(lock: bool, by_id: bool) -> Select[Any]:
-    """By campaign and user; or, when the assignment's id is already known, by it too, and
-    with what the texter holds, counted for that id (a bound value: the planner's statistics
-    for the texter's own rows then apply, where a correlated count gets a generic plan)."""
+def _texter_in_campaign_query(by_id: bool) -> Select[Any]:
+    """By campaign and user; or, when the assignment's id is already known, by it too and with
+    what the texter holds, counted for that id as a bound value (so the planner's statistics for
+    the texter's own rows apply, where a correlated count gets a generic plan)."""
     held: list[Any] = []
     if by_id:
         held = [
@@ -78,19 +78,11 @@ def _texter_in_campaign_query(lock: bool, by_id: bool) -> Select[Any]:
                 )
             ).label("total_held"),
         ]
-    if by_id and lock:
-        as_seen = aliased(Assignment)
-        held += [
-            Assignment.holdings_version.label("locked_version"),
-            select(as_seen.holdings_version)
-            .where(as_seen.id == bindparam("assignment_id"))
-            .scalar_subquery()
-            .label("seen_version"),
-        ]
     query = (
         select(
             Assignment.id.label("assignment_id"),
             Assignment.max_contacts,
+            Assignment.holdings_version,
             Campaign.id,
             Campaign.organization_id,
             Campaign.use_dynamic_assignment,
@@ -119,9 +111,7 @@ def _texter_in_campaign_query(lock: bool, by_id: bool) -> Select[Any]:
             Assignment.user_id == bindparam("user_id"),
         )
     )
-    if by_id:
-        query = query.where(Assignment.id == bindparam("assignment_id"))
-    return query.with_for_update(of=Assignment) if lock else query
+    return query.where(Assignment.id == bindparam("assignment_id")) if by_id else query
 
 
 def _held(
@@ -153,17 +143,19 @@ def _held_work_query(dialect: str, capped: bool, textable_now: bool) -> Select[A
         # The finished-replies strategies' "replies you can answer now", counted here rather
         # than in a statement of its own.
         columns.append(_held(MessageStatus.NEEDS_RESPONSE, textable_now_condition(dialect)))
+    # Last: the version these counts belong to, read in the same snapshot.
+    columns.append(
+        select(Assignment.holdings_version)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .scalar_subquery()
+    )
     return select(*columns)
 
 
 # Built once: a batch request runs these on every click, and a statement object that is
 # reused also reuses its compiled form without rebuilding its cache key.
 MINE = Contact.assignment_id == bindparam("assignment_id")
-TEXTER_IN_CAMPAIGN = {
-    (lock, by_id): _texter_in_campaign_query(lock, by_id)
-    for lock in (False, True)
-    for by_id in (False, True)
-}
+TEXTER_IN_CAMPAIGN = {by_id: _texter_in_campaign_query(by_id) for by_id in (False, True)}
 
 
 class KnownAssignments:
@@ -192,24 +184,22 @@ KNOWN_ASSIGNMENTS = KnownAssignments()
 
 
 def read_texter_in_campaign(
-    connection: Connection, campaign_id: int, user_id: int, lock: bool
+    connection: Connection, campaign_id: int, user_id: int
 ) -> tuple[TexterInCampaign, HeldWork | None] | None:
-    """The texter's assignment (locked if asked), its campaign, their role and the
-    organization's settings; None when they haven't joined. With them, what the texter holds,
-    in the same statement once this process knows the assignment's id; None when it didn't,
-    or when the statement waited for the lock behind a change to the holdings: read them
-    with read_held_work then."""
+    """The texter's assignment, its campaign, their role and the organization's settings;
+    None when they haven't joined. With them what the texter holds, in the same statement,
+    once this process knows the assignment's id (else None: read_held_work then)."""
     parameters = {"campaign_id": campaign_id, "user_id": user_id}
     known = KNOWN_ASSIGNMENTS.get(campaign_id, user_id)
     row = None
     if known is not None:
         row = connection.execute(
-            TEXTER_IN_CAMPAIGN[lock, True], {**parameters, "assignment_id": known}
+            TEXTER_IN_CAMPAIGN[True], {**parameters, "assignment_id": known}
         ).one_or_none()
         if row is None:
             KNOWN_ASSIGNMENTS.forget(campaign_id, user_id)
     if row is None:
-        row = connection.execute(TEXTER_IN_CAMPAIGN[lock, False], parameters).one_or_none()
+        row = connection.execute(TEXTER_IN_CAMPAIGN[False], parameters).one_or_none()
         if row is None:
             return None
         KNOWN_ASSIGNMENTS.remember(campaign_id, user_id, row.assignment_id)
@@ -222,7 +212,7 @@ def read_texter_in_campaign(
         role=Role(row.role) if row.role is not None else None,
         org_settings=dict(row.settings or {}),
     )
-    if known is None or (lock and row.locked_version != row.seen_version):
+    if known is None:
         return texter, None
     waiting = row.waiting_replies or 0
     held = HeldWork(
@@ -232,6 +222,7 @@ def read_texter_in_campaign(
         total_held=(row.total_held or 0) if row.max_contacts is not None else None,
         # With none waiting, none can be answered now; else the pool counts them if asked.
         waiting_replies_textable_now=0 if waiting == 0 else None,
+        version=row.holdings_version,
     )
     return texter, held
 
@@ -269,5 +260,6 @@ def read_held_work(
         waiting_replies=row[1] or 0,
         holds_any=bool(row[2]),
         total_held=(row[3] or 0) if capped else None,
-        waiting_replies_textable_now=(row[-1] or 0) if hours is not None else None,
+        waiting_replies_textable_now=(row[-2] or 0) if hours is not None else None,
+        version=row[-1],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, update
+from sqlalchemy import ColumnElement, Connection, bindparam, update
 from sqlalchemy.orm import Session
 
 from core.models import Assignment
@@ -26,6 +26,11 @@ def lock_holdings_of(session: Session, assignment_id: int, column: Any) -> Any:
     return session.scalars(_moved(Assignment.id == assignment_id).returning(column)).one_or_none()
 
 
+def lock_holdings_in(connection: Connection, campaign_id: int, user_id: int) -> None:
+    """lock_holdings on a Core connection, by campaign and user."""
+    connection.execute(_BY_TEXTER, {"in_campaign": campaign_id, "texter": user_id})
+
+
 def _moved(*where: ColumnElement[bool]) -> Any:
     return (
         update(Assignment)
@@ -33,3 +38,9 @@ def _moved(*where: ColumnElement[bool]) -> Any:
         .values(holdings_version=Assignment.holdings_version + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+_BY_TEXTER = _moved(
+    Assignment.campaign_id == bindparam("in_campaign"),
+    Assignment.user_id == bindparam("texter"),
+)
