@@ -110,8 +110,7 @@ def request_batch(
         raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
     now = now or datetime.now(UTC)
     if db.engine.dialect.name == "postgresql":
-        autocommit = db.engine.execution_options(isolation_level="AUTOCOMMIT")
-        with autocommit.connect() as connection:
+        with db.autocommit_engine.connect() as connection:
             result = _decide_and_claim(
                 connection, campaign_id, user_id, requested, strategy_name, now, UNLOCKED_TRIES
             )

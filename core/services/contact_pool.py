@@ -153,15 +153,20 @@ class SqlContactPool:
         if count <= 0:
             return []
         floors = claim_floors(self.connection)
-        floor = floors.floor(self.campaign.id, selection.statuses)
-        claimed = self._claim(selection, count, floor)
+        key = (self.campaign.id, selection.statuses)
+        floor, start = floors.starts(*key, count)
+        claimed = self._claim(selection, count, start)
         if claimed is None:
             return None
+        if start != floor and len(claimed) < count:
+            # Too little past the claims in flight: look again from the floor.
+            floors.overshot(*key)
+            claimed += self._claim(selection, count - len(claimed), floor) or []
         if floor is not None and len(claimed) < count:
             # Nothing more above the floor: look below it, where released contacts are.
             claimed += self._claim(selection, count - len(claimed), None) or []
         if claimed:
-            floors.reached(self.campaign.id, selection.statuses, max(claimed))
+            floors.reached(*key, max(claimed))
         return sorted(claimed)
 
     def _claim(
