@@ -4,8 +4,8 @@ fraction of the campaign is assigned), in rounds that alternate between the vari
 Variants, each on its own copy of the same database:
 - spokebot: `request_batch` (strategy finished-replies);
 - floor: spokebot's claim statement alone, one statement in autocommit through the same
-  library stack (no lock, no reads, no counts, no transaction), starting after the highest id
-  claimed so far as spokebot's claim does: what one request cannot go below;
+  library stack (no reads, no counts, no transaction), starting where spokebot's claim would
+  (core/services/claim_floor.py): what one request cannot go below;
 - baseline: Spoke's table shape and query sequence.
 """
 
@@ -56,35 +56,40 @@ def _ours(db: Database, campaign_id: int, batch: int) -> RequestFn:
 
 
 def _floor(engine: Engine, campaign_id: int, batch: int) -> RequestFn:
+    from core.services.claim_floor import ClaimFloors
     from core.services.contact_pool import _claim_statement
     from strategies.base import DEFAULT_SELECTION
 
-    claim = _claim_statement("postgresql", DEFAULT_SELECTION.statuses, False, True)
+    # Unchecked: the floor decides on nothing, so it claims whatever version it finds (the
+    # statement still moves the texter's holdings version, as spokebot's claim does).
+    statuses = DEFAULT_SELECTION.statuses
+    claim = _claim_statement("postgresql", statuses, False, True, False)
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    lock = threading.Lock()
-    reached = [0]  # the highest id claimed so far, shared like a process's claim floor
+    floors = ClaimFloors()  # where to start, as spokebot's claims choose it
 
-    def take(texter: Texter, after: int) -> list[int]:
+    def take(texter: Texter, after: int | None, count: int) -> list[int]:
         parameters = {
             "claim_campaign": campaign_id,
-            "after_id": after,
-            "count": batch,
+            "after_id": after or 0,
+            "count": count,
             "claimant": texter.assignment_id,
             "claimed_at": datetime.now(UTC),
         }
         with autocommit.connect() as conn:
-            return list(conn.scalar(claim, parameters) or [])
+            _moved, ids = conn.execute(claim, parameters).one()
+            return list(ids or [])
 
     def request(texter: Texter) -> list[int] | None:
-        with lock:
-            after = reached[0]
-        ids = take(texter, after)
-        if not ids and after:
-            ids = take(texter, 0)
+        floor, start = floors.starts(campaign_id, statuses, batch)
+        ids = take(texter, start, batch)
+        if len(ids) < batch and start != floor:
+            floors.overshot(campaign_id, statuses)
+            ids += take(texter, floor, batch - len(ids))
+        if len(ids) < batch and floor is not None:
+            ids += take(texter, None, batch - len(ids))
         if not ids:
             return None
-        with lock:
-            reached[0] = max(reached[0], max(ids))
+        floors.reached(campaign_id, statuses, max(ids))
         return ids
 
     return request

@@ -120,6 +120,9 @@ class Database:
         # Read-only work on SQLite begins DEFERRED, so it never waits for the write lock.
         self.reader_engine = engine.execution_options(sqlite_begin="DEFERRED")
         self._reader = sessionmaker(self.reader_engine, expire_on_commit=False)
+        # Each statement its own transaction, for work that needs none around its statements
+        # (a batch request on its own); made once, since each copy of an engine costs.
+        self.autocommit_engine = engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @classmethod
     def from_url(cls, url: str | None = None, **kwargs: Any) -> Database:

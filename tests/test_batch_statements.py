@@ -18,6 +18,7 @@ from sqlalchemy import event
 
 from core.db import Database
 from core.refusals import RefusalReason
+from core.services.batch_inputs import KNOWN_ASSIGNMENTS
 from core.services.batches import request_batch
 from core.services.claim_floor import claim_floors
 from core.statuses import MessageStatus
@@ -35,9 +36,11 @@ BATCH = 5
 # 15:00 UTC is 10:00 in New York (inside 9-21) and midnight in Tokyo (outside); 50 requests
 # 5 minutes apart stay inside New York's hours and outside Tokyo's.
 START = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-# Lock and read; held work (with the waiting replies textable now); claim. SQLite adds its
-# BEGIN IMMEDIATE, which goes through the cursor too.
+# Lock, read and count what the texter holds; count the replies waiting within texting hours
+# (one waits); claim. SQLite adds its BEGIN IMMEDIATE, which goes through the cursor too.
 STATEMENTS = {"postgresql": 3, "sqlite": 4}
+# With no reply waiting there is nothing to count within texting hours.
+STATEMENTS_NOTHING_WAITING = {"postgresql": 2, "sqlite": 3}
 MOST_PARAMETERS = 10
 
 
@@ -75,9 +78,10 @@ def test_batch_requests_run_the_same_few_statements(db: Database, strategy: str)
         timezone="Asia/Tokyo",
         start=9000,
     )
-    # As after an earlier claim in this process: every request then claims from the floor,
-    # so even the first one runs the statement all later ones run.
+    # As after an earlier request in this process: every request then claims from the floor
+    # and knows the texter's assignment, so even the first runs the statements all later run.
     claim_floors(db.engine).reached(campaign_id, frozenset({MessageStatus.NEEDS_MESSAGE}), 0)
+    KNOWN_ASSIGNMENTS.remember(campaign_id, texter, assignment_id)
 
     per_request: list[list[tuple[str, Any]]] = []
     for i in range(REQUESTS):
@@ -105,6 +109,29 @@ def test_batch_requests_run_the_same_few_statements(db: Database, strategy: str)
     assert {statement for statement, _ in seen} - first_texts <= _claim_from_start(
         seen
     ) | _opening_lookup(seen)
+
+
+def test_a_texter_with_nothing_waiting_costs_two_statements(db: Database) -> None:
+    """The common request: nothing held, no reply waiting. The first of a process looks the
+    assignment up by campaign and user and counts what the texter holds on its own; every
+    later one locks, reads and counts in one statement, then claims."""
+    org = make_org(db)
+    campaign_id = make_campaign(db, org, batch_size=BATCH, texting_hours="9-21")
+    add_contacts(db, campaign_id, 5 * BATCH)
+    texter = make_texter(db, org, "UTEXTER")
+    make_assignment(db, campaign_id, texter)
+    KNOWN_ASSIGNMENTS.forget(campaign_id, texter)
+    claim_floors(db.engine).reached(campaign_id, frozenset({MessageStatus.NEEDS_MESSAGE}), 0)
+
+    counts = []
+    for i in range(5):
+        with statements_run(db) as seen:
+            result = request_batch(db, campaign_id, texter, now=START + timedelta(minutes=i))
+        assert result.assigned == BATCH, result.refusal
+        counts.append(len(seen))
+        set_status(db, result.contact_ids, MessageStatus.MESSAGED)
+    budget = STATEMENTS_NOTHING_WAITING[db.engine.dialect.name]
+    assert counts == [budget + 1] + [budget] * 4
 
 
 def _claim_from_start(seen: list[tuple[str, Any]]) -> set[str]:
@@ -140,6 +167,7 @@ def test_unsent_count_keeps_its_index_scan_after_analyze(db: Database) -> None:
     add_contacts(db, campaign_id, 8000, prefix="+1202556")
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE campaign_contact")
+    KNOWN_ASSIGNMENTS.remember(campaign_id, texter, assignment_id)  # the counts' statement
 
     with statements_run(db) as seen:
         request_batch(db, campaign_id, texter, now=START)

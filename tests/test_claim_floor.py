@@ -52,6 +52,39 @@ def test_forgetting_a_campaign_leaves_the_others() -> None:
     assert floors.floor(2, INITIALS) == 10
 
 
+def test_claims_in_flight_start_after_each_other() -> None:
+    """Concurrent claims take consecutive shares past the floor instead of all starting at
+    it and skipping each other's locked rows; what they report moves the floor."""
+    floors = ClaimFloors(FakeClock())
+    assert floors.starts(1, INITIALS, 10) == (None, None)  # no floor: from the start
+    floors.reached(1, INITIALS, 100)
+    assert floors.starts(1, INITIALS, 10) == (100, 100)
+    assert floors.starts(1, INITIALS, 10) == (100, 110)  # the first is still in flight
+    assert floors.starts(2, INITIALS, 10) == (None, None)  # other campaigns unaffected
+    floors.reached(1, INITIALS, 110)
+    floors.reached(1, INITIALS, 140)  # the second found gaps and went further
+    assert floors.floor(1, INITIALS) == 140
+    assert floors.starts(1, INITIALS, 10) == (140, 140)
+
+
+def test_a_claim_that_overshot_sends_the_next_back_to_the_floor() -> None:
+    clock = FakeClock()
+    floors = ClaimFloors(clock)
+    floors.reached(1, INITIALS, 100)
+    floors.starts(1, INITIALS, 50)
+    assert floors.starts(1, INITIALS, 50) == (100, 150)
+    floors.overshot(1, INITIALS)
+    assert floors.starts(1, INITIALS, 50) == (100, 100)
+    floors.forget(1)
+    assert floors.starts(1, INITIALS, 50) == (None, None)
+    floors.reached(1, INITIALS, 100)
+    floors.starts(1, INITIALS, 50)
+    clock.now += RESCAN_SECONDS  # a lapsed floor takes the claims in flight with it
+    assert floors.starts(1, INITIALS, 50) == (None, None)
+    floors.reached(1, INITIALS, 100)
+    assert floors.starts(1, INITIALS, 50) == (100, 100)
+
+
 def _campaign(db: Database, contacts: int) -> tuple[int, list[int], list[int]]:
     w = build_world(db, members=["UFLOOR0", "UFLOOR1"], contacts=contacts, batch_size=10)
     return w.campaign_id, w.contact_ids, [w.user("UFLOOR0"), w.user("UFLOOR1")]

@@ -118,6 +118,9 @@ class Assignment(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
     max_contacts: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # One more with every change to what the texter holds, made under the row's lock; a batch
+    # request that waited for the lock sees it moved and counts again (migration 0012).
+    holdings_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 UNASSIGNED_INITIAL = text(

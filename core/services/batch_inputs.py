@@ -1,9 +1,11 @@
-"""What a batch decision reads, in two statements: who the texter is in the campaign, then
-what they hold.
+"""What a batch decision reads, in one statement: who the texter is in the campaign, what they
+hold, and the version of their holdings those counts belong to.
 
-Two, not one: the first locks the assignment, and under READ COMMITTED a statement that
-waited for that lock still sees the snapshot it started with. Counting in a second statement
-means a request queued behind the same texter's double click sees the batch it just got.
+Nothing is locked here. Everything that changes what a texter holds moves the assignment's
+`holdings_version` forward under its row lock (a claim, a release, a reassign, a take:
+core/services/holdings.py), and the claim itself only goes ahead if the version is still the one
+these counts were read at (core/services/contact_pool.py); otherwise the request reads again.
+So a double click's second request, or one racing a reassign, decides on what the first left.
 """
 
 from __future__ import annotations
@@ -13,7 +15,18 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, ScalarSelect, Select, and_, bindparam, exists, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    Select,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+)
 
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
@@ -43,13 +56,33 @@ class HeldWork:
     total_held: int | None  # every status; counted only under a cap, which bounds it
     # needsResponse textable now: counted only when the campaign has texting hours
     waiting_replies_textable_now: int | None = None
+    # The assignment's holdings_version the counts were read at; a claim checks it.
+    version: int | None = None
 
 
-def _texter_in_campaign_query(lock: bool) -> Select[Any]:
+def _texter_in_campaign_query(by_id: bool) -> Select[Any]:
+    """By campaign and user; or, when the assignment's id is already known, by it too and with
+    what the texter holds, counted for that id as a bound value (so the planner's statistics for
+    the texter's own rows apply, where a correlated count gets a generic plan)."""
+    held: list[Any] = []
+    if by_id:
+        held = [
+            _held(MessageStatus.NEEDS_MESSAGE).label("unsent"),
+            _held(MessageStatus.NEEDS_RESPONSE).label("waiting_replies"),
+            exists().where(MINE).label("holds_any"),
+            # Only under a cap, which bounds it: a CASE runs its subquery only when needed.
+            case(
+                (
+                    Assignment.max_contacts.is_not(None),
+                    select(func.count()).where(MINE).scalar_subquery(),
+                )
+            ).label("total_held"),
+        ]
     query = (
         select(
             Assignment.id.label("assignment_id"),
             Assignment.max_contacts,
+            Assignment.holdings_version,
             Campaign.id,
             Campaign.organization_id,
             Campaign.use_dynamic_assignment,
@@ -62,6 +95,7 @@ def _texter_in_campaign_query(lock: bool) -> Select[Any]:
             Campaign.batch_strategies,
             UserOrganization.role,
             Organization.settings,
+            *held,
         )
         .join(Campaign, Campaign.id == Assignment.campaign_id)
         .join(Organization, Organization.id == Campaign.organization_id)
@@ -77,14 +111,21 @@ def _texter_in_campaign_query(lock: bool) -> Select[Any]:
             Assignment.user_id == bindparam("user_id"),
         )
     )
-    return query.with_for_update(of=Assignment) if lock else query
+    return query.where(Assignment.id == bindparam("assignment_id")) if by_id else query
 
 
-def _held(status: MessageStatus, *more: Any) -> ScalarSelect[int]:
+def _held(
+    status: MessageStatus, *more: Any, mine: ColumnElement[bool] | None = None
+) -> ScalarSelect[int]:
     # One equality per status keeps each count a range of ix_campaign_contact_assignment_status.
     return (
         select(func.count())
-        .where(MINE, status_in(frozenset({status})), ~Contact.is_opted_out, *more)
+        .where(
+            MINE if mine is None else mine,
+            status_in(frozenset({status})),
+            ~Contact.is_opted_out,
+            *more,
+        )
         .scalar_subquery()
     )
 
@@ -102,26 +143,68 @@ def _held_work_query(dialect: str, capped: bool, textable_now: bool) -> Select[A
         # The finished-replies strategies' "replies you can answer now", counted here rather
         # than in a statement of its own.
         columns.append(_held(MessageStatus.NEEDS_RESPONSE, textable_now_condition(dialect)))
+    # Last: the version these counts belong to, read in the same snapshot.
+    columns.append(
+        select(Assignment.holdings_version)
+        .where(Assignment.id == bindparam("assignment_id"))
+        .scalar_subquery()
+    )
     return select(*columns)
 
 
 # Built once: a batch request runs these on every click, and a statement object that is
 # reused also reuses its compiled form without rebuilding its cache key.
 MINE = Contact.assignment_id == bindparam("assignment_id")
-TEXTER_IN_CAMPAIGN = {lock: _texter_in_campaign_query(lock) for lock in (False, True)}
+TEXTER_IN_CAMPAIGN = {by_id: _texter_in_campaign_query(by_id) for by_id in (False, True)}
+
+
+class KnownAssignments:
+    """(campaign, user) -> assignment id, as this process last read it. Only a hint: the
+    statement it feeds checks all three, so a stale entry finds no row and is looked up again.
+    Bounded, and shared by the process's threads (a dict's get and set are atomic)."""
+
+    LIMIT = 50_000
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[int, int], int] = {}
+
+    def get(self, campaign_id: int, user_id: int) -> int | None:
+        return self._ids.get((campaign_id, user_id))
+
+    def remember(self, campaign_id: int, user_id: int, assignment_id: int) -> None:
+        if len(self._ids) >= self.LIMIT:
+            self._ids.clear()
+        self._ids[(campaign_id, user_id)] = assignment_id
+
+    def forget(self, campaign_id: int, user_id: int) -> None:
+        self._ids.pop((campaign_id, user_id), None)
+
+
+KNOWN_ASSIGNMENTS = KnownAssignments()
 
 
 def read_texter_in_campaign(
-    connection: Connection, campaign_id: int, user_id: int, lock: bool
-) -> TexterInCampaign | None:
-    """The texter's assignment (locked if asked), its campaign, their role and the
-    organization's settings; None when they haven't joined."""
-    row = connection.execute(
-        TEXTER_IN_CAMPAIGN[lock], {"campaign_id": campaign_id, "user_id": user_id}
-    ).one_or_none()
+    connection: Connection, campaign_id: int, user_id: int
+) -> tuple[TexterInCampaign, HeldWork | None] | None:
+    """The texter's assignment, its campaign, their role and the organization's settings;
+    None when they haven't joined. With them what the texter holds, in the same statement,
+    once this process knows the assignment's id (else None: read_held_work then)."""
+    parameters = {"campaign_id": campaign_id, "user_id": user_id}
+    known = KNOWN_ASSIGNMENTS.get(campaign_id, user_id)
+    row = None
+    if known is not None:
+        row = connection.execute(
+            TEXTER_IN_CAMPAIGN[True], {**parameters, "assignment_id": known}
+        ).one_or_none()
+        if row is None:
+            KNOWN_ASSIGNMENTS.forget(campaign_id, user_id)
     if row is None:
-        return None
-    return TexterInCampaign(
+        row = connection.execute(TEXTER_IN_CAMPAIGN[False], parameters).one_or_none()
+        if row is None:
+            return None
+        KNOWN_ASSIGNMENTS.remember(campaign_id, user_id, row.assignment_id)
+        known = None
+    texter = TexterInCampaign(
         assignment_id=row.assignment_id,
         max_contacts=row.max_contacts,
         campaign=campaign_info(row),
@@ -129,6 +212,19 @@ def read_texter_in_campaign(
         role=Role(row.role) if row.role is not None else None,
         org_settings=dict(row.settings or {}),
     )
+    if known is None:
+        return texter, None
+    waiting = row.waiting_replies or 0
+    held = HeldWork(
+        unsent=row.unsent or 0,
+        waiting_replies=waiting,
+        holds_any=bool(row.holds_any),
+        total_held=(row.total_held or 0) if row.max_contacts is not None else None,
+        # With none waiting, none can be answered now; else the pool counts them if asked.
+        waiting_replies_textable_now=0 if waiting == 0 else None,
+        version=row.holdings_version,
+    )
+    return texter, held
 
 
 @lru_cache(maxsize=16)
@@ -164,5 +260,6 @@ def read_held_work(
         waiting_replies=row[1] or 0,
         holds_any=bool(row[2]),
         total_held=(row[3] or 0) if capped else None,
-        waiting_replies_textable_now=(row[-1] or 0) if hours is not None else None,
+        waiting_replies_textable_now=(row[-2] or 0) if hours is not None else None,
+        version=row[-1],
     )

@@ -1,8 +1,10 @@
 """Asking for a batch of contacts (Spoke's findNewCampaignContact), and whether one can be had.
 
-Each call is one transaction. The assignment row is locked first, so one texter's requests
-(double clicks, retried deliveries) run one after another, while different texters proceed
-in parallel and take different contacts (SKIP LOCKED).
+A request reads who the texter is and what they hold in one statement, decides, and claims in
+a second; the claim goes ahead only if what the texter holds is still what was counted (the
+holdings version, core/services/batch_inputs.py), else the request decides again. So one
+texter's requests (double clicks, retried deliveries) never both get a batch, while different
+texters proceed in parallel and take different contacts (SKIP LOCKED).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection
 
 from core.db import Database
-from core.errors import InvalidInput
+from core.errors import Conflict, InvalidInput
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
 from core.roles import Role
@@ -25,6 +27,7 @@ from core.services.batch_inputs import (
     read_texter_in_campaign,
 )
 from core.services.contact_pool import SqlContactPool
+from core.services.holdings import lock_holdings_in
 from core.services.texting_window import outside_hours_refusal
 from core.statuses import MessageStatus
 from strategies.base import (
@@ -40,6 +43,9 @@ from strategies.base import (
 from strategies.registry import enabled_strategy_names, get_strategy
 
 AVAILABILITY = {RefusalReason.NO_INITIALS_LEFT, RefusalReason.NO_CONVERSATIONS_LEFT}
+# A request decides again when what the texter holds changed under it (a claim, release or
+# reassign of theirs); after this many such changes in a row it decides under their lock.
+UNLOCKED_TRIES = 2
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,22 @@ def request_batch(
     strategy_name: str | None = None,
     now: datetime | None = None,
 ) -> BatchResult:
-    # A Core connection, not an ORM session: nothing here loads objects, and the session's
-    # bookkeeping was a fair share of the request's CPU. Closing without commit rolls back.
+    """A batch request on its own. A Core connection, not an ORM session: nothing here loads
+    objects, and the session's bookkeeping was a fair share of the request's CPU. On
+    PostgreSQL its two statements need no transaction around them (the claim checks the
+    version its decision was made on), so none is opened: no BEGIN and COMMIT round trips;
+    only when the texter's holdings keep changing under it does it decide again under their
+    lock, in a transaction. SQLite keeps its BEGIN IMMEDIATE, which serialises its writers."""
+    if requested is not None and requested < 1:
+        raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
+    now = now or datetime.now(UTC)
+    if db.engine.dialect.name == "postgresql":
+        with db.autocommit_engine.connect() as connection:
+            result = _decide_and_claim(
+                connection, campaign_id, user_id, requested, strategy_name, now, UNLOCKED_TRIES
+            )
+        if result is not None:
+            return result
     with db.engine.connect() as connection:
         result = request_batch_in(connection, campaign_id, user_id, requested, strategy_name, now)
         connection.commit()
@@ -114,15 +134,41 @@ def request_batch_in(
     if requested is not None and requested < 1:
         raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
     now = now or datetime.now(UTC)
-    plan = _plan(connection, campaign_id, user_id, requested, strategy_name, now, lock=True)
-    if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
-        return BatchResult(plan.eligibility, [])
-    claimed = plan.pool.claim(plan.selection, plan.number)
-    closed = None if claimed else outside_hours_refusal(plan.pool, plan.selection)
-    eligibility = plan.eligibility
-    if not claimed:  # nothing matched, or the pool emptied between the check and the claim
-        eligibility = _with_refusal(eligibility, closed or plan.if_none_left)
-    return BatchResult(eligibility, claimed, plan.selection.is_initials)
+    args = (connection, campaign_id, user_id, requested, strategy_name, now)
+    result = _decide_and_claim(*args, UNLOCKED_TRIES)
+    if result is None:
+        # Their holdings keep changing (releases, other requests): hold the assignment's lock
+        # to the end of the transaction, so the next decision's counts stay true.
+        lock_holdings_in(connection, campaign_id, user_id)
+        result = _decide_and_claim(*args, 1)
+    if result is None:  # cannot happen while we hold the lock
+        raise Conflict("Your contacts were changing while you asked for more; ask again.")
+    return result
+
+
+def _decide_and_claim(
+    connection: Connection,
+    campaign_id: int,
+    user_id: int,
+    requested: int | None,
+    strategy_name: str | None,
+    now: datetime,
+    tries: int,
+) -> BatchResult | None:
+    """Decide on what the texter holds and claim; None when it changed under every try."""
+    for _try in range(tries):
+        plan = _plan(connection, campaign_id, user_id, requested, strategy_name, now)
+        if plan.eligibility.refusal or plan.pool is None or plan.selection is None:
+            return BatchResult(plan.eligibility, [])
+        claimed = plan.pool.claim(plan.selection, plan.number)
+        if claimed is None:
+            continue  # what the texter holds changed after it was counted: decide again
+        closed = None if claimed else outside_hours_refusal(plan.pool, plan.selection)
+        eligibility = plan.eligibility
+        if not claimed:  # nothing matched, or the pool emptied between the check and the claim
+            eligibility = _with_refusal(eligibility, closed or plan.if_none_left)
+        return BatchResult(eligibility, claimed, plan.selection.is_initials)
+    return None
 
 
 def can_request_more(
@@ -157,7 +203,6 @@ def eligibility_in(
         1,
         strategy_name,
         now,
-        lock=False,
         texter=texter,
         held=held,
     )
@@ -177,14 +222,14 @@ def _plan(
     requested: int | None,
     strategy_name: str | None,
     now: datetime,
-    lock: bool,
     texter: TexterInCampaign | None = None,
     held: HeldWork | None = None,
 ) -> _Plan:
     if texter is None:
-        texter = read_texter_in_campaign(connection, campaign_id, user_id, lock)
-    if texter is None:
-        return _Plan(_refused(campaign_id, None, None, _not_joined()))
+        read = read_texter_in_campaign(connection, campaign_id, user_id)
+        if read is None:
+            return _Plan(_refused(campaign_id, None, None, _not_joined()))
+        texter, held = read  # held is None the first time this process sees them: read below
     role = texter.role
     if role is None or role == Role.SUSPENDED:
         return _Plan(_refused(campaign_id, texter.assignment_id, None, _suspended()))
@@ -219,6 +264,7 @@ def _plan(
         now,
         held.waiting_replies,
         held.waiting_replies_textable_now,
+        held.version,
     )
     live = {
         MessageStatus.NEEDS_MESSAGE: held.unsent,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     Connection,
     Row,
     Select,
+    and_,
     any_,
     bindparam,
     func,
@@ -22,7 +23,7 @@ from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import Update
 
-from core.models import Campaign, CampaignContact
+from core.models import Assignment, Campaign, CampaignContact
 from core.services.claim_floor import claim_floors
 from core.services.textable_now import textable_now_condition, textable_now_parameters
 from core.statuses import MessageStatus
@@ -84,6 +85,7 @@ class SqlContactPool:
         now: datetime,
         waiting_replies: int | None = None,
         waiting_replies_textable_now: int | None = None,
+        holdings_version: int | None = None,
     ) -> None:
         self.connection = connection
         self.dialect = connection.dialect.name
@@ -94,6 +96,9 @@ class SqlContactPool:
         # read them.
         self._waiting_replies = waiting_replies
         self._waiting_replies_textable_now = waiting_replies_textable_now
+        # The version of the texter's holdings the caller decided on; None: claim regardless
+        # (an admin's manual assignment, which decides on nothing the texter holds).
+        self._version = holdings_version
 
     def _hours(self, textable_now_only: bool) -> dict[str, Any] | None:
         """Texting-hours parameters when they apply to this question, else None."""
@@ -138,8 +143,9 @@ class SqlContactPool:
         statement = _waiting_replies_statement(self.dialect, hours is not None)
         return self.connection.scalar(statement, {"mine": self.assignment_id, **(hours or {})}) or 0
 
-    def claim(self, selection: ContactSelection, count: int) -> list[int]:
-        """Give up to `count` matching contacts to the assignment, lowest ids first.
+    def claim(self, selection: ContactSelection, count: int) -> list[int] | None:
+        """Give up to `count` matching contacts to the assignment, lowest ids first; None when
+        what the texter holds changed since the caller counted it (decide again, then claim).
 
         SKIP LOCKED (PostgreSQL) lets concurrent texters take different rows without waiting
         on each other; SQLite serialises writers with BEGIN IMMEDIATE instead.
@@ -147,31 +153,50 @@ class SqlContactPool:
         if count <= 0:
             return []
         floors = claim_floors(self.connection)
-        floor = floors.floor(self.campaign.id, selection.statuses)
-        claimed = self._claim(selection, count, floor)
+        key = (self.campaign.id, selection.statuses)
+        floor, start = floors.starts(*key, count)
+        claimed = self._claim(selection, count, start)
+        if claimed is None:
+            return None
+        if start != floor and len(claimed) < count:
+            # Too little past the claims in flight: look again from the floor.
+            floors.overshot(*key)
+            claimed += self._claim(selection, count - len(claimed), floor) or []
         if floor is not None and len(claimed) < count:
             # Nothing more above the floor: look below it, where released contacts are.
-            claimed += self._claim(selection, count - len(claimed), None)
+            claimed += self._claim(selection, count - len(claimed), None) or []
         if claimed:
-            floors.reached(self.campaign.id, selection.statuses, max(claimed))
+            floors.reached(*key, max(claimed))
         return sorted(claimed)
 
-    def _claim(self, selection: ContactSelection, count: int, after_id: int | None) -> list[int]:
+    def _claim(
+        self, selection: ContactSelection, count: int, after_id: int | None
+    ) -> list[int] | None:
         hours = self._hours(self._applies_hours(selection))
-        statement = _claim_statement(
-            self.dialect, selection.statuses, hours is not None, after_id is not None
-        )
+        checked = self._version is not None
+        postgres = self.dialect == "postgresql"
         parameters = {
             "claim_campaign": self.campaign.id,
             "after_id": after_id or 0,
             "count": count,
             "claimant": self.assignment_id,
             "claimed_at": self.now,
+            "seen_version": self._version,
             **(hours or {}),
         }
-        if self.dialect == "postgresql":
-            return self.connection.scalar(statement, parameters) or []
-        return list(self.connection.execute(statement, parameters).scalars().all())
+        statement = _claim_statement(
+            self.dialect, selection.statuses, hours is not None, after_id is not None, checked
+        )
+        if not postgres:
+            # SQLite runs one writer transaction at a time (BEGIN IMMEDIATE): what the caller
+            # counted cannot have changed, and nobody compares versions.
+            return list(self.connection.execute(statement, parameters).scalars().all())
+        moved, ids = self.connection.execute(statement, parameters).one()
+        if not moved:  # the version moved on since the caller counted (or no assignment)
+            return None if checked else []
+        if checked:
+            self._version = (self._version or 0) + 1  # this claim's own move
+        return list(ids or [])
 
 
 def unassigned_conditions(
@@ -219,7 +244,11 @@ def _waiting_replies_statement(dialect: str, textable_now: bool) -> Select[Any]:
 
 @lru_cache(maxsize=64)
 def _claim_statement(
-    dialect: str, statuses: frozenset[MessageStatus], textable_now: bool, from_floor: bool
+    dialect: str,
+    statuses: frozenset[MessageStatus],
+    textable_now: bool,
+    from_floor: bool,
+    checked: bool = True,
 ) -> Update | Select[Any]:
     """The claim, built once per shape: every request runs it. On PostgreSQL the claimed ids
     come back as one array: fetching 200 rows one by one cost more client CPU than the rest
@@ -251,18 +280,36 @@ def _claim_statement(
         .limit(bindparam("count"))
         .with_for_update(skip_locked=True)
     )
-    picked = (
-        key == any_(func.array(chosen.scalar_subquery()))
-        if postgres
-        else key.in_(chosen.scalar_subquery())
-    )
-    claim = (
+    if not postgres:
+        return (
+            update(Contact)
+            .where(key.in_(chosen.scalar_subquery()))
+            .values(assignment_id=bindparam("claimant"), updated_at=bindparam("claimed_at"))
+            .returning(Contact.id)
+        )
+    # Claiming changes what the texter holds: move the version forward, and when the caller
+    # decided on a version, claim only if it is still that one. The UPDATE takes the
+    # assignment's row lock first, so a claim racing a release or another claim by the same
+    # texter waits, then sees their version and claims nothing.
+    moved = _move_version(checked).returning(Assignment.id).cte("moved")
+    chosen = chosen.where(select(moved.c.id).exists())
+    picked = key == any_(func.array(chosen.scalar_subquery()))
+    claimed = (
         update(Contact)
         .where(picked)
         .values(assignment_id=bindparam("claimant"), updated_at=bindparam("claimed_at"))
         .returning(Contact.id)
+        .cte("claimed")
     )
-    if not postgres:
-        return claim
-    claimed = claim.cte("claimed")
-    return select(func.array_agg(claimed.c.id))
+    return select(
+        select(func.count()).select_from(moved).scalar_subquery(), func.array_agg(claimed.c.id)
+    )
+
+
+def _move_version(checked: bool) -> Update:
+    condition = Assignment.id == bindparam("claimant")
+    if checked:
+        condition = and_(condition, Assignment.holdings_version == bindparam("seen_version"))
+    return (
+        update(Assignment).where(condition).values(holdings_version=Assignment.holdings_version + 1)
+    )

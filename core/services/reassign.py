@@ -25,6 +25,7 @@ from core.roles import Role
 from core.services.authz import require_role
 from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
+from core.services.holdings import lock_holdings
 from core.services.joining import campaign_org_settings
 from core.services.texter_notices import (
     CONTACTS_GIVEN,
@@ -101,10 +102,8 @@ def _member(session: Session, organization_id: int, slack_user_id: str) -> tuple
 
 
 def locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment | None:
-    return session.scalar(
-        select(Assignment)
-        .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
-        .with_for_update()
+    return lock_holdings(
+        session, Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
     )
 
 

@@ -16,6 +16,7 @@ from core.models import Assignment, CampaignContact
 from core.org_settings import effective_setting
 from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
+from core.services.holdings import lock_holdings
 from core.services.joining import campaign_org_settings
 from core.statuses import MessageStatus
 
@@ -165,10 +166,8 @@ def commit_release(uow: UnitOfWork, campaign_id: int) -> None:
 
 def _locked_assignment(session: Session, campaign_id: int, user_id: int) -> Assignment:
     # Same lock as a batch request, so a release and a request by one texter never interleave.
-    assignment = session.scalar(
-        select(Assignment)
-        .where(Assignment.campaign_id == campaign_id, Assignment.user_id == user_id)
-        .with_for_update()
+    assignment = lock_holdings(
+        session, Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
     )
     if assignment is None:
         raise NotFound("That texter has not joined this campaign.")

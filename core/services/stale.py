@@ -21,6 +21,7 @@ from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, Message, Organization, User
 from core.org_settings import effective_setting
 from core.services.claim_floor import claim_floors
+from core.services.holdings import lock_holdings_of
 from core.services.texter_notices import (
     STALE_RELEASED,
     Notice,
@@ -164,9 +165,7 @@ def _release_one(
     # to since the scan stays with its texter.
     with db.uow() as uow:
         session = uow.session
-        user_id = session.scalar(
-            select(Assignment.user_id).where(Assignment.id == assignment_id).with_for_update()
-        )
+        user_id = lock_holdings_of(session, assignment_id, Assignment.user_id)
         ids = session.scalars(
             update(Contact)
             .where(Contact.assignment_id == assignment_id, Contact.is_opted_out.is_(False), stale)
