@@ -164,23 +164,26 @@ class Inbox:
         `running` under this process's lease and worked at once, unless stopping (then it
         is stored pending for the next process). Raises when it can't be recorded."""
         stopping = self._stopping.is_set()
-        with self._lock:
-            finished = frozenset(self._finished)
+        finished = self._take_finished()
         received = datetime.now(UTC)
-        item_id = core_inbox.record(
-            self.db,
-            slack_id,
-            team,
-            kind,
-            payload,
-            received,
-            lease=None if stopping else self.lease,
-            done=finished,
-        )
+        try:
+            item_id = core_inbox.record(
+                self.db,
+                slack_id,
+                team,
+                kind,
+                payload,
+                received,
+                lease=None if stopping else self.lease,
+                done=finished,
+            )
+        except BaseException:
+            self._give_back_finished(finished)
+            raise
         if item_id is None:
+            self._give_back_finished(finished)
             return  # a redelivery: stored (and worked) already; its done-marks wait
         with self._lock:
-            self._finished -= finished
             late = not stopping and self._stopping.is_set()  # `stop` began meanwhile
             if not stopping and not late:
                 self._unstarted.add(item_id)
@@ -249,15 +252,30 @@ class Inbox:
                 return  # its lease ends and the poller (here or elsewhere) takes it again
         self._work(item)
 
+    def _take_finished(self) -> frozenset[int]:
+        """The done-marks waiting, taken by one writer: two concurrent transactions marking
+        the same rows (in whatever order PostgreSQL scans them) could deadlock each other,
+        failing a request's INSERT with them (Slack got a 500)."""
+        with self._lock:
+            finished, self._finished = frozenset(self._finished), set()
+        return finished
+
+    def _give_back_finished(self, finished: frozenset[int]) -> None:
+        """Done-marks a transaction did not write: for the next INSERT or poll."""
+        if finished:
+            with self._lock:
+                self._finished |= finished
+
     def _mark_finished(self) -> None:
         """Write the done-marks still waiting (one UPDATE); kept for later if that fails."""
-        with self._lock:
-            finished = frozenset(self._finished)
+        finished = self._take_finished()
         if not finished:
             return
-        core_inbox.finish(self.db, finished)
-        with self._lock:
-            self._finished -= finished
+        try:
+            core_inbox.finish(self.db, finished)
+        except BaseException:
+            self._give_back_finished(finished)
+            raise
 
     def _work(self, item: core_inbox.InboxItem) -> None:
         try:
