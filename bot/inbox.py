@@ -171,7 +171,7 @@ class Inbox:
         when it can't be recorded (Bolt then answers 500, never the ack's 200). `run` works
         it in this process (the function on the request Bolt prepared for it): its recorded
         copy is only for a retry or another process, replayed through Bolt."""
-        if self.accept(body, json.dumps(body)):
+        if inbox_kind(body) is not None and self.accept(body, json.dumps(body)):
             return  # Socket Mode's thread answers and Home openings: worked as over HTTP
         envelope = json.dumps({"function": function, "mode": mode, "body": body})
         slack_id = f"{_request_id(body)}:{function}"
