@@ -86,5 +86,5 @@ def test_done_marks_a_failed_insert_carried_go_with_the_next(
     assert inbox_statuses(db) == {"running": 1}
     inbox.accept_listener("work", _click(2), "http", "T1", run=lambda: worked.append(2))
     assert inbox_statuses(db)["done"] == 1
+    wait_until(lambda: worked == [0, 2])
     inbox.stop(5)
-    assert worked == [0, 2]
