@@ -6,9 +6,11 @@ its 200; if that fails Slack gets no 200 (it retries events; a click shows its e
   (bot.request_guard) before Bolt sees it, and worked by WORK here;
 - everything else Bolt would run in a lazy listener (clicks, slash commands, view submissions
   acked at once, file uploads), over HTTP or Socket Mode, is recorded by InboxLazyRunner,
-  which stands in for Bolt's thread runner (as Bolt's own FaaS adapters do), and worked by
-  dispatching the stored request again as a "lazy only" request: Bolt runs that listener's
-  lazy function alone, with the request's `respond` (its response_url) and client.
+  which stands in for Bolt's thread runner (as Bolt's own FaaS adapters do); the worker runs
+  the lazy function on the request Bolt prepared for it, as Bolt's thread runner would. A
+  retry, or an item a dead process left, is worked by dispatching the stored request again
+  as a "lazy only" request: Bolt runs that listener's lazy function alone, with the
+  request's `respond` (its response_url) and client.
 Workers process the items (right away in the process that took the request; a poller picks up
 retries and whatever a dead process left), each once by its Slack id (a redelivery is not
 stored again). On SIGTERM `stop` lets in-flight work finish for a bounded time, puts items it
@@ -94,7 +96,9 @@ def _request_id(body: dict[str, Any]) -> str:
 class InboxLazyRunner(LazyListenerRunner):
     """Bolt's lazy listeners, recorded in the inbox instead of started on a thread. Bolt calls
     `start` while answering the request, after the ack listener: if recording raises, Bolt
-    answers 500 instead of the ack's 200. `run` (Bolt's own) works a replayed request."""
+    answers 500 instead of the ack's 200. The worker then runs the function on the request
+    Bolt prepared for it (`run`, as Bolt's own thread runner would); a retry, or an item a
+    dead process left, is dispatched again from its record (Inbox._replay)."""
 
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
@@ -103,7 +107,11 @@ class InboxLazyRunner(LazyListenerRunner):
     def start(self, function: Callable[..., None], request: BoltRequest) -> None:
         team = str(request.context.team_id or _team(request.body))
         self.inbox.accept_listener(
-            get_name_for_callable(function), request.body, request.mode, team
+            get_name_for_callable(function),
+            request.body,
+            request.mode,
+            team,
+            run=lambda: self.run(function, request),
         )
 
 
@@ -150,37 +158,57 @@ class Inbox:
         self._record_and_work(str(body["event_id"]), _team(body), kind, raw)
         return True
 
-    def accept_listener(self, function: str, body: dict[str, Any], mode: str, team: str) -> None:
+    def accept_listener(
+        self,
+        function: str,
+        body: dict[str, Any],
+        mode: str,
+        team: str,
+        *,
+        run: Callable[[], None] | None = None,
+    ) -> None:
         """Record a request whose lazy listener `function` Bolt would run after the ack. Raises
-        when it can't be recorded (Bolt then answers 500, never the ack's 200)."""
-        if self.accept(body, json.dumps(body)):
+        when it can't be recorded (Bolt then answers 500, never the ack's 200). `run` works
+        it in this process (the function on the request Bolt prepared for it): its recorded
+        copy is only for a retry or another process, replayed through Bolt."""
+        if inbox_kind(body) is not None and self.accept(body, json.dumps(body)):
             return  # Socket Mode's thread answers and Home openings: worked as over HTTP
         envelope = json.dumps({"function": function, "mode": mode, "body": body})
         slack_id = f"{_request_id(body)}:{function}"
-        self._record_and_work(slack_id, team, (LAZY + function)[:32], envelope)
+        self._record_and_work(slack_id, team, (LAZY + function)[:32], envelope, run)
 
-    def _record_and_work(self, slack_id: str, team: str, kind: str, payload: str) -> None:
+    def _record_and_work(
+        self,
+        slack_id: str,
+        team: str,
+        kind: str,
+        payload: str,
+        run: Callable[[], None] | None = None,
+    ) -> None:
         """One INSERT (and the done-marks due) in one transaction; the item is stored
         `running` under this process's lease and worked at once, unless stopping (then it
         is stored pending for the next process). Raises when it can't be recorded."""
         stopping = self._stopping.is_set()
-        with self._lock:
-            finished = frozenset(self._finished)
+        finished = self._take_finished()
         received = datetime.now(UTC)
-        item_id = core_inbox.record(
-            self.db,
-            slack_id,
-            team,
-            kind,
-            payload,
-            received,
-            lease=None if stopping else self.lease,
-            done=finished,
-        )
+        try:
+            item_id = core_inbox.record(
+                self.db,
+                slack_id,
+                team,
+                kind,
+                payload,
+                received,
+                lease=None if stopping else self.lease,
+                done=finished,
+            )
+        except BaseException:
+            self._give_back_finished(finished)
+            raise
         if item_id is None:
+            self._give_back_finished(finished)
             return  # a redelivery: stored (and worked) already; its done-marks wait
         with self._lock:
-            self._finished -= finished
             late = not stopping and self._stopping.is_set()  # `stop` began meanwhile
             if not stopping and not late:
                 self._unstarted.add(item_id)
@@ -192,7 +220,7 @@ class Inbox:
         if stopping or late:
             return
         item = core_inbox.item_of(item_id, slack_id, team, kind, payload, received)
-        self._submit(lambda: self._work_accepted(item, time.monotonic()))
+        self._submit(lambda: self._work_accepted(item, time.monotonic(), run))
 
     # ------------------------------------------------------------------ workers
 
@@ -232,7 +260,9 @@ class Inbox:
             self._busy -= 1
             self._lock.notify_all()
 
-    def _work_accepted(self, item: core_inbox.InboxItem, queued_at: float) -> None:
+    def _work_accepted(
+        self, item: core_inbox.InboxItem, queued_at: float, run: Callable[[], None] | None
+    ) -> None:
         """An item this process stored `running` (its lease began at the INSERT)."""
         with self._lock:
             if self._stopping.is_set():
@@ -247,21 +277,38 @@ class Inbox:
             except Exception as error:
                 log.warning("renewing inbox item %s failed (%s)", item.id, type(error).__name__)
                 return  # its lease ends and the poller (here or elsewhere) takes it again
-        self._work(item)
+        self._work(item, run)
+
+    def _take_finished(self) -> frozenset[int]:
+        """The done-marks waiting, taken by one writer: two concurrent transactions marking
+        the same rows (in whatever order PostgreSQL scans them) could deadlock each other,
+        failing a request's INSERT with them (Slack got a 500)."""
+        with self._lock:
+            finished, self._finished = frozenset(self._finished), set()
+        return finished
+
+    def _give_back_finished(self, finished: frozenset[int]) -> None:
+        """Done-marks a transaction did not write: for the next INSERT or poll."""
+        if finished:
+            with self._lock:
+                self._finished |= finished
 
     def _mark_finished(self) -> None:
         """Write the done-marks still waiting (one UPDATE); kept for later if that fails."""
-        with self._lock:
-            finished = frozenset(self._finished)
+        finished = self._take_finished()
         if not finished:
             return
-        core_inbox.finish(self.db, finished)
-        with self._lock:
-            self._finished -= finished
-
-    def _work(self, item: core_inbox.InboxItem) -> None:
         try:
-            if item.kind.startswith(LAZY):
+            core_inbox.finish(self.db, finished)
+        except BaseException:
+            self._give_back_finished(finished)
+            raise
+
+    def _work(self, item: core_inbox.InboxItem, run: Callable[[], None] | None = None) -> None:
+        try:
+            if run is not None:
+                run()  # as it came, already past Bolt's middleware: no second dispatch
+            elif item.kind.startswith(LAZY):
                 self._replay(json.loads(item.payload))
             else:
                 self._work_event(item)

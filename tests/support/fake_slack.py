@@ -103,6 +103,9 @@ class FakeSlack:
     injected: list[tuple[str, int]] = field(default_factory=list)  # the faults answered
     counts: Counter[str] = field(default_factory=Counter)  # calls per method, "response" too
     _by_path: dict[str, list[Call]] = field(default_factory=dict)  # response_url posts
+    # first_response's waiters, one event per path: waiting on _lock instead woke every one
+    # of a load generator's threads on every call (most of the bench client's CPU).
+    _responded: dict[str, threading.Event] = field(default_factory=dict)
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: LoopbackServer | None = None
     _ts: int = 0
@@ -227,6 +230,9 @@ class FakeSlack:
             self.counts[call.method] += 1
             if call.method == "response":
                 self._by_path.setdefault(call.path, []).append(call)
+                waiting = self._responded.pop(call.path, None)
+                if waiting is not None:
+                    waiting.set()
             self._lock.notify_all()
 
     # --- assertions -------------------------------------------------------------------------
@@ -263,13 +269,13 @@ class FakeSlack:
         """The first post to `response_url`, or None after `timeout`: indexed by path, so a
         load generator's many waiters don't rescan every call."""
         path = urlsplit(response_url).path
-        deadline = time.monotonic() + timeout
         with self._lock:
-            while not self._by_path.get(path):
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return None
-                self._lock.wait(left)
+            if self._by_path.get(path):
+                return self._by_path[path][0]
+            responded = self._responded.setdefault(path, threading.Event())
+        if not responded.wait(timeout):
+            return None
+        with self._lock:
             return self._by_path[path][0]
 
     def home_for(self, slack_user_id: str, count: int = 1) -> Call:
