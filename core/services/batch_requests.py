@@ -15,6 +15,7 @@ from core.errors import NotFound
 from core.models import Assignment
 from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import BatchResult, request_batch_in
+from core.services.campaign_choice import choose_campaign
 from core.services.campaigns import get_campaign
 from core.services.card_walk import NextOnCard, next_on_card_in
 from core.services.identity import Identity, identify_in
@@ -100,32 +101,6 @@ def request_first_texts(
         answer = _request_in(session, identity, chosen.campaign_id, now, db, joined)
         uow.commit()
         return answer
-
-
-def choose_campaign(campaigns: Sequence[JoinedCampaign], argument: str) -> JoinedCampaign | None:
-    """The campaign an argument names (id, or title ignoring case, or a unique part of a
-    title); with no argument, the only campaign. None when it names none or is ambiguous."""
-    argument = argument.strip()
-    if not argument:
-        return campaigns[0] if len(campaigns) == 1 else None
-    if argument.isdigit():
-        wanted_id = _ascii_id(argument)  # "²".isdigit() is True, but int() refuses it
-        return next((c for c in campaigns if c.campaign_id == wanted_id), None)
-    wanted = argument.casefold()
-    exact = [c for c in campaigns if c.title.casefold() == wanted]
-    if len(exact) == 1:
-        return exact[0]
-    partial = [c for c in campaigns if wanted in c.title.casefold()]
-    return partial[0] if len(partial) == 1 else None
-
-
-MAX_ID = 2**31 - 1  # an integer column's range
-
-
-def _ascii_id(text: str) -> int | None:
-    if not (text.isascii() and text.isdigit()) or len(text) > 10 or int(text) > MAX_ID:
-        return None
-    return int(text)
 
 
 def _request_in(
