@@ -154,15 +154,9 @@ class SlackNotifier:
     ) -> Reply:
         where = contact_campaign(self.db, thread.contact_id)
         senders = {m.user_id for m in thread.messages if m.user_id is not None}
-        return render.thread_root(
-            thread,
-            where.campaign_title if where else "",
-            exclude_message_id=exclude,
-            viewer=user_id,
-            names=texter_names(self.db, senders),
-            moved_to=moved_to,
-            full_history=True,
-        )
+        title = where.campaign_title if where else ""
+        names = texter_names(self.db, senders)
+        return draw_root(thread, title, user_id, names, exclude=exclude, moved_to=moved_to)
 
     def update_root(
         self,
@@ -179,8 +173,7 @@ class SlackNotifier:
             if drawn is None:
                 self.redraw_root(ref, moved_to, client)
             else:
-                client = client or self.client_for(ref.contact_id)
-                client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **drawn.as_kwargs())
+                self._put_root(ref, drawn, client)
         except Exception:
             log.exception("updating the thread of contact %s failed; retried", ref.contact_id)
             _queue_retry(self.db, THREAD_STATE, ref.user_id, ref.contact_id, moved_to)
@@ -191,9 +184,12 @@ class SlackNotifier:
         thread = thread_snapshot(self.db, ref.contact_id)
         if thread is None:
             return
-        message = self.root(thread, ref.user_id, moved_to=moved_to)
+        self._put_root(ref, self.root(thread, ref.user_id, moved_to=moved_to), client)
+
+    def _put_root(self, ref: ThreadRef, drawn: Reply, client: WebClient | None) -> None:
+        """The thread's first message replaced by `drawn` (chat.update)."""
         client = client or self.client_for(ref.contact_id)
-        client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **message.as_kwargs())
+        client.chat_update(channel=ref.channel_id, ts=ref.thread_ts, **drawn.as_kwargs())
 
     def post_inbound(
         self, contact_id: int, user_id: int, message_id: int | None, opted_out: bool
@@ -244,6 +240,28 @@ class SlackNotifier:
         client.chat_postMessage(
             channel=ref.channel_id, thread_ts=ref.thread_ts, **message.as_kwargs()
         )
+
+
+def draw_root(
+    thread: Thread,
+    campaign_title: str,
+    viewer: int,
+    names: Mapping[int, str],
+    *,
+    exclude: int | None = None,
+    moved_to: str | None = None,
+) -> Reply:
+    """A contact's thread's first message, seen by `viewer`: the whole conversation (who
+    sent what, and when), `exclude` left for the thread itself."""
+    return render.thread_root(
+        thread,
+        campaign_title,
+        exclude_message_id=exclude,
+        viewer=viewer,
+        names=names,
+        moved_to=moved_to,
+        full_history=True,
+    )
 
 
 def _latest_inbound(thread: Thread, message_id: int | None) -> MessageView | None:

@@ -9,14 +9,14 @@ from slack_bolt import App
 from bot import ids
 from bot.listeners.common import Deps, Turn, ack_now, action_value, lazy
 from bot.listeners.steps import dm_message
-from bot.notify import SlackTexterNotifier
+from bot.notify import SlackTexterNotifier, draw_root
 from bot.render import Reply
 from bot.render import threads as thread_render
-from core.services.thread_buttons import (
+from core.services.conversation_changes import (
     ThreadState,
-    close_in_thread,
-    opt_out_in_thread,
-    retry_in_thread,
+    close_conversation_as,
+    opt_out_contact_as,
+    retry_failed_text_as,
 )
 
 
@@ -33,19 +33,13 @@ def register(app: App, deps: Deps) -> None:
 
 
 def thread_root(state: ThreadState, user_id: int) -> Reply:
-    """The thread's first message as the notifier draws it (who sent what, and when)."""
-    return thread_render.thread_root(
-        state.thread,
-        state.campaign_title,
-        viewer=user_id,
-        names=state.names,
-        full_history=True,
-    )
+    """The thread's first message as the notifier draws it, from the use case's state."""
+    return draw_root(state.thread, state.campaign_title, user_id, state.names)
 
 
 def thread_close_clicked(turn: Turn) -> None:
     contact_id = ids.parse_thread_value(action_value(turn))
-    answer = close_in_thread(
+    answer = close_conversation_as(
         turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), contact_id
     )
     turn.set_identity(answer.identity)
@@ -54,7 +48,7 @@ def thread_close_clicked(turn: Turn) -> None:
 
 def thread_opt_out_clicked(turn: Turn) -> None:
     contact_id = ids.parse_thread_value(action_value(turn))
-    answer = opt_out_in_thread(
+    answer = opt_out_contact_as(
         turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), contact_id
     )
     turn.set_identity(answer.identity)
@@ -64,7 +58,7 @@ def thread_opt_out_clicked(turn: Turn) -> None:
 def thread_retry_clicked(turn: Turn) -> None:
     """Retry a failed answer: the same text again, from whoever holds the contact now."""
     contact_id, message_id = ids.parse_retry_value(action_value(turn))
-    answer = retry_in_thread(
+    answer = retry_failed_text_as(
         turn.db,
         turn.team_id,
         turn.slack_user_id,
