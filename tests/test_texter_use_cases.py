@@ -16,9 +16,9 @@ from core.errors import NotFound
 from core.messaging import FakeMessageService
 from core.models import Campaign, CampaignContact
 from core.services.batch_requests import CampaignQuestion, request_first_texts, request_texts
-from core.services.card_clicks import card_to_edit, opt_out_on_card, release_held
 from core.services.card_sending import card_step, send_from_card
 from core.services.link_joining import join_by_link
+from core.services.send_card_changes import card_to_edit, opt_out_on_card, release_held
 from core.services.texter_home import open_home
 from tests.support.world import add_contacts, make_campaign, make_org
 

@@ -13,26 +13,30 @@ from core.models import Campaign
 from core.refusals import RefusalReason
 from core.roles import Role
 from core.services.batch_requests import request_texts
+from core.services.conversation_changes import (
+    close_conversation_as,
+    opt_out_contact_as,
+    retry_failed_text_as,
+)
 from core.services.conversation_requests import (
     TakeAnswer,
     TakeQuestion,
     replies_to_handle,
     take_conversations_as,
-    take_conversations_command,
+    take_conversations_by_campaign_name,
     waiting_replies_as,
 )
 from core.services.end_of_shift import (
     DayChoice,
     DayToConfirm,
+    day_question_by_campaign_name,
+    day_question_for_campaign,
     done_for_now,
-    done_for_the_day_command,
-    done_for_the_day_picked,
     end_the_day,
 )
 from core.services.link_joining import join_by_link
 from core.services.texter_home import open_home
 from core.services.texting import send_reply
-from core.services.thread_buttons import close_in_thread, opt_out_in_thread, retry_in_thread
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
 from tests.support.conversations import VETTED, conversation_pool, set_campaign_settings
@@ -55,11 +59,11 @@ def campaign_to_join(db: Database) -> tuple[int, str]:
 def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
     pool = conversation_pool(db, replies=3)
     with transactions(db) as ended:
-        question = take_conversations_command(db, "T1", VETTED, "Vera", "no such campaign")
+        question = take_conversations_by_campaign_name(db, "T1", VETTED, "Vera", "no such campaign")
     assert ended == ["commit"]
     assert isinstance(question, TakeQuestion) and [c.campaign_id for c in question.campaigns]
     with transactions(db) as ended:
-        took = take_conversations_command(db, "T1", VETTED, "Vera", "")
+        took = take_conversations_by_campaign_name(db, "T1", VETTED, "Vera", "")
     assert ended == ["commit"]
     assert isinstance(took, TakeAnswer) and took.result.refusal is None
     assert sorted(took.result.contact_ids) == sorted(pool.contact_ids)
@@ -91,12 +95,12 @@ def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
 
     first, second, third = pool.contact_ids
     with transactions(db) as ended:
-        closed = close_in_thread(db, "T1", VETTED, "Vera", first)
+        closed = close_conversation_as(db, "T1", VETTED, "Vera", first)
     assert ended == ["commit"]
     assert closed.state.thread.contact_status == MessageStatus.CLOSED.value
     assert closed.state.campaign_title == "GOTV" and "Fran" in closed.state.names.values()
     with transactions(db) as ended:
-        opted_out = opt_out_in_thread(db, "T1", VETTED, "Vera", second)
+        opted_out = opt_out_contact_as(db, "T1", VETTED, "Vera", second)
     assert ended == ["commit"]
     assert opted_out.state.thread.is_opted_out
 
@@ -104,7 +108,7 @@ def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
     assert not failed.sent
     save_thread(db, third, pool.vetted, "DVET", "1.0")
     with transactions(db) as ended:
-        retried = retry_in_thread(
+        retried = retry_failed_text_as(
             db, "T1", VETTED, "Vera", third, failed.message_id, FakeMessageService()
         )
     assert ended == ["commit", "commit"]  # the claim, then the provider's answer
@@ -122,15 +126,15 @@ def test_each_end_of_shift_interaction_is_one_transaction(db: Database) -> None:
     assert done.home.campaigns[0].unsent == 2 and done.replies == [] and done.takers == []
 
     with transactions(db) as ended:
-        choice = done_for_the_day_command(db, "T1", TEXTER, "Ada", "nothing like it")
+        choice = day_question_by_campaign_name(db, "T1", TEXTER, "Ada", "nothing like it")
     assert ended == ["rollback"]
     assert isinstance(choice, DayChoice) and [c.campaign_id for c in choice.campaigns]
     with transactions(db) as ended:
-        confirm = done_for_the_day_command(db, "T1", TEXTER, "Ada", "")
+        confirm = day_question_by_campaign_name(db, "T1", TEXTER, "Ada", "")
     assert ended == ["rollback"]
     assert isinstance(confirm, DayToConfirm) and confirm.held.initials == 2
     with transactions(db) as ended:
-        picked = done_for_the_day_picked(db, "T1", TEXTER, "Ada", campaign_id)
+        picked = day_question_for_campaign(db, "T1", TEXTER, "Ada", campaign_id)
     assert ended == ["rollback"] and picked.held.initials == 2
 
     with transactions(db) as ended:
@@ -144,7 +148,7 @@ def test_home_with_conversations_to_take_and_campaigns_run_is_one_transaction(
 ) -> None:
     pool = conversation_pool(db, replies=2, vetted_role=Role.ADMIN)
     set_campaign_settings(db, pool.campaign_id, conversations_per_take=1)
-    take_conversations_command(db, "T1", VETTED, "Vera", "")  # joins Vera to the campaign
+    take_conversations_by_campaign_name(db, "T1", VETTED, "Vera", "")  # joins Vera to the campaign
     with transactions(db) as ended:
         home = open_home(db, "T1", VETTED, "Vera")
     assert ended == ["rollback"]

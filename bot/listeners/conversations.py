@@ -17,7 +17,7 @@ from bot.texter_notices import deliver_now
 from core.services.conversation_requests import (
     TakeAnswer,
     take_conversations_as,
-    take_conversations_command,
+    take_conversations_by_campaign_name,
     waiting_replies_as,
 )
 from core.services.threads import ThreadRef
@@ -43,7 +43,7 @@ def open_clicked(ack: Ack) -> None:
 
 def take_command(turn: Turn) -> None:
     argument = str(turn.body.get("text") or "").strip()
-    answer = take_conversations_command(
+    answer = take_conversations_by_campaign_name(
         turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
     )
     turn.set_identity(answer.identity)

@@ -21,8 +21,8 @@ from core.services import end_of_shift
 from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
 from core.services.end_of_shift import (
     DayToConfirm,
-    done_for_the_day_command,
-    done_for_the_day_picked,
+    day_question_by_campaign_name,
+    day_question_for_campaign,
     end_the_day,
 )
 
@@ -71,7 +71,7 @@ def pick_campaign(turn: Turn) -> None:
     if purpose == ids.PICK_FOR_SEND:
         ask_for_batch(turn, campaign_id, replace=True)
         return
-    answer = done_for_the_day_picked(
+    answer = day_question_for_campaign(
         turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), campaign_id
     )
     confirm_done_for_the_day(turn, answer, replace=True)
@@ -184,7 +184,7 @@ def done_for_now(turn: Turn) -> None:
 
 def done_for_day(turn: Turn) -> None:
     argument = turn.body.get("text", "")
-    answer = done_for_the_day_command(
+    answer = day_question_by_campaign_name(
         turn.db, turn.team_id, turn.slack_user_id, turn.display_name(), argument
     )
     if isinstance(answer, DayToConfirm):

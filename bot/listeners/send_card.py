@@ -17,8 +17,8 @@ from bot.render import send_card as cards
 from bot.render import threads as thread_render
 from core.errors import InvalidInput, NotAllowed
 from core.refusals import plural
-from core.services.card_clicks import card_to_edit, opt_out_on_card, release_held
 from core.services.card_sending import CardSend, CardStep, card_step, send_from_card
+from core.services.send_card_changes import card_to_edit, opt_out_on_card, release_held
 from core.services.texting import SendResult
 
 

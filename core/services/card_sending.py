@@ -3,7 +3,7 @@ recorded as sending) committed before the provider is called, then the provider'
 settled together with everything the next card needs: two transactions.
 
 Skip and Restart are `card_step`, one transaction (read only unless the identity changed),
-through `read_on_card`; Opt out, Release them and Edit are in core.services.card_clicks.
+through `read_on_card`; Opt out, Release them and Edit are in core.services.send_card_changes.
 """
 
 from __future__ import annotations

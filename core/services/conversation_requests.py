@@ -63,7 +63,7 @@ def take_conversations_as(
     return answer
 
 
-def take_conversations_command(
+def take_conversations_by_campaign_name(
     db: Database,
     slack_team_id: str,
     slack_user_id: str,

@@ -94,7 +94,7 @@ class DayToConfirm:
     held: Releasable
 
 
-def done_for_the_day_command(
+def day_question_by_campaign_name(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, argument: str
 ) -> DayToConfirm | DayChoice:
     """`/doneforday [campaign]`: the question for the campaign the argument names (or the
@@ -111,7 +111,7 @@ def done_for_the_day_command(
     return read_as(db, slack_team_id, slack_user_id, name, work)
 
 
-def done_for_the_day_picked(
+def day_question_for_campaign(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, campaign_id: int
 ) -> DayToConfirm:
     """A campaign picked from `/doneforday`'s buttons: the question for it."""
@@ -154,7 +154,7 @@ def end_the_day(
     now: datetime | None = None,
 ) -> DayEnded:
     """Release the texter's contacts in the campaign (conversations too as
-    `release_contacts` decides), with Home as it is afterwards."""
+    `release_contacts_in` decides), with Home as it is afterwards."""
     now = now or datetime.now(UTC)
     with db.uow() as uow:
         session = uow.session

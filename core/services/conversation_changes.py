@@ -61,7 +61,7 @@ class RetryAnswer:
     state: ThreadState | None = None
 
 
-def close_in_thread(
+def close_conversation_as(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, contact_id: int
 ) -> ThreadAnswer:
     """Close: no reply needed (a new inbound text reopens the conversation)."""
@@ -76,7 +76,7 @@ def close_in_thread(
         return answer
 
 
-def opt_out_in_thread(
+def opt_out_contact_as(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, contact_id: int
 ) -> ThreadAnswer:
     """Opt out: the number is opted out in every live campaign of the organization."""
@@ -92,7 +92,7 @@ def opt_out_in_thread(
         return answer
 
 
-def retry_in_thread(
+def retry_failed_text_as(
     db: Database,
     slack_team_id: str,
     slack_user_id: str,
