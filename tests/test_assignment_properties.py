@@ -25,8 +25,8 @@ from core.services.batches import request_batch
 from core.services.joining import JoinRefused
 from core.services.link_joining import join_by_link
 from core.services.organizations import set_organization_setting
-from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
+from tests.support.people import end_day
 from tests.support.world import add_contacts, make_campaign, make_org
 
 TEXTERS = ["UA", "UB", "UC"]
@@ -150,7 +150,7 @@ class AssignmentMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def done_for_the_day(self, data: st.DataObject) -> None:
         texter = data.draw(st.sampled_from(sorted(self.users)))
-        result = release_contacts(self.db, self.campaign, self.users[texter])
+        result = end_day(self.db, self.campaign, self.users[texter])
         expected_initials = [
             cid for cid in self.held(texter) if self.contacts[cid].status == S.NEEDS_MESSAGE
         ]

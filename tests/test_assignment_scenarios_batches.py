@@ -17,8 +17,8 @@ from core.models import Assignment, Campaign, CampaignContact
 from core.refusals import RefusalReason
 from core.roles import Role
 from core.services.batches import can_request_more, request_batch
-from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
+from tests.support.people import end_day
 from tests.support.scenarios import (
     NY_DAYTIME,
     hold,
@@ -170,7 +170,7 @@ def test_14_vetted_texters_one_batch_for_texters(db: Database) -> None:
     mark_sent(db, first.contact_ids)
     second = request_batch(db, campaign, texter)
     assert second.assigned == 0 and reason(second) == RefusalReason.NOT_VETTED
-    assert release_contacts(db, campaign, texter).total == 200
+    assert end_day(db, campaign, texter).total == 200
     assert request_batch(db, campaign, texter).assigned == 200
 
 
@@ -261,7 +261,7 @@ def test_21_done_for_the_day_releases_unsent(db: Database) -> None:
     _, campaign, texter = scenario_world(db, contacts=0)
     hold(db, campaign, texter, 150, S.MESSAGED)
     unsent = hold(db, campaign, texter, 50, S.NEEDS_MESSAGE, start=150)
-    released = release_contacts(db, campaign, texter)
+    released = end_day(db, campaign, texter)
     assert (released.initials, released.conversations) == (50, 0)
     with db.uow(read_only=True) as uow:
         free = uow.session.scalars(
@@ -277,5 +277,5 @@ def test_22_release_including_conversations(db: Database) -> None:
     )
     hold(db, campaign, texter, 150, S.MESSAGED)
     hold(db, campaign, texter, 50, S.NEEDS_MESSAGE, start=150)
-    released = release_contacts(db, campaign, texter)
+    released = end_day(db, campaign, texter)
     assert (released.initials, released.conversations, released.total) == (50, 150, 200)

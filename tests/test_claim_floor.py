@@ -11,8 +11,8 @@ from core.refusals import RefusalReason
 from core.services import claim_floor
 from core.services.batches import can_request_more, request_batch
 from core.services.claim_floor import RESCAN_SECONDS, ClaimFloors, claim_floors
-from core.services.release import release_contacts
 from core.statuses import MessageStatus as S
+from tests.support.people import end_day
 from tests.support.world import build_world, set_status
 
 INITIALS = frozenset({S.NEEDS_MESSAGE})
@@ -102,7 +102,7 @@ def test_contacts_released_in_this_process_are_handed_out_next(db: Database) -> 
     campaign_id, ids, (first, second) = _campaign(db, 30)
     request_batch(db, campaign_id, first)
     request_batch(db, campaign_id, second)
-    assert release_contacts(db, campaign_id, first).initials == 10
+    assert end_day(db, campaign_id, first).initials == 10
     assert request_batch(db, campaign_id, first).contact_ids == ids[:10]
 
 

@@ -19,8 +19,8 @@ from core.errors import InvalidInput
 from core.models import CampaignContact
 from core.services.batches import request_batch
 from core.services.contact_import import import_contacts
-from core.services.release import release_contacts
 from tests.support.csv_files import csv_text
+from tests.support.people import end_day
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 PROCESSES = 4
@@ -107,7 +107,7 @@ def test_done_for_the_day_racing_batch_requests(db: Database) -> None:
                 if n % 2:
                     request_batch(db, campaign, texter)
                 else:
-                    release_contacts(db, campaign, texter)
+                    end_day(db, campaign, texter)
         except BaseException as exc:
             errors.append(exc)
 

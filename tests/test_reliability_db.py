@@ -21,7 +21,7 @@ from core.migrate import upgrade
 from core.models import Assignment, CampaignContact
 from core.services.batches import request_batch
 from core.services.campaigns import JOIN_TOKEN_BYTES, new_join_token
-from core.services.release import release_contacts
+from tests.support.people import end_day
 from tests.support.pg_faults import kill_backend_waiting_on_lock
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
@@ -55,7 +55,7 @@ def test_sqlite_concurrent_writers_wait_instead_of_failing(tmp_path: Path) -> No
                 ids = request_batch(db, campaign, user).contact_ids
                 with lock:
                     got.update(ids)
-                release_contacts(db, campaign, user)
+                end_day(db, campaign, user)
                 with lock:
                     got.subtract(ids)
         except BaseException as exc:
@@ -161,7 +161,7 @@ def test_postgres_restart_while_running(tmp_path: Path) -> None:
             timeout=60,
         )
         # Pooled connections died with the server; pre-ping replaces them transparently.
-        release_contacts(db, campaign, texter)
+        end_day(db, campaign, texter)
         again = request_batch(db, campaign, texter)
         assert again.contact_ids == first.contact_ids
         with db.uow(read_only=True) as uow:

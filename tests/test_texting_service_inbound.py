@@ -13,8 +13,8 @@ from core.errors import Conflict, NotAllowed, NotFound
 from core.messaging import FakeMessageService
 from core.models import Campaign, CampaignContact, OptOut
 from core.services.batches import request_batch
+from core.services.conversation_changes import opt_out_contact_as
 from core.services.texting import (
-    opt_out_contact,
     receive_inbound,
     send_first_text,
     send_reply,
@@ -52,6 +52,17 @@ def _two_campaigns_with_one_cell(db: Database) -> tuple[Texting, int, int, int]:
 
 def _opted_out(db: Database, contact_id: int) -> bool:
     return contact_row(db, contact_id).is_opted_out
+
+
+def _flagged(db: Database, contact_id: int) -> int:
+    """How many contacts with this contact's cell are opted out (all flagged by the button)."""
+    cell = contact_row(db, contact_id).cell
+    with db.uow(read_only=True) as uow:
+        return uow.session.scalar(
+            select(func.count())
+            .select_from(CampaignContact)
+            .where(CampaignContact.cell == cell, CampaignContact.is_opted_out.is_(True))
+        )
 
 
 @pytest.mark.parametrize("keyword", ["STOP", " stop ", "Unsubscribe", "QUIT", "stopall"])
@@ -97,17 +108,17 @@ def test_a_plain_reply_mentioning_stop_is_not_an_opt_out(db: Database) -> None:
 
 def test_opt_out_button_is_organization_wide(db: Database) -> None:
     world, in_b, _, elsewhere = _two_campaigns_with_one_cell(db)
-    other = make_texter(db, world.org_id, "UOTHER")
+    make_texter(db, world.org_id, "UOTHER")
     with pytest.raises(NotAllowed):
-        opt_out_contact(db, world.contact_ids[0], other, "rude")
-    result = opt_out_contact(db, world.contact_ids[0], world.user_id, "asked to stop")
-    assert result.contacts_flagged == 2
+        opt_out_contact_as(db, "T1", "UOTHER", None, world.contact_ids[0])
+    opt_out_contact_as(db, "T1", "UTEXTER", None, world.contact_ids[0])
+    assert _flagged(db, world.contact_ids[0]) == 2
     assert _opted_out(db, world.contact_ids[0]) and _opted_out(db, in_b)
     assert not _opted_out(db, elsewhere)
     with pytest.raises(Conflict, match="opted out"):
         send_first_text(db, world.contact_ids[0], world.user_id, FakeMessageService())
     # A second opt-out (keyword after button) keeps one list entry.
-    opt_out_contact(db, world.contact_ids[0], world.user_id, "again")
+    opt_out_contact_as(db, "T1", "UTEXTER", None, world.contact_ids[0])
     with db.uow(read_only=True) as uow:
         assert uow.session.scalar(select(func.count()).select_from(OptOut)) == 1
 

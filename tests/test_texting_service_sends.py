@@ -15,8 +15,8 @@ from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.messaging import FakeMessageService, SendOutcome
 from core.models import Campaign, CampaignContact
 from core.roles import Role
+from core.services.conversation_changes import close_conversation_as
 from core.services.texting import (
-    close_conversation,
     conversation,
     receive_inbound,
     render_script,
@@ -149,8 +149,10 @@ def test_scenario_29_send_reply_answer_reply(db: Database) -> None:
     assert thread.messages[0].user_id == world.user_id
     assert thread.messages[0].status == "delivered"
 
-    closed = close_conversation(db, contact_id, world.user_id)
-    assert closed.contact_status == contact_row(db, contact_id).message_status == "closed"
+    closed = close_conversation_as(db, "T1", TEXTER, None, contact_id)
+    assert (
+        closed.state.thread.contact_status == contact_row(db, contact_id).message_status == "closed"
+    )
 
 
 def test_edit_of_first_text_obeys_the_campaign_setting(db: Database) -> None:

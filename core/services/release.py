@@ -10,14 +10,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from core.db import Database, UnitOfWork
+from core.db import UnitOfWork
 from core.errors import NotAllowed, NotFound
 from core.models import Assignment, CampaignContact
 from core.org_settings import effective_setting
-from core.services.campaigns import get_campaign
 from core.services.claim_floor import claim_floors
 from core.services.holdings import lock_holdings
-from core.services.joining import campaign_org_settings
 from core.statuses import MessageStatus
 
 INITIALS = frozenset({MessageStatus.NEEDS_MESSAGE})
@@ -32,21 +30,6 @@ class ReleaseResult:
     @property
     def total(self) -> int:
         return self.initials + self.conversations
-
-
-def release_contacts(
-    db: Database, campaign_id: int, user_id: int, with_conversations: bool | None = None
-) -> ReleaseResult:
-    """Done for the Day: the texter's unsent first texts go back to the pool, and their
-    conversations too when the organization allows it (None: whenever it does; False:
-    first texts only, Spoke's first button; True: both, refused unless allowed)."""
-    with db.uow() as uow:
-        session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        settings = campaign_org_settings(session, campaign.organization_id)
-        result = release_contacts_in(session, campaign_id, user_id, settings, with_conversations)
-        commit_release(uow, campaign_id)
-        return result
 
 
 def release_unsent_in(session: Session, campaign_id: int, user_id: int) -> ReleaseResult:
@@ -66,18 +49,10 @@ class Releasable:
     may_release_conversations: bool
 
 
-def releasable(db: Database, campaign_id: int, user_id: int) -> Releasable:
-    with db.uow(read_only=True) as uow:
-        session = uow.session
-        campaign = get_campaign(session, campaign_id)
-        settings = campaign_org_settings(session, campaign.organization_id)
-        return releasable_in(session, campaign_id, user_id, settings)
-
-
 def releasable_in(
     session: Session, campaign_id: int, user_id: int, org_settings: dict[str, Any]
 ) -> Releasable:
-    """releasable inside the caller's unit of work."""
+    """What Done for the Day could release for this texter now, in the caller's unit of work."""
     rows = session.execute(
         select(CampaignContact.message_status, func.count())
         .join(Assignment, Assignment.id == CampaignContact.assignment_id)
@@ -97,7 +72,10 @@ def release_contacts_in(
     org_settings: dict[str, Any],
     with_conversations: bool | None = None,
 ) -> ReleaseResult:
-    """release_contacts in the caller's transaction; the caller commits with commit_release."""
+    """Done for the Day, in the caller's transaction: the texter's unsent first texts go back
+    to the pool, and their conversations too when the organization allows it (None: whenever
+    it does; False: first texts only, Spoke's first button; True: both, refused unless
+    allowed). The caller commits with commit_release."""
     if not effective_setting(org_settings, "DONE_FOR_THE_DAY_ENABLED"):
         raise NotAllowed("Done for the Day is turned off in this organization.")
     assignment = _locked_assignment(session, campaign_id, user_id)

@@ -336,24 +336,14 @@ def request_prompt_of(settings: dict[str, object]) -> RequestPrompt:
     return RequestPrompt(label, str(settings.get("request_message") or "").strip())
 
 
-def request_prompt(db: Database, campaign_id: int) -> RequestPrompt:
-    with db.uow(read_only=True) as uow:
-        settings = uow.session.scalar(select(Campaign.settings).where(Campaign.id == campaign_id))
-    return request_prompt_of(dict(settings or {}))
-
-
 def archived_campaign_titles_in(session: Session, identity: Identity) -> list[str]:
-    return _archived_titles(session, identity.organization_id, identity.user_id)
-
-
-def _archived_titles(session: Session, organization_id: int, user_id: int) -> list[str]:
     return list(
         session.scalars(
             select(Campaign.title)
             .join(Assignment, Assignment.campaign_id == Campaign.id)
             .where(
-                Assignment.user_id == user_id,
-                Campaign.organization_id == organization_id,
+                Assignment.user_id == identity.user_id,
+                Campaign.organization_id == identity.organization_id,
                 Campaign.is_archived.is_(True),
             )
             .order_by(Campaign.id.desc())

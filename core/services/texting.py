@@ -58,10 +58,8 @@ __all__ = [
     "SendResult",
     "Thread",
     "claim_reply_in",
-    "close_conversation",
     "close_conversation_in",
     "conversation",
-    "opt_out_contact",
     "opt_out_contact_in",
     "receive_inbound",
     "render_script",
@@ -262,17 +260,6 @@ def claim_reply_in(
 # ---------------------------------------------------------------------------- threads
 
 
-def close_conversation(db: Database, contact_id: int, acting_user_id: int) -> ContactStatusResult:
-    """No reply needed: the contact becomes `closed` (a new inbound text reopens it)."""
-    with db.uow() as uow:
-        session = uow.session
-        contact = load_contact(session, contact_id, lock=True)
-        campaign = campaign_of(session, contact)
-        result = close_conversation_in(session, contact, campaign, acting_user_id)
-        uow.commit()
-        return result
-
-
 def close_conversation_in(
     session: Session,
     contact: CampaignContact,
@@ -281,27 +268,13 @@ def close_conversation_in(
     *,
     role: Role | Unknown | None = UNKNOWN,
 ) -> ContactStatusResult:
-    """close_conversation inside the caller's transaction, the contact loaded with its lock
-    (the caller commits)."""
+    """No reply needed: the contact becomes `closed` (a new inbound text reopens it). In the
+    caller's transaction, the contact loaded with its lock (the caller commits)."""
     require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
     if contact.message_status == MessageStatus.NEEDS_MESSAGE.value:
         raise Conflict(f"{display_name(contact)} hasn't been texted yet; nothing to close.")
     contact.message_status = MessageStatus.CLOSED.value
     return ContactStatusResult(contact.id, contact.message_status)
-
-
-def opt_out_contact(
-    db: Database, contact_id: int, acting_user_id: int, reason: str = "texter"
-) -> OptOutResult:
-    """The texter's Opt out button: the number is opted out in every live campaign of the
-    organization and never texted again."""
-    with db.uow() as uow:
-        session = uow.session
-        contact = load_contact(session, contact_id, lock=True)
-        campaign = campaign_of(session, contact)
-        result = opt_out_contact_in(session, contact, campaign, acting_user_id, reason)
-        uow.commit()
-        return result
 
 
 def opt_out_contact_in(
@@ -313,9 +286,10 @@ def opt_out_contact_in(
     *,
     role: Role | Unknown | None = UNKNOWN,
 ) -> OptOutResult:
-    """opt_out_contact inside the caller's transaction, the contact loaded with its lock (the
-    caller commits). The contacts it flags are updated in bulk: `contact` is stale until
-    refreshed."""
+    """The texter's Opt out button: the number is opted out in every live campaign of the
+    organization and never texted again. In the caller's transaction, the contact loaded
+    with its lock (the caller commits). The contacts it flags are updated in bulk: `contact`
+    is stale until refreshed."""
     require_owner(session, contact, campaign, acting_user_id, staff_ok=True, known_role=role)
     flagged = opt_out_cell(
         session,

@@ -14,12 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.db import Database
-from core.models import Assignment, Campaign, CampaignContact, SlackThread, User
+from core.models import Campaign, CampaignContact, SlackThread, User
 from core.services.texting import Thread, thread_of
 
 __all__ = [
     "ThreadRef",
-    "assignment_for",
     "contact_campaign",
     "save_thread",
     "slack_user_of",
@@ -96,17 +95,6 @@ def save_thread(
 def slack_user_of(db: Database, user_id: int) -> str | None:
     with db.uow(read_only=True) as uow:
         return uow.session.scalar(select(User.slack_user_id).where(User.id == user_id))
-
-
-def assignment_for(db: Database, campaign_id: int, user_id: int) -> int | None:
-    """The texter's own assignment in the campaign (the send card is always theirs: the
-    acting user comes from the payload, the campaign from the button)."""
-    with db.uow(read_only=True) as uow:
-        return uow.session.scalar(
-            select(Assignment.id).where(
-                Assignment.campaign_id == campaign_id, Assignment.user_id == user_id
-            )
-        )
 
 
 @dataclass(frozen=True)
