@@ -5,14 +5,12 @@ inside one shows up here."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from core.db import Database
 from core.messaging import FakeMessageService
-from core.models import Campaign
 from core.refusals import RefusalReason
 from core.roles import Role
 from core.services.batch_requests import request_texts
+from core.services.campaign_choice import CampaignQuestion
 from core.services.conversation_changes import (
     close_conversation_as,
     opt_out_contact_as,
@@ -27,7 +25,6 @@ from core.services.conversation_requests import (
     waiting_replies_as,
 )
 from core.services.end_of_shift import (
-    DayChoice,
     DayToConfirm,
     day_question_by_campaign_name,
     day_question_for_campaign,
@@ -40,20 +37,9 @@ from core.services.texting import send_reply
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
 from tests.support.conversations import VETTED, conversation_pool, set_campaign_settings
-from tests.support.world import add_contacts, make_campaign, make_org
-from tests.test_texter_use_cases import transactions
+from tests.test_texter_use_cases import campaign_to_join, transactions
 
 TEXTER = "UCASE"
-
-
-def campaign_to_join(db: Database) -> tuple[int, str]:
-    """A campaign of six first texts in batches of two, and its join link's token."""
-    org = make_org(db)
-    campaign_id = make_campaign(db, org, batch_size=2)
-    add_contacts(db, campaign_id, 6)
-    with db.uow(read_only=True) as uow:
-        token = uow.session.scalar(select(Campaign.join_token).where(Campaign.id == campaign_id))
-    return campaign_id, str(token)
 
 
 def test_each_conversation_interaction_is_one_transaction(db: Database) -> None:
@@ -128,7 +114,7 @@ def test_each_end_of_shift_interaction_is_one_transaction(db: Database) -> None:
     with transactions(db) as ended:
         choice = day_question_by_campaign_name(db, "T1", TEXTER, "Ada", "nothing like it")
     assert ended == ["rollback"]
-    assert isinstance(choice, DayChoice) and [c.campaign_id for c in choice.campaigns]
+    assert isinstance(choice, CampaignQuestion) and [c.campaign_id for c in choice.campaigns]
     with transactions(db) as ended:
         confirm = day_question_by_campaign_name(db, "T1", TEXTER, "Ada", "")
     assert ended == ["rollback"]

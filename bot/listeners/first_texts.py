@@ -19,6 +19,7 @@ from bot.render.common import text_reply
 from bot.texter_notices import deliver_now
 from core.services import end_of_shift
 from core.services.batch_requests import TextsAnswer, request_first_texts, request_texts
+from core.services.campaign_choice import CampaignQuestion
 from core.services.end_of_shift import (
     DayToConfirm,
     day_question_by_campaign_name,
@@ -93,15 +94,20 @@ def first_texts_command(turn: Turn, argument: str) -> None:
     if isinstance(answer, TextsAnswer):
         present_texts(turn, answer, replace=False)
         return
+    ask_which_campaign(turn, answer, ids.PICK_FOR_SEND, "Which campaign do you want texts for?")
+
+
+def ask_which_campaign(turn: Turn, answer: CampaignQuestion, purpose: str, question: str) -> None:
+    """A command's argument named no one campaign: there are none (or only archived ones),
+    it names none of them, or the texter picks one."""
     turn.set_identity(answer.identity)
     if not answer.campaigns:
         archived = answer.archived_titles
         turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
-    elif argument.strip():
-        turn.reply(messages.no_such_campaign(argument, answer.campaigns))
+    elif answer.argument.strip():
+        turn.reply(messages.no_such_campaign(answer.argument, answer.campaigns))
     else:
-        question = "Which campaign do you want texts for?"
-        turn.reply(messages.pick_campaign(ids.PICK_FOR_SEND, answer.campaigns, question))
+        turn.reply(messages.pick_campaign(purpose, answer.campaigns, question))
 
 
 def present_texts(turn: Turn, answer: TextsAnswer, *, replace: bool) -> None:
@@ -190,15 +196,7 @@ def done_for_day(turn: Turn) -> None:
     if isinstance(answer, DayToConfirm):
         confirm_done_for_the_day(turn, answer, replace=False)
         return
-    turn.set_identity(answer.identity)
-    if not answer.campaigns:
-        archived = answer.archived_titles
-        turn.reply(messages.only_archived(archived) if archived else messages.no_campaigns())
-    elif argument.strip():
-        turn.reply(messages.no_such_campaign(argument, answer.campaigns))
-    else:
-        question = "Which campaign are you done with?"
-        turn.reply(messages.pick_campaign(ids.PICK_FOR_DONE, answer.campaigns, question))
+    ask_which_campaign(turn, answer, ids.PICK_FOR_DONE, "Which campaign are you done with?")
 
 
 def done_for_the_day_clicked(turn: Turn) -> None:

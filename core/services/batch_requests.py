@@ -3,7 +3,6 @@ first contact's card and the texter's Home, in one transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
@@ -15,7 +14,7 @@ from core.errors import NotFound
 from core.models import Assignment
 from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import BatchResult, request_batch_in
-from core.services.campaign_choice import choose_campaign
+from core.services.campaign_choice import CampaignQuestion, joined_campaign_named_in
 from core.services.campaigns import get_campaign
 from core.services.card_walk import NextOnCard, next_on_card_in
 from core.services.identity import Identity, identify_in
@@ -23,7 +22,6 @@ from core.services.texter_home import (
     JoinedCampaign,
     RequestPrompt,
     TexterHome,
-    archived_campaign_titles_in,
     home_in,
     joined_campaigns_in,
     request_prompt_of,
@@ -50,16 +48,6 @@ class TextsAnswer:
     # Handed-out conversations: their THREAD_TAKEN notices, queued with the batch, for the
     # caller to post after the commit (bot.texter_notices.deliver_now).
     notices: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class CampaignQuestion:
-    """`/sendfirsttexts ARGUMENT` named no one campaign: which ones there are."""
-
-    identity: Identity
-    argument: str
-    campaigns: Sequence[JoinedCampaign]
-    archived_titles: Sequence[str]
 
 
 def request_texts(
@@ -93,11 +81,10 @@ def request_first_texts(
         session = uow.session
         identity = identify_in(session, slack_team_id, slack_user_id, name)
         joined = joined_campaigns_in(session, identity)
-        chosen = choose_campaign(joined, argument)
-        if chosen is None:
-            archived = [] if joined else archived_campaign_titles_in(session, identity)
+        chosen = joined_campaign_named_in(session, identity, joined, argument)
+        if isinstance(chosen, CampaignQuestion):
             uow.commit()  # a new user or a new name is kept
-            return CampaignQuestion(identity, argument, joined, archived)
+            return chosen
         answer = _request_in(session, identity, chosen.campaign_id, now, db, joined)
         uow.commit()
         return answer

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
+from sqlalchemy.orm import Session
+
 from core.ascii_digits import MAX_INT32, parse_ascii_digits
+from core.services.identity import Identity
+from core.services.texter_home import JoinedCampaign, archived_campaign_titles_in
 
 
 class NamedCampaign(Protocol):
@@ -34,3 +39,25 @@ def choose_campaign(campaigns: Sequence[C], argument: str) -> C | None:
         return exact[0]
     partial = [c for c in campaigns if wanted in c.title.casefold()]
     return partial[0] if len(partial) == 1 else None
+
+
+@dataclass(frozen=True)
+class CampaignQuestion:
+    """A command's argument named no one of the person's joined campaigns: which ones there
+    are (none: the archived ones' titles, to name them)."""
+
+    identity: Identity
+    argument: str
+    campaigns: Sequence[JoinedCampaign]
+    archived_titles: Sequence[str]
+
+
+def joined_campaign_named_in(
+    session: Session, identity: Identity, joined: Sequence[JoinedCampaign], argument: str
+) -> JoinedCampaign | CampaignQuestion:
+    """The joined campaign the argument names (or the only one), else the question of which."""
+    chosen = choose_campaign(joined, argument)
+    if chosen is not None:
+        return chosen
+    archived = [] if joined else archived_campaign_titles_in(session, identity)
+    return CampaignQuestion(identity, argument, joined, archived)

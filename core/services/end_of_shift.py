@@ -4,7 +4,6 @@ Day's question (`/doneforday`, a campaign picked) and its release."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,7 +12,7 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.errors import NotAllowed, NotFound
 from core.org_settings import effective_setting
-from core.services.campaign_choice import choose_campaign
+from core.services.campaign_choice import CampaignQuestion, joined_campaign_named_in
 from core.services.campaigns import get_campaign
 from core.services.identified import read_as
 from core.services.identity import Identity, identify_in
@@ -29,7 +28,6 @@ from core.services.texter_home import (
     JoinedCampaign,
     TexterCampaign,
     TexterHome,
-    archived_campaign_titles_in,
     home_in,
     joined_campaigns_in,
 )
@@ -74,17 +72,6 @@ def done_for_now(
 
 
 @dataclass(frozen=True)
-class DayChoice:
-    """`/doneforday ARGUMENT` named no one campaign: the joined ones (none: the archived
-    ones' titles, to name them)."""
-
-    identity: Identity
-    argument: str
-    campaigns: Sequence[JoinedCampaign]
-    archived_titles: Sequence[str]
-
-
-@dataclass(frozen=True)
 class DayToConfirm:
     """What Done for the Day would release in the campaign, for the texter to confirm."""
 
@@ -96,16 +83,15 @@ class DayToConfirm:
 
 def day_question_by_campaign_name(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, argument: str
-) -> DayToConfirm | DayChoice:
+) -> DayToConfirm | CampaignQuestion:
     """`/doneforday [campaign]`: the question for the campaign the argument names (or the
     only one), else which campaigns there are."""
 
-    def work(session: Session, identity: Identity) -> DayToConfirm | DayChoice:
+    def work(session: Session, identity: Identity) -> DayToConfirm | CampaignQuestion:
         joined = joined_campaigns_in(session, identity)
-        chosen = choose_campaign(joined, argument) if joined else None
-        if chosen is None:
-            archived = [] if joined else archived_campaign_titles_in(session, identity)
-            return DayChoice(identity, argument, joined, archived)
+        chosen = joined_campaign_named_in(session, identity, joined, argument)
+        if isinstance(chosen, CampaignQuestion):
+            return chosen
         return _to_confirm(session, identity, chosen)
 
     return read_as(db, slack_team_id, slack_user_id, name, work)
