@@ -29,7 +29,7 @@ from core.services.identity import (
     identify_in_campaign,
     known_identity_in_campaign,
 )
-from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
+from core.services.outbox import SendResult, pending_result, send_safely, settle_in
 from core.services.send_card import SendCard
 from core.services.texter_home import RequestPrompt, TexterHome, home_in, request_prompt_of
 from core.services.texting import claim_first_text_in
@@ -131,7 +131,7 @@ def send_from_card(
     except SQLAlchemyError:
         # The database went away after the provider answered: the message stays `sending`
         # and the reconciler settles it from the provider's record.
-        result = _pending(claim, outcome.error)
+        result = pending_result(claim, outcome.error)
         answer = None
     if answer is None:
         with db.uow(read_only=True) as uow:
@@ -257,16 +257,3 @@ def card_step_in(
     waiting = replies_holding_back(session, eligibility.refusal, identity.user_id, campaign.id)
     prompt = request_prompt_of(dict(campaign.settings or {}))
     return CardStep(identity, campaign.id, campaign.title, step, eligibility, prompt, waiting, home)
-
-
-def _pending(claim: Claim, error: str | None) -> SendResult:
-    return SendResult(
-        claim.contact_id,
-        claim.message_id,
-        False,
-        SENDING,
-        claim.contact_status,
-        claim.text,
-        error,
-        pending=True,
-    )

@@ -5,6 +5,7 @@ provider's answer settled with what the thread's first message shows: two transa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -17,7 +18,7 @@ from core.errors import NotFound
 from core.messaging.base import MessageService
 from core.models import Campaign, CampaignContact, Message
 from core.services.identity import Identity, identify_in
-from core.services.outbox import SENDING, Claim, SendResult, send_safely, settle_in
+from core.services.outbox import SendResult, pending_result, send_safely, settle_in
 from core.services.texting import (
     Thread,
     claim_reply_in,
@@ -65,28 +66,45 @@ def close_conversation_as(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, contact_id: int
 ) -> ThreadAnswer:
     """Close: no reply needed (a new inbound text reopens the conversation)."""
-    with db.uow() as uow:
-        session = uow.session
-        identity = identify_in(session, slack_team_id, slack_user_id, name)
-        contact = load_contact(session, contact_id, lock=True)
-        campaign = campaign_of(session, contact)
-        close_conversation_in(session, contact, campaign, identity.user_id, role=identity.role)
-        answer = ThreadAnswer(identity, _state(session, contact, campaign))
-        uow.commit()
-        return answer
+
+    def close(
+        session: Session, contact: CampaignContact, campaign: Campaign, who: Identity
+    ) -> None:
+        close_conversation_in(session, contact, campaign, who.user_id, role=who.role)
+
+    return _change_as(db, slack_team_id, slack_user_id, name, contact_id, close)
 
 
 def opt_out_contact_as(
     db: Database, slack_team_id: str, slack_user_id: str, name: str | None, contact_id: int
 ) -> ThreadAnswer:
     """Opt out: the number is opted out in every live campaign of the organization."""
+
+    def opt_out(
+        session: Session, contact: CampaignContact, campaign: Campaign, who: Identity
+    ) -> None:
+        opt_out_contact_in(session, contact, campaign, who.user_id, role=who.role)
+        session.refresh(contact)  # the opt-out's bulk update changed it behind the session
+
+    return _change_as(db, slack_team_id, slack_user_id, name, contact_id, opt_out)
+
+
+def _change_as(
+    db: Database,
+    slack_team_id: str,
+    slack_user_id: str,
+    name: str | None,
+    contact_id: int,
+    change: Callable[[Session, CampaignContact, Campaign, Identity], None],
+) -> ThreadAnswer:
+    """Who clicked, the change to the locked contact, and the thread as it now stands: one
+    transaction."""
     with db.uow() as uow:
         session = uow.session
         identity = identify_in(session, slack_team_id, slack_user_id, name)
         contact = load_contact(session, contact_id, lock=True)
         campaign = campaign_of(session, contact)
-        opt_out_contact_in(session, contact, campaign, identity.user_id, role=identity.role)
-        session.refresh(contact)  # the opt-out's bulk update changed it behind the session
+        change(session, contact, campaign, identity)
         answer = ThreadAnswer(identity, _state(session, contact, campaign))
         uow.commit()
         return answer
@@ -131,7 +149,7 @@ def retry_failed_text_as(
     except SQLAlchemyError:
         # The database went away after the provider answered: the message stays `sending`
         # and the reconciler settles it from the provider's record.
-        return RetryAnswer(identity, contact_id, first, _pending(claim, outcome.error), ref)
+        return RetryAnswer(identity, contact_id, first, pending_result(claim, outcome.error), ref)
     return RetryAnswer(identity, contact_id, first, result, ref, state)
 
 
@@ -151,16 +169,3 @@ def _state(session: Session, contact: CampaignContact, campaign: Campaign) -> Th
     thread = thread_of(session, contact)
     senders = {m.user_id for m in thread.messages if m.user_id is not None}
     return ThreadState(thread, campaign.title, texter_names_in(session, senders))
-
-
-def _pending(claim: Claim, error: str | None) -> SendResult:
-    return SendResult(
-        claim.contact_id,
-        claim.message_id,
-        False,
-        SENDING,
-        claim.contact_status,
-        claim.text,
-        error,
-        pending=True,
-    )

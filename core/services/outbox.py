@@ -171,16 +171,22 @@ def deliver(db: Database, service: MessageService, claim: Claim) -> SendResult:
         # The database went away after the provider answered: the message stays `sending`
         # and the reconciler settles it from the provider's record.
         log.warning("recording the outcome of message %s failed: %r", claim.message_id, error)
-        return SendResult(
-            claim.contact_id,
-            claim.message_id,
-            False,
-            SENDING,
-            claim.contact_status,
-            claim.text,
-            outcome.error,
-            pending=True,
-        )
+        return pending_result(claim, outcome.error)
+
+
+def pending_result(claim: Claim, error: str | None) -> SendResult:
+    """A claimed text whose provider answer could not be recorded: it stays `sending` and the
+    reconciler settles it from the provider's record."""
+    return SendResult(
+        claim.contact_id,
+        claim.message_id,
+        False,
+        SENDING,
+        claim.contact_status,
+        claim.text,
+        error,
+        pending=True,
+    )
 
 
 def settle(
