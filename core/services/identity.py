@@ -124,15 +124,10 @@ def identify_in_campaign(
 ) -> tuple[Identity, Campaign | None, int | None]:
     """identify_in, with a button's campaign read by the same statement: the campaign if it
     is the organization's (else None), and the user's assignment in it (None if not joined)."""
-    values = {
-        "slack_team_id": slack_team_id,
-        "slack_user_id": slack_user_id,
-        "campaign_id": campaign_id,
-    }
-    row = session.execute(_IDENTITY_IN_CAMPAIGN, values).one_or_none()
-    found = _found(session, slack_team_id, row)
-    assert row is not None
-    return _written(session, found, slack_user_id, name), row[5], row[6]
+    found, campaign, assignment_id = _find_in_campaign(
+        session, slack_team_id, slack_user_id, campaign_id
+    )
+    return _written(session, found, slack_user_id, name), campaign, assignment_id
 
 
 def known_identity_in_campaign(
@@ -140,6 +135,17 @@ def known_identity_in_campaign(
 ) -> tuple[Identity, Campaign | None, int | None] | None:
     """identify_in_campaign when nothing about the identity needs writing (one statement, no
     write transaction); None when it does: then the caller needs identify_in_campaign."""
+    found, campaign, assignment_id = _find_in_campaign(
+        session, slack_team_id, slack_user_id, campaign_id
+    )
+    if found.user_id is None or not found.is_current(name):
+        return None
+    return _identity(found, found.user_id, slack_user_id, found.name), campaign, assignment_id
+
+
+def _find_in_campaign(
+    session: Session, slack_team_id: str, slack_user_id: str, campaign_id: int
+) -> tuple[_Found, Campaign | None, int | None]:
     values = {
         "slack_team_id": slack_team_id,
         "slack_user_id": slack_user_id,
@@ -148,9 +154,7 @@ def known_identity_in_campaign(
     row = session.execute(_IDENTITY_IN_CAMPAIGN, values).one_or_none()
     found = _found(session, slack_team_id, row)
     assert row is not None
-    if found.user_id is None or not found.is_current(name):
-        return None
-    return _identity(found, found.user_id, slack_user_id, found.name), row[5], row[6]
+    return found, row[5], row[6]
 
 
 def _written(session: Session, found: _Found, slack_user_id: str, name: str | None) -> Identity:
