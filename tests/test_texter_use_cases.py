@@ -45,7 +45,8 @@ def transactions(db: Database) -> Iterator[list[str]]:
         event.remove(db.engine, "rollback", rollback)
 
 
-def _campaign(db: Database) -> tuple[int, str]:
+def campaign_to_join(db: Database) -> tuple[int, str]:
+    """A campaign of six first texts in batches of two, and its join link's token."""
     org = make_org(db)
     campaign_id = make_campaign(db, org, batch_size=2)
     add_contacts(db, campaign_id, 6)
@@ -55,7 +56,7 @@ def _campaign(db: Database) -> tuple[int, str]:
 
 
 def test_each_texter_interaction_is_one_transaction(db: Database) -> None:
-    campaign_id, token = _campaign(db)
+    campaign_id, token = campaign_to_join(db)
     with transactions(db) as ended:
         joined = join_by_link(db, "T1", TEXTER, "Ada", campaign_id, token)
     assert ended == ["commit"]
@@ -94,7 +95,7 @@ def test_each_texter_interaction_is_one_transaction(db: Database) -> None:
 
 
 def test_a_refused_send_is_one_transaction_and_moves_the_card_on(db: Database) -> None:
-    campaign_id, token = _campaign(db)
+    campaign_id, token = campaign_to_join(db)
     join_by_link(db, "T1", TEXTER, "Ada", campaign_id, token)
     first = request_texts(db, "T1", TEXTER, "Ada", campaign_id)
     assert first.next_on_card is not None and first.next_on_card.card is not None
@@ -128,7 +129,7 @@ def statements(db: Database) -> Iterator[list[str]]:
 
 def _holding_a_batch(db: Database) -> tuple[int, list[int]]:
     """A texter who joined and holds a batch of two: the campaign and the card's contacts."""
-    campaign_id, token = _campaign(db)
+    campaign_id, token = campaign_to_join(db)
     join_by_link(db, "T1", TEXTER, "Ada", campaign_id, token)
     first = request_texts(db, "T1", TEXTER, "Ada", campaign_id)
     assert first.result.assigned == 2
