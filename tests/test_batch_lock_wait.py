@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import pytest
@@ -20,12 +21,17 @@ from sqlalchemy.orm import Session
 from core.db import Database
 from core.models import Assignment
 from core.refusals import RefusalReason
-from core.services.batch_inputs import KNOWN_ASSIGNMENTS
+from core.services.batch_inputs import KNOWN_ASSIGNMENTS, read_texter_in_campaign
 from core.services.batches import BatchResult, request_batch, request_batch_in
+from core.services.claim_floor import claim_floors
+from core.services.contact_pool import SqlContactPool
 from core.services.holdings import lock_holdings
+from core.statuses import MessageStatus
+from strategies.base import DEFAULT_SELECTION
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
 BATCH = 3
+INITIALS = frozenset({MessageStatus.NEEDS_MESSAGE})
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
@@ -48,11 +54,28 @@ def _world(db: Database) -> tuple[int, int, int]:
     return campaign_id, texter, assignment_id
 
 
-def _request_behind(db: Database, campaign_id: int, texter: int) -> tuple[threading.Thread, list]:
+def _in_a_transaction(db: Database, campaign_id: int, texter: int) -> BatchResult:
+    # As a Slack click's use case runs it: inside the click's one transaction.
+    with db.engine.connect() as connection:
+        result = request_batch_in(connection, campaign_id, texter, now=NOW)
+        connection.commit()
+        return result
+
+
+def _alone(db: Database, campaign_id: int, texter: int) -> BatchResult:
+    return request_batch(db, campaign_id, texter, now=NOW)
+
+
+@pytest.fixture(params=[_alone, _in_a_transaction], ids=["alone", "in-a-transaction"])
+def waiter(request: pytest.FixtureRequest) -> Callable[[Database, int, int], BatchResult]:
+    return request.param
+
+
+def _request_behind(
+    db: Database, campaign_id: int, texter: int, waiter: Callable[[Database, int, int], BatchResult]
+) -> tuple[threading.Thread, list]:
     results: list[BatchResult] = []
-    thread = threading.Thread(
-        target=lambda: results.append(request_batch(db, campaign_id, texter, now=NOW))
-    )
+    thread = threading.Thread(target=lambda: results.append(waiter(db, campaign_id, texter)))
     thread.start()
     deadline = time.monotonic() + 10
     with db.engine.connect() as conn:
@@ -78,12 +101,14 @@ def _held(db: Database, assignment_id: int) -> int:
         ).scalar_one()
 
 
-def test_a_double_clicks_second_request_sees_the_batch_the_first_claimed(pg: Database) -> None:
+def test_a_double_clicks_second_request_sees_the_batch_the_first_claimed(
+    pg: Database, waiter: Callable[[Database, int, int], BatchResult]
+) -> None:
     campaign_id, texter, assignment_id = _world(pg)
     with pg.engine.connect() as first:
         got = request_batch_in(first, campaign_id, texter, now=NOW)  # holds the lock
         assert got.assigned == BATCH
-        thread, results = _request_behind(pg, campaign_id, texter)
+        thread, results = _request_behind(pg, campaign_id, texter, waiter)
         first.commit()
     thread.join(10)
     (second,) = results
@@ -93,7 +118,9 @@ def test_a_double_clicks_second_request_sees_the_batch_the_first_claimed(pg: Dat
     assert _held(pg, assignment_id) == BATCH
 
 
-def test_a_request_behind_a_reassign_to_the_texter_sees_what_it_gave(pg: Database) -> None:
+def test_a_request_behind_a_reassign_to_the_texter_sees_what_it_gave(
+    pg: Database, waiter: Callable[[Database, int, int], BatchResult]
+) -> None:
     campaign_id, texter, assignment_id = _world(pg)
     with Session(pg.engine) as session:
         # What a reassign to this texter does under the lock: take it, hand contacts over.
@@ -108,7 +135,7 @@ def test_a_request_behind_a_reassign_to_the_texter_sees_what_it_gave(pg: Databas
             ),
             {"a": assignment_id, "c": campaign_id},
         ).all()
-        thread, results = _request_behind(pg, campaign_id, texter)
+        thread, results = _request_behind(pg, campaign_id, texter, waiter)
         session.commit()
     thread.join(10)
     (request,) = results
@@ -117,3 +144,22 @@ def test_a_request_behind_a_reassign_to_the_texter_sees_what_it_gave(pg: Databas
     assert request.refusal.reason == RefusalReason.UNSENT_INITIALS_HELD
     assert request.refusal.message.startswith("You still have 2 first texts")
     assert _held(pg, assignment_id) == len(given) == 2
+
+
+def test_a_claim_refused_for_a_moved_version_gives_its_share_back(pg: Database) -> None:
+    """A claim books its share past the claims in flight; refused (the holdings moved), it
+    took nothing there, so the next claim starts from the floor again, not past a gap."""
+    campaign_id, texter, assignment_id = _world(pg)
+    floors = claim_floors(pg.engine)
+    floors.reached(campaign_id, INITIALS, 0)
+    with pg.engine.connect() as connection:
+        info = read_texter_in_campaign(connection, campaign_id, texter)
+        assert info is not None
+        texter_in_campaign, _ = info
+        stale = SqlContactPool(
+            connection, texter_in_campaign.campaign, assignment_id, NOW, holdings_version=-1
+        )
+        assert stale.claim(DEFAULT_SELECTION, BATCH) is None
+        connection.rollback()
+    assert floors.starts(campaign_id, INITIALS, BATCH) == (0, 0)
+    assert _held(pg, assignment_id) == 0

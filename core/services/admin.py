@@ -115,8 +115,8 @@ def assign_in(session: Session, campaign: Campaign, texter_user_id: int, count: 
         session.flush()
     claimed = SqlContactPool(
         session.connection(), campaign_info(campaign), assignment.id, datetime.now(UTC)
-    ).claim(DEFAULT_SELECTION, count)
-    return len(claimed)
+    ).claim(DEFAULT_SELECTION, count)  # no holdings version: an admin's claim isn't checked
+    return len(claimed or [])
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """What a batch decision reads, in one statement: who the texter is in the campaign, what they
 hold, and the version of their holdings those counts belong to.
 
-Nothing is locked here. Everything that changes what a texter holds moves the assignment's
-`holdings_version` forward under its row lock (a claim, a release, a reassign, a take:
-core/services/holdings.py), and the claim itself only goes ahead if the version is still the one
-these counts were read at (core/services/contact_pool.py); otherwise the request reads again.
-So a double click's second request, or one racing a reassign, decides on what the first left.
+Nothing is locked here. Everything that gives a texter contacts moves the assignment's
+`holdings_version` forward under its row lock (core/services/holdings.py), and the claim only
+goes ahead if the version is still the one these counts were read at
+(core/services/contact_pool.py); otherwise the request reads again. So a double click's second
+request, or one racing a reassign to the texter, decides on what the first left.
 """
 
 from __future__ import annotations

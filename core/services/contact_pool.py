@@ -155,8 +155,13 @@ class SqlContactPool:
         floors = claim_floors(self.connection)
         key = (self.campaign.id, selection.statuses)
         floor, start = floors.starts(*key, count)
-        claimed = self._claim(selection, count, start)
+        try:
+            claimed = self._claim(selection, count, start)
+        except BaseException:
+            floors.overshot(*key)  # give its share back: nothing was taken there
+            raise
         if claimed is None:
+            floors.overshot(*key)
             return None
         if start != floor and len(claimed) < count:
             # Too little past the claims in flight: look again from the floor.

@@ -1,8 +1,13 @@
-"""The lock on a texter's assignment row, held by everything that changes what they hold.
+"""The lock on a texter's assignment row, and the version of what they hold.
 
-Taking it moves `holdings_version` forward (an UPDATE, not a bare SELECT ... FOR UPDATE), so a
-batch request that waited behind the change knows its snapshot's counts are stale
-(core/services/batch_inputs.py).
+Everything that gives a texter contacts (a batch claim, a reassign to them, a take) and the
+releases that run under this lock move `holdings_version` forward while holding it (an UPDATE,
+not a bare SELECT ... FOR UPDATE). A batch request decides on counts read with the version and
+claims only if the version is unchanged (core/services/batch_inputs.py), so it never decides
+on holdings that grew under it. Changes that only take contacts away without the lock (a split
+assignment's first text sent, Message Review's unassign by contact) leave the version: a
+request that counted just before one errs towards refusing ("you still hold ..."), never
+towards a second batch.
 """
 
 from __future__ import annotations
@@ -21,9 +26,10 @@ def lock_holdings(session: Session, *where: ColumnElement[bool]) -> Assignment |
     return session.scalars(_moved(*where).returning(Assignment)).one_or_none()
 
 
-def lock_holdings_of(session: Session, assignment_id: int, column: Any) -> Any:
-    """lock_holdings by id, returning one column of the row (None when it is gone)."""
-    return session.scalars(_moved(Assignment.id == assignment_id).returning(column)).one_or_none()
+def lock_holdings_by_id(session: Session, assignment_id: int) -> int | None:
+    """lock_holdings by the assignment's id; the texter's user id, None when it is gone."""
+    moved = _moved(Assignment.id == assignment_id).returning(Assignment.user_id)
+    return session.scalars(moved).one_or_none()
 
 
 def lock_holdings_in(connection: Connection, campaign_id: int, user_id: int) -> None:

@@ -21,7 +21,7 @@ from core.db import Database
 from core.models import Assignment, Campaign, CampaignContact, Message, Organization, User
 from core.org_settings import effective_setting
 from core.services.claim_floor import claim_floors
-from core.services.holdings import lock_holdings_of
+from core.services.holdings import lock_holdings_by_id
 from core.services.texter_notices import (
     STALE_RELEASED,
     Notice,
@@ -165,7 +165,7 @@ def _release_one(
     # to since the scan stays with its texter.
     with db.uow() as uow:
         session = uow.session
-        user_id = lock_holdings_of(session, assignment_id, Assignment.user_id)
+        user_id = lock_holdings_by_id(session, assignment_id)
         ids = session.scalars(
             update(Contact)
             .where(Contact.assignment_id == assignment_id, Contact.is_opted_out.is_(False), stale)

@@ -1,11 +1,11 @@
-"""assignment.holdings_version: a counter every change to what a texter holds moves forward
+"""assignment.holdings_version: moved forward by every change that gives a texter contacts
 
-A batch request locks the texter's assignment and, in the same statement, counts what they
-hold. Under READ COMMITTED a statement that waited for that lock still reads with the snapshot
-it started with, so its counts can miss what the lock's holder just claimed. Each holder of the
-lock that changes the texter's holdings (a claim, a release, a reassign, a take) adds one to
-this counter; the request compares the locked row's value with the one its snapshot saw and
-counts again only when they differ, which is only after such a wait.
+A batch request reads what the texter holds without a lock, decides, then claims. Each change
+that gives the texter contacts (a claim, a reassign to them, a take) and the releases made under
+the assignment's row lock add one to this counter while holding that lock; the claim goes ahead
+only if the counter is still the value the request read with its counts, else the request
+decides again. So a double click's second request never gets a batch on counts that missed the
+first one's.
 
 Revision ID: 0012
 Revises: 0011
