@@ -30,7 +30,7 @@ from sqlalchemy import (
 
 from core.models import Assignment, Campaign, CampaignContact, Organization, UserOrganization
 from core.roles import Role
-from core.services.contact_pool import campaign_info, status_in
+from core.services.contact_pool import CAMPAIGN_INFO_COLUMNS, campaign_info, status_in
 from core.services.textable_now import textable_now_condition, textable_now_parameters
 from core.statuses import MessageStatus
 from strategies.base import CampaignInfo
@@ -83,15 +83,7 @@ def _texter_in_campaign_query(by_id: bool) -> Select[Any]:
             Assignment.id.label("assignment_id"),
             Assignment.max_contacts,
             Assignment.holdings_version,
-            Campaign.id,
-            Campaign.organization_id,
-            Campaign.use_dynamic_assignment,
-            Campaign.is_archived,
-            Campaign.is_started,
-            Campaign.batch_size,
-            Campaign.texting_hours_start,
-            Campaign.texting_hours_end,
-            Campaign.timezone,
+            *CAMPAIGN_INFO_COLUMNS,
             Campaign.batch_strategies,
             UserOrganization.role,
             Organization.settings,

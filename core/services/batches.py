@@ -106,18 +106,18 @@ def request_batch(
     version its decision was made on), so none is opened: no BEGIN and COMMIT round trips;
     only when the texter's holdings keep changing under it does it decide again under their
     lock, in a transaction. SQLite keeps its BEGIN IMMEDIATE, which serialises its writers."""
-    if requested is not None and requested < 1:
-        raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
+    _check_requested(requested)
     now = now or datetime.now(UTC)
+    args = (campaign_id, user_id, requested, strategy_name, now)
+    tries = UNLOCKED_TRIES
     if db.engine.dialect.name == "postgresql":
         with db.autocommit_engine.connect() as connection:
-            result = _decide_and_claim(
-                connection, campaign_id, user_id, requested, strategy_name, now, UNLOCKED_TRIES
-            )
+            result = _decide_and_claim(connection, *args, tries)
         if result is not None:
             return result
+        tries = 0  # spent without a transaction: decide under the lock at once
     with db.engine.connect() as connection:
-        result = request_batch_in(connection, campaign_id, user_id, requested, strategy_name, now)
+        result = _request_in(connection, *args, tries)
         connection.commit()
         return result
 
@@ -131,11 +131,29 @@ def request_batch_in(
     now: datetime | None = None,
 ) -> BatchResult:
     """request_batch's work inside the caller's transaction (the caller commits)."""
+    _check_requested(requested)
+    args = (campaign_id, user_id, requested, strategy_name, now or datetime.now(UTC))
+    return _request_in(connection, *args, UNLOCKED_TRIES)
+
+
+def _check_requested(requested: int | None) -> None:
     if requested is not None and requested < 1:
         raise InvalidInput(f"Ask for 1 or more texts, not {requested}.")
-    now = now or datetime.now(UTC)
+
+
+def _request_in(
+    connection: Connection,
+    campaign_id: int,
+    user_id: int,
+    requested: int | None,
+    strategy_name: str | None,
+    now: datetime,
+    tries: int,
+) -> BatchResult:
+    """Up to `tries` decisions without a lock, then one under it (in the caller's
+    transaction), which nothing can change under."""
     args = (connection, campaign_id, user_id, requested, strategy_name, now)
-    result = _decide_and_claim(*args, UNLOCKED_TRIES)
+    result = _decide_and_claim(*args, tries)
     if result is None:
         # Their holdings keep changing (releases, other requests): hold the assignment's lock
         # to the end of the transaction, so the next decision's counts stay true.

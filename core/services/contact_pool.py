@@ -53,9 +53,23 @@ def status_counts(
     return {(MessageStatus(status), bool(opted)): count for status, opted, count in rows}
 
 
+# The columns campaign_info reads, for statements that select them beside others.
+CAMPAIGN_INFO_COLUMNS = (
+    Campaign.id,
+    Campaign.organization_id,
+    Campaign.use_dynamic_assignment,
+    Campaign.is_archived,
+    Campaign.is_started,
+    Campaign.batch_size,
+    Campaign.texting_hours_start,
+    Campaign.texting_hours_end,
+    Campaign.timezone,
+)
+
+
 def campaign_info(campaign: Campaign | Row[Any]) -> CampaignInfo:
     """The campaign as strategies and the pool see it, from a Campaign or a row selecting
-    the same columns."""
+    CAMPAIGN_INFO_COLUMNS."""
     return CampaignInfo(
         id=campaign.id,
         organization_id=campaign.organization_id,

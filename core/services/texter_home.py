@@ -18,7 +18,7 @@ from core.services.batch_inputs import HeldWork, TexterInCampaign
 from core.services.batches import Eligibility, eligibility_in
 from core.services.campaign_progress import campaigns_with_stats_in
 from core.services.campaigns import texting_hours_words
-from core.services.contact_pool import campaign_info, status_in
+from core.services.contact_pool import CAMPAIGN_INFO_COLUMNS, campaign_info, status_in
 from core.services.conversations import allows_taking, conversations_to_take_in
 from core.services.identified import read_as
 from core.services.identity import Identity
@@ -77,15 +77,7 @@ def _joined_query() -> Select[Any]:
         select(
             Assignment.id.label("assignment_id"),
             Assignment.max_contacts,
-            Campaign.id,
-            Campaign.organization_id,
-            Campaign.use_dynamic_assignment,
-            Campaign.is_archived,
-            Campaign.is_started,
-            Campaign.batch_size,
-            Campaign.texting_hours_start,
-            Campaign.texting_hours_end,
-            Campaign.timezone,
+            *CAMPAIGN_INFO_COLUMNS,
             Campaign.batch_strategies,
             Campaign.title,
             Campaign.description,
