@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import select
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.config import database_url
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 PG_LOCK_TIMEOUT_MS = 20_000
@@ -174,3 +176,16 @@ def session_scope(db: Database) -> Iterator[Session]:
     with db.uow() as uow:
         yield uow.session
         uow.commit()
+
+
+def again_if_raced(work: Callable[[], T], attempts: int = 2) -> T:
+    """Run a unit of work, and again when it lost a race to create the same row (a
+    concurrent first click by the same new person): the next attempt finds the row the
+    winner made. The last attempt's IntegrityError is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except IntegrityError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("attempts must be 1 or more")

@@ -8,10 +8,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, again_if_raced
 from core.refusals import RefusalReason
 from core.services.campaign_choice import choose_campaign
 from core.services.campaigns import get_campaign
@@ -84,13 +83,8 @@ def _take(
     now: datetime,
     wanted: int | str,
 ) -> TakeAnswer | TakeQuestion:
-    for attempt in range(2):
-        try:
-            return _take_once(db, slack_team_id, slack_user_id, name, now, wanted)
-        except IntegrityError:  # two first takes by one texter created the assignment twice
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    # Two first takes by one texter can create the assignment twice: the loser runs again.
+    return again_if_raced(lambda: _take_once(db, slack_team_id, slack_user_id, name, now, wanted))
 
 
 def _take_once(

@@ -8,9 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from core.db import Database
+from core.db import Database, again_if_raced
 from core.roles import Role
 from core.services.batch_inputs import HeldWork
 from core.services.identity import Identity, identify_in
@@ -40,15 +38,13 @@ def join_by_link(
     concurrent joins (the campaign row is locked)."""
     env = os.environ if environ is None else environ
     now = now or datetime.now(UTC)
-    for attempt in range(JOIN_ATTEMPTS):
-        try:
-            return _join_once(
-                db, slack_team_id, slack_user_id, name, campaign_id, join_token, env, now
-            )
-        except IntegrityError:  # a concurrent first join of the same new user
-            if attempt == JOIN_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    # A concurrent first join of the same new user can collide once.
+    return again_if_raced(
+        lambda: _join_once(
+            db, slack_team_id, slack_user_id, name, campaign_id, join_token, env, now
+        ),
+        JOIN_ATTEMPTS,
+    )
 
 
 def _join_once(

@@ -14,10 +14,9 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, again_if_raced
 from core.errors import Conflict, InvalidInput, NotFound
 from core.models import Assignment, Campaign, CampaignContact, SlackThread, User, UserOrganization
 from core.org_settings import effective_setting
@@ -302,13 +301,10 @@ def add_texters(
 ) -> AddTextersResult:
     """Join each (Slack id, name) to the campaign with no contacts, as the link would,
     creating them as TEXTER members where new. Admins only; the texter limit doesn't bind."""
-    for attempt in range(2):
-        try:
-            return _add_once(db, actor_user_id, organization_id, campaign_id, people)
-        except IntegrityError:  # the same new person joining by link at the same moment
-            if attempt:
-                raise
-    raise AssertionError("unreachable")
+    # The same new person joining by link at the same moment: the loser runs again.
+    return again_if_raced(
+        lambda: _add_once(db, actor_user_id, organization_id, campaign_id, people)
+    )
 
 
 def _add_once(
