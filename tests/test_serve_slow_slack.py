@@ -6,14 +6,18 @@ answered while all 5 publishes are still waiting. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
 from bench.serve_process import ServeProcess
 from bot import ids
 from core.db import Database
-from tests.support.slack_harness import APP_ID, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.slack_harness import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_envelope,
+)
 from tests.support.world import build_world
 from tests.test_inbox_clicks_serve import slash_command
 
@@ -23,17 +27,7 @@ TEXTER = "UNEXT"
 
 def _home_opened(user: str, event_id: str) -> bytes:
     event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}
-    envelope = {
-        "token": "unused",
-        "team_id": TEAM,
-        "api_app_id": APP_ID,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-    }
-    return json.dumps(envelope).encode()
+    return event_envelope(event, event_id)
 
 
 def test_slow_home_publishes_do_not_hold_up_another_texter(

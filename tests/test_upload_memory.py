@@ -7,7 +7,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,12 @@ from core.db import Database
 from core.models import CampaignContact
 from core.roles import Role
 from tests.support.admin import ADMIN, FileServer
-from tests.support.slack_harness import APP_ID, BOT_TOKEN, BOT_USER, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.slack_harness import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    FakeSlack,
+    event_envelope,
+)
 from tests.support.texting import wait_until
 from tests.support.world import Member, build_world
 from tests.test_inbox_clicks_serve import slash_command
@@ -67,17 +71,7 @@ def _share(serve: ServeProcess, campaign_id: int, shared: dict[str, Any], event_
         "files": [shared],
         "ts": f"{time.time():.6f}",
     }
-    envelope = {
-        "token": "unused",
-        "team_id": TEAM,
-        "api_app_id": APP_ID,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-    }
-    return serve.post(json.dumps(envelope).encode())
+    return serve.post(event_envelope(event, event_id))
 
 
 def _reports(fake_slack: FakeSlack, count: int) -> list[str]:

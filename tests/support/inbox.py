@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from core.db import Database
 from core.models import Message, SlackInbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.support.slack_harness import APP_ID, BOT_USER, TEAM
+from tests.support.slack_harness import TEAM, event_envelope
 from tests.support.world import Member, build_world
 
 TEXTER = "UTEXTER1"
@@ -55,17 +54,7 @@ def thread_answer(thread_ts: str, text: str, event_id: str) -> bytes:
         "thread_ts": thread_ts,
         "team": TEAM,
     }
-    envelope = {
-        "token": "unused",
-        "team_id": TEAM,
-        "api_app_id": APP_ID,
-        "event": event,
-        "type": "event_callback",
-        "event_id": event_id,
-        "event_time": int(time.time()),
-        "authorizations": [{"team_id": TEAM, "user_id": BOT_USER, "is_bot": True}],
-    }
-    return json.dumps(envelope).encode()
+    return event_envelope(event, event_id)
 
 
 def replies_per_contact(db: Database) -> dict[int, int]:

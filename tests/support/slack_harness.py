@@ -66,6 +66,21 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def event_envelope(event: dict[str, Any], event_id: str, team: str = TEAM) -> bytes:
+    """The Events API body Slack would post for `event`, as bytes to sign and send."""
+    envelope = {
+        "token": "unused",
+        "team_id": team,
+        "api_app_id": APP_ID,
+        "event": event,
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": int(time.time()),
+        "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
+    }
+    return json.dumps(envelope).encode()
+
+
 class SlackHarness:
     """The real app over HTTP, with a FakeSlack behind it."""
 
@@ -269,17 +284,8 @@ class SlackHarness:
         team: str = TEAM,
         headers: dict[str, str] | None = None,
     ) -> Response:
-        envelope = {
-            "token": "unused",
-            "team_id": team,
-            "api_app_id": APP_ID,
-            "event": event,
-            "type": "event_callback",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "authorizations": [{"team_id": team, "user_id": BOT_USER, "is_bot": True}],
-        }
-        return self.post(json.dumps(envelope).encode(), "application/json", headers=headers)
+        body = event_envelope(event, event_id, team)
+        return self.post(body, "application/json", headers=headers)
 
     def home_opened(self, user: str, *, event_id: str, **options: Any) -> Response:
         event = {"type": "app_home_opened", "user": user, "channel": "D" + user, "tab": "home"}
