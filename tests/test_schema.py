@@ -150,10 +150,11 @@ def test_migrations_build_exactly_the_models_schema(db: Database) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from core.models import Base
+    from core.models import Base, schema_includes
 
     with db.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": False})
+        opts = {"compare_type": False, "include_object": schema_includes(conn.dialect.name)}
+        context = MigrationContext.configure(conn, opts=opts)
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
 

@@ -34,6 +34,7 @@ from core.models.spoke import (
     Organization,
     User,
     UserOrganization,
+    schema_includes,
     utcnow,
 )
 from core.models.timed_jobs import DigestState, JobLease, ReplyReminder
@@ -68,6 +69,7 @@ __all__ = [
     "User",
     "UserOrganization",
     "metadata",
+    "schema_includes",
     "slack_bots",
     "slack_installations",
     "slack_oauth_states",
