@@ -30,9 +30,14 @@ depends_on = None
 
 FOREIGN_KEY = "fk_campaign_contact_assignment_id_assignment"
 
+# What the foreign key raised: the same SQLSTATE (23503, IntegrityError) and constraint name.
+REFUSE = f"""RAISE foreign_key_violation USING
+          MESSAGE = 'campaign_contact.assignment_id refers to no assignment',
+          CONSTRAINT = '{FOREIGN_KEY}';"""
+
 UPGRADE = [
     f"ALTER TABLE campaign_contact DROP CONSTRAINT {FOREIGN_KEY}",
-    """
+    f"""
     CREATE FUNCTION campaign_contact_assignments_exist() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
@@ -45,9 +50,7 @@ UPGRADE = [
           FOR KEY SHARE
         )
       ) THEN
-        RAISE foreign_key_violation USING
-          MESSAGE = 'campaign_contact.assignment_id refers to no assignment',
-          CONSTRAINT = 'fk_campaign_contact_assignment_id_assignment';
+        {REFUSE}
       END IF;
       RETURN NULL;
     END $$
@@ -58,15 +61,13 @@ UPGRADE = [
     REFERENCING NEW TABLE AS changed_contacts
     FOR EACH STATEMENT EXECUTE FUNCTION campaign_contact_assignments_exist()
     """,
-    """
+    f"""
     CREATE FUNCTION campaign_contact_assignment_exists() RETURNS trigger
     LANGUAGE plpgsql AS $$
     BEGIN
       PERFORM 1 FROM assignment WHERE assignment.id = NEW.assignment_id FOR KEY SHARE;
       IF NOT FOUND THEN
-        RAISE foreign_key_violation USING
-          MESSAGE = 'campaign_contact.assignment_id refers to no assignment',
-          CONSTRAINT = 'fk_campaign_contact_assignment_id_assignment';
+        {REFUSE}
       END IF;
       RETURN NULL;
     END $$
