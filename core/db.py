@@ -10,7 +10,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 import psycopg
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -176,6 +176,14 @@ def session_scope(db: Database) -> Iterator[Session]:
     with db.uow() as uow:
         yield uow.session
         uow.commit()
+
+
+def flushed_connection(session: Session) -> Connection:
+    """The session's connection, its pending ORM changes written first (as Session.execute's
+    autoflush would), for prebuilt Core reads of columns: Connection.execute skips the ORM's
+    per-statement work, which cost more CPU than the statements on the busiest clicks."""
+    session.flush()  # returns at once when nothing is pending
+    return session.connection()
 
 
 def again_if_raced(work: Callable[[], T], attempts: int = 2) -> T:

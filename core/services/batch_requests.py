@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, flushed_connection
 from core.errors import NotFound
 from core.models import Assignment
 from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import BatchResult, request_batch_in
 from core.services.campaign_choice import CampaignQuestion, joined_campaign_named_in
-from core.services.campaigns import get_campaign
 from core.services.card_walk import NextOnCard, next_on_card_in
 from core.services.identity import Identity, identify_in
+from core.services.send_card import card_campaign_in
 from core.services.texter_home import (
     JoinedCampaign,
     RequestPrompt,
@@ -98,9 +98,10 @@ def _request_in(
     db: Database,
     joined: list[JoinedCampaign] | None = None,
 ) -> TextsAnswer:
+    connection = flushed_connection(session)
     # A button from another workspace's message can't act on this one's campaigns.
-    campaign = get_campaign(session, campaign_id, identity.organization_id)
-    result = request_batch_in(session.connection(), campaign_id, identity.user_id, now=now)
+    campaign = card_campaign_in(connection, campaign_id, identity.organization_id)
+    result = request_batch_in(connection, campaign_id, identity.user_id, now=now)
     refusal = result.refusal
     waiting = replies_holding_back(session, refusal, identity.user_id, campaign_id)
     next_on_card = None
@@ -130,7 +131,7 @@ def _request_in(
         campaign_id,
         campaign.title,
         result,
-        request_prompt_of(dict(campaign.settings or {})),
+        request_prompt_of(campaign.settings),
         next_on_card,
         home,
         waiting,

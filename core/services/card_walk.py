@@ -13,9 +13,10 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from core.db import flushed_connection
 from core.models import Campaign, CampaignContact
 from core.services.campaigns import texting_hours_words
-from core.services.send_card import SendCard, card_for_contact
+from core.services.send_card import CardCampaign, SendCard, card_for_contact
 from core.services.send_queue import HeldLeft
 from core.services.texting_rules import textable_at, zone_name
 from core.statuses import MessageStatus
@@ -27,9 +28,18 @@ class NextOnCard:
     left: HeldLeft | None = None  # without a card: what is still held (total 0: nothing)
 
 
-# Built once (the assignment as a parameter): every batch and every Send walks the card.
+# Built once (the assignment as a parameter): every batch and every Send walks the card. The
+# columns the card shows, read as rows: loading entities cost more CPU than the read itself.
 _ON_CARD = (
-    select(CampaignContact)
+    select(
+        CampaignContact.id,
+        CampaignContact.timezone,
+        CampaignContact.first_name,
+        CampaignContact.last_name,
+        CampaignContact.cell,
+        CampaignContact.zip,
+        CampaignContact.custom_fields,
+    )
     .where(
         CampaignContact.assignment_id == bindparam("assignment_id"),
         CampaignContact.message_status == MessageStatus.NEEDS_MESSAGE.value,
@@ -41,7 +51,7 @@ _ON_CARD = (
 
 def next_on_card_in(
     session: Session,
-    campaign: Campaign,
+    campaign: Campaign | CardCampaign,
     assignment_id: int,
     texter: str,
     after_contact_id: int | None,
@@ -49,7 +59,7 @@ def next_on_card_in(
 ) -> NextOnCard:
     """The texter's next unsent, not opted-out contact after `after_contact_id` that can be
     texted now; else what the card can't offer now (skipped, or outside texting hours)."""
-    contacts = list(session.scalars(_ON_CARD, {"assignment_id": assignment_id}))
+    contacts = flushed_connection(session).execute(_ON_CARD, {"assignment_id": assignment_id}).all()
     after = after_contact_id if after_contact_id is not None else -1
     opens = {
         c.id: textable_at(campaign, zone_name(c.timezone, campaign.timezone), now) for c in contacts

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, flushed_connection
 from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.roles import Role
 from core.services.organizations import organization_for_team
@@ -84,9 +84,11 @@ def _found(session: Session, slack_team_id: str, row: Any) -> _Found:
 
 
 def _find(session: Session, slack_team_id: str, slack_user_id: str) -> _Found:
-    row = session.execute(
-        _IDENTITY, {"slack_team_id": slack_team_id, "slack_user_id": slack_user_id}
-    ).one_or_none()
+    row = (
+        flushed_connection(session)
+        .execute(_IDENTITY, {"slack_team_id": slack_team_id, "slack_user_id": slack_user_id})
+        .one_or_none()
+    )
     return _found(session, slack_team_id, row)
 
 

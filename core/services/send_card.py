@@ -5,15 +5,72 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from core.models import Campaign, CampaignContact
+from sqlalchemy import Connection, bindparam, select
+
+from core.errors import NotFound
+from core.models import Campaign
 from core.script_render import render_script
 from core.services.texting_rules import (
+    ContactOnCard,
     can_edit,
     contact_fields,
     hours_note,
     zone_name,
 )
+
+
+@dataclass(frozen=True)
+class CardCampaign:
+    """What a batch's reply and the send card show of their campaign: a Campaign's columns,
+    read without loading the Campaign (its load was a fair share of a batch click's CPU)."""
+
+    id: int
+    organization_id: int
+    title: str
+    script: str
+    settings: dict[str, Any]
+    texting_hours_start: int | None
+    texting_hours_end: int | None
+    timezone: str
+
+
+# Built once (values as parameters): every batch click reads it.
+_CARD_CAMPAIGN = select(
+    Campaign.id,
+    Campaign.organization_id,
+    Campaign.title,
+    Campaign.script,
+    Campaign.settings,
+    Campaign.texting_hours_start,
+    Campaign.texting_hours_end,
+    Campaign.timezone,
+).where(
+    Campaign.id == bindparam("campaign_id"),
+    Campaign.organization_id == bindparam("organization_id"),
+)
+
+
+def card_campaign_in(
+    connection: Connection, campaign_id: int, organization_id: int
+) -> CardCampaign:
+    """The campaign as its card shows it; NotFound unless it is the organization's."""
+    row = connection.execute(
+        _CARD_CAMPAIGN, {"campaign_id": campaign_id, "organization_id": organization_id}
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"no campaign with id {campaign_id}")
+    return CardCampaign(
+        id=row.id,
+        organization_id=row.organization_id,
+        title=row.title,
+        script=row.script,
+        settings=dict(row.settings or {}),
+        texting_hours_start=row.texting_hours_start,
+        texting_hours_end=row.texting_hours_end,
+        timezone=row.timezone,
+    )
 
 
 @dataclass(frozen=True)
@@ -39,8 +96,8 @@ class SendCard:
 
 
 def card_for_contact(
-    campaign: Campaign,
-    contact: CampaignContact,
+    campaign: Campaign | CardCampaign,
+    contact: ContactOnCard,
     assignment_id: int,
     texter: str,
     remaining: int,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, flushed_connection
 from core.models import Assignment, Campaign, CampaignContact
 from core.org_settings import effective_setting
 from core.roles import Role
@@ -100,9 +100,11 @@ JOINED = _joined_query()
 def joined_campaigns_in(session: Session, identity: Identity) -> list[JoinedCampaign]:
     """The texter's joined, not archived campaigns of the organization, newest first, with
     what their eligibility needs: one statement, however many campaigns."""
-    rows = session.execute(
-        JOINED, {"user_id": identity.user_id, "organization_id": identity.organization_id}
-    ).all()
+    rows = (
+        flushed_connection(session)
+        .execute(JOINED, {"user_id": identity.user_id, "organization_id": identity.organization_id})
+        .all()
+    )
     return [
         JoinedCampaign(
             TexterInCampaign(

@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
@@ -16,6 +16,12 @@ from core.roles import Role
 from core.services.opt_outs import is_cell_opted_out
 from core.services.organizations import member_role
 from core.texting_hours import is_textable_now, next_window_start
+
+if TYPE_CHECKING:
+    from core.services.send_card import CardCampaign
+
+# A contact as the send card reads it: the entity, or a row of its columns (card_walk).
+ContactOnCard = CampaignContact | Row[Any]
 
 MAX_SMS_LENGTH = 1600  # Twilio's limit for one message body
 STAFF = Role.SUPERVOLUNTEER  # may read threads, close and opt out contacts they don't own
@@ -29,7 +35,7 @@ class OutsideTextingHours(Conflict):
         self.textable_at = textable_at
 
 
-def contact_fields(contact: CampaignContact) -> dict[str, Any]:
+def contact_fields(contact: ContactOnCard) -> dict[str, Any]:
     """The fields a script may use; the standard ones win over same-named custom columns."""
     fields: dict[str, Any] = dict(contact.custom_fields or {})
     fields.update(
@@ -41,7 +47,7 @@ def contact_fields(contact: CampaignContact) -> dict[str, Any]:
     return fields
 
 
-def display_name(contact: CampaignContact) -> str:
+def display_name(contact: ContactOnCard) -> str:
     return f"{contact.first_name} {contact.last_name}".strip() or contact.cell
 
 
@@ -56,7 +62,7 @@ def zone_name(contact_zone: str | None, campaign_zone: str) -> str:
     return "UTC"
 
 
-def textable_at(campaign: Campaign, zone: str, now: datetime) -> datetime | None:
+def textable_at(campaign: Campaign | CardCampaign, zone: str, now: datetime) -> datetime | None:
     """None when the contact may be texted now, else when texting hours next open."""
     start, end = campaign.texting_hours_start, campaign.texting_hours_end
     if start is None or end is None or is_textable_now(start, end, zone, now):
@@ -71,7 +77,7 @@ def _clock(moment: datetime) -> str:
 
 
 def hours_note(
-    campaign: Campaign, contact: CampaignContact, now: datetime
+    campaign: Campaign | CardCampaign, contact: ContactOnCard, now: datetime
 ) -> tuple[str, datetime] | None:
     """None inside texting hours; else the sentence saying until when, and that moment."""
     zone = zone_name(contact.timezone, campaign.timezone)
@@ -178,5 +184,5 @@ def texter_name(session: Session, user_id: int) -> str:
     return session.scalar(select(User.name).where(User.id == user_id)) or ""
 
 
-def can_edit(campaign: Campaign) -> bool:
+def can_edit(campaign: Campaign | CardCampaign) -> bool:
     return bool((campaign.settings or {}).get("allow_edit_initial", True))

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from core.db import Database
+from core.db import Database, flushed_connection
 from core.models import Assignment, Campaign, CampaignContact, Message, SlackThread, User
 from core.refusals import Refusal, RefusalReason
 from core.statuses import Direction, MessageStatus
@@ -138,7 +138,7 @@ def waiting_replies_in(
         parameters["organization_id"] = organization_id
     if campaign_ids is not None:
         parameters["campaign_ids"] = list(campaign_ids)
-    rows = session.execute(query, parameters).all()
+    rows = flushed_connection(session).execute(query, parameters).all()
     return [
         WaitingReply(
             contact_id=row[0],
