@@ -16,8 +16,8 @@ from core.refusals import NOT_JOINED_CAMPAIGN
 from core.services.batches import BatchResult, request_batch_in
 from core.services.campaign_choice import CampaignQuestion, joined_campaign_named_in
 from core.services.card_walk import NextOnCard, next_on_card_in
-from core.services.identity import Identity, identify_in
-from core.services.send_card import card_campaign_in
+from core.services.identity import Identity, identify_in, identify_with_card_campaign_in
+from core.services.send_card import CardCampaign
 from core.services.texter_home import (
     JoinedCampaign,
     RequestPrompt,
@@ -61,8 +61,11 @@ def request_texts(
     """Send First Texts / Request More on a campaign's button."""
     now = now or datetime.now(UTC)
     with db.uow() as uow:
-        identity = identify_in(uow.session, slack_team_id, slack_user_id, name)
-        answer = _request_in(uow.session, identity, campaign_id, now, db)
+        # A button from another workspace's message can't act on this one's campaigns.
+        identity, campaign = identify_with_card_campaign_in(
+            uow.session, slack_team_id, slack_user_id, name, campaign_id
+        )
+        answer = _request_in(uow.session, identity, campaign, now, db)
         uow.commit()
         return answer
 
@@ -85,7 +88,7 @@ def request_first_texts(
         if isinstance(chosen, CampaignQuestion):
             uow.commit()  # a new user or a new name is kept
             return chosen
-        answer = _request_in(session, identity, chosen.campaign_id, now, db, joined)
+        answer = _request_in(session, identity, chosen.card_campaign(), now, db, joined)
         uow.commit()
         return answer
 
@@ -93,15 +96,13 @@ def request_first_texts(
 def _request_in(
     session: Session,
     identity: Identity,
-    campaign_id: int,
+    campaign: CardCampaign,
     now: datetime,
     db: Database,
     joined: list[JoinedCampaign] | None = None,
 ) -> TextsAnswer:
-    connection = flushed_connection(session)
-    # A button from another workspace's message can't act on this one's campaigns.
-    campaign = card_campaign_in(connection, campaign_id, identity.organization_id)
-    result = request_batch_in(connection, campaign_id, identity.user_id, now=now)
+    campaign_id = campaign.id
+    result = request_batch_in(flushed_connection(session), campaign_id, identity.user_id, now=now)
     refusal = result.refusal
     waiting = replies_holding_back(session, refusal, identity.user_id, campaign_id)
     next_on_card = None

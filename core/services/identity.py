@@ -14,9 +14,11 @@ from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from core.db import Database, flushed_connection
+from core.errors import NotFound
 from core.models import Assignment, Campaign, Organization, User, UserOrganization
 from core.roles import Role
 from core.services.organizations import organization_for_team
+from core.services.send_card import CARD_CAMPAIGN_COLUMNS, CardCampaign, card_campaign_of
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,14 @@ _IDENTITY_IN_CAMPAIGN = (
     .outerjoin(
         Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
     )
+)
+
+
+# The same, with a batch button's campaign as its reply and card show it (if the
+# organization's): a batch click needs no read of the campaign of its own.
+_IDENTITY_WITH_CARD_CAMPAIGN = _IDENTITY.add_columns(*CARD_CAMPAIGN_COLUMNS).outerjoin(
+    Campaign,
+    and_(Campaign.id == bindparam("campaign_id"), Campaign.organization_id == Organization.id),
 )
 
 
@@ -143,6 +153,24 @@ def known_identity_in_campaign(
     if found.user_id is None or not found.is_current(name):
         return None
     return _identity(found, found.user_id, slack_user_id, found.name), campaign, assignment_id
+
+
+def identify_with_card_campaign_in(
+    session: Session, slack_team_id: str, slack_user_id: str, name: str | None, campaign_id: int
+) -> tuple[Identity, CardCampaign]:
+    """identify_in, with a button's campaign as its card shows it, read by the same statement:
+    NotFound unless the campaign is the organization's."""
+    values = {
+        "slack_team_id": slack_team_id,
+        "slack_user_id": slack_user_id,
+        "campaign_id": campaign_id,
+    }
+    row = flushed_connection(session).execute(_IDENTITY_WITH_CARD_CAMPAIGN, values).one_or_none()
+    found = _found(session, slack_team_id, row)
+    assert row is not None
+    if row[5] is None:
+        raise NotFound(f"no campaign with id {campaign_id}")
+    return _written(session, found, slack_user_id, name), card_campaign_of(row[5:])
 
 
 def _find_in_campaign(

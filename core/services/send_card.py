@@ -3,13 +3,11 @@ Which contact comes next, and what is left when none can, is core.services.card_
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
-
-from core.errors import NotFound
 from core.models import Campaign
 from core.script_render import render_script
 from core.services.texting_rules import (
@@ -36,8 +34,8 @@ class CardCampaign:
     timezone: str
 
 
-# Built once (values as parameters): every batch click reads it.
-_CARD_CAMPAIGN = select(
+# The columns CardCampaign holds, for statements that select them beside others.
+CARD_CAMPAIGN_COLUMNS = (
     Campaign.id,
     Campaign.organization_id,
     Campaign.title,
@@ -46,30 +44,14 @@ _CARD_CAMPAIGN = select(
     Campaign.texting_hours_start,
     Campaign.texting_hours_end,
     Campaign.timezone,
-).where(
-    Campaign.id == bindparam("campaign_id"),
-    Campaign.organization_id == bindparam("organization_id"),
 )
 
 
-def card_campaign_in(
-    connection: Connection, campaign_id: int, organization_id: int
-) -> CardCampaign:
-    """The campaign as its card shows it; NotFound unless it is the organization's."""
-    row = connection.execute(
-        _CARD_CAMPAIGN, {"campaign_id": campaign_id, "organization_id": organization_id}
-    ).one_or_none()
-    if row is None:
-        raise NotFound(f"no campaign with id {campaign_id}")
+def card_campaign_of(values: Sequence[Any]) -> CardCampaign:
+    """The values of CARD_CAMPAIGN_COLUMNS, in their order, as a CardCampaign."""
+    id_, organization_id, title, script, settings, start, end, timezone = values
     return CardCampaign(
-        id=row.id,
-        organization_id=row.organization_id,
-        title=row.title,
-        script=row.script,
-        settings=dict(row.settings or {}),
-        texting_hours_start=row.texting_hours_start,
-        texting_hours_end=row.texting_hours_end,
-        timezone=row.timezone,
+        id_, organization_id, title, script, dict(settings or {}), start, end, timezone
     )
 
 

@@ -24,6 +24,7 @@ from core.services.identified import read_as
 from core.services.identity import Identity
 from core.services.joining import campaign_org_settings
 from core.services.organizations import member_role
+from core.services.send_card import CardCampaign
 from core.services.stats import CampaignStats
 from core.services.waiting_replies import WaitingReply, waiting_replies_in
 from core.statuses import MessageStatus
@@ -60,10 +61,26 @@ class JoinedCampaign:
     description: str
     settings: dict[str, object]
     holds_any: bool
+    # Read with the rest so /sendfirsttexts's card needs no read of the campaign of its own.
+    script: str = ""
 
     @property
     def campaign_id(self) -> int:
         return self.texter.campaign.id
+
+    def card_campaign(self) -> CardCampaign:
+        """The campaign as a batch's reply and its card show it, from what was read here."""
+        info = self.texter.campaign
+        return CardCampaign(
+            info.id,
+            info.organization_id,
+            self.title,
+            self.script,
+            self.settings,
+            info.texting_hours_start,
+            info.texting_hours_end,
+            info.timezone,
+        )
 
 
 def _joined_query() -> Select[Any]:
@@ -83,6 +100,7 @@ def _joined_query() -> Select[Any]:
             Campaign.description,
             Campaign.settings,
             holds_any.label("holds_any"),
+            Campaign.script,
         )
         .join(Assignment, Assignment.campaign_id == Campaign.id)
         .where(
@@ -119,6 +137,7 @@ def joined_campaigns_in(session: Session, identity: Identity) -> list[JoinedCamp
             row.description or "",
             dict(row.settings or {}),
             bool(row.holds_any),
+            row.script,
         )
         for row in rows
     ]
