@@ -12,12 +12,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import any_, case, func, select, update
+from sqlalchemy import Integer, Select, any_, bindparam, case, func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
+from core.db import flushed_connection
 from core.models import Assignment, Campaign, CampaignContact, Message, User, UserOrganization
 from core.org_settings import effective_setting
 from core.refusals import Refusal, RefusalReason, plural
@@ -111,7 +113,7 @@ def _not_vetted(session: Session, organization_id: int) -> Refusal:
     )
 
 
-def _unassigned_takeable(campaign_id: int) -> tuple[ColumnElement[bool], ...]:
+def _unassigned_takeable(campaign_id: int | BindParameter[int]) -> tuple[ColumnElement[bool], ...]:
     """The campaign's contacts nobody holds, in conversation, not opted out."""
     return (
         Contact.campaign_id == campaign_id,
@@ -128,14 +130,27 @@ def conversations_to_take_in(
     than `up_to`: one statement for them all."""
     if not campaign_ids:
         return {}
+    ids = {f"campaign_{i}": cid for i, cid in enumerate(campaign_ids)}
+    row = flushed_connection(session).execute(_to_take_query(len(ids), up_to), ids).one()
+    return {cid: count or 0 for cid, count in zip(campaign_ids, row, strict=True)}
+
+
+@lru_cache(maxsize=16)
+def _to_take_query(campaigns: int, up_to: int) -> Select[Any]:
+    """Built once per number of campaigns, their ids as parameters: a vetted texter's Home
+    (after every batch click too) runs it, and building it anew cost more than running it."""
     counts = [
         select(func.count())
-        .select_from(select(Contact.id).where(*_unassigned_takeable(cid)).limit(up_to).subquery())
+        .select_from(
+            select(Contact.id)
+            .where(*_unassigned_takeable(bindparam(f"campaign_{i}", type_=Integer)))
+            .limit(up_to)
+            .subquery()
+        )
         .scalar_subquery()
-        for cid in campaign_ids
+        for i in range(campaigns)
     ]
-    row = session.execute(select(*counts)).one()
-    return {cid: count or 0 for cid, count in zip(campaign_ids, row, strict=True)}
+    return select(*counts)
 
 
 def takeable_campaigns_in(
