@@ -229,3 +229,27 @@ def test_a_card_click_in_a_campaign_not_joined_is_refused_in_one_transaction(
         with transactions(db) as ended, pytest.raises(NotFound):
             opt_out_on_card(db, "T1", TEXTER, "Ada", campaign_id, 1)
         assert ended == ["rollback"]
+
+
+@pytest.mark.parametrize("texting_hours", [None, "0-24"])
+def test_a_batchs_home_is_the_home_opened_after_it(db: Database, texting_hours: str | None) -> None:
+    """The Home a batch returns counts what the texter holds in the campaign from the batch's
+    own counts (no texting hours, no cap) or reads it: either way, the Home opened next."""
+    org = make_org(db)
+    other = make_campaign(db, org, batch_size=2, title="Other")
+    add_contacts(db, other, 3, start=100)
+    campaign_id = make_campaign(db, org, batch_size=2, texting_hours=texting_hours)
+    add_contacts(db, campaign_id, 6)
+    for joined in (other, campaign_id):
+        with db.uow(read_only=True) as uow:
+            token = uow.session.scalar(select(Campaign.join_token).where(Campaign.id == joined))
+        join_by_link(db, "T1", TEXTER, "Ada", joined, str(token))
+
+    first = request_first_texts(db, "T1", TEXTER, "Ada", str(campaign_id))
+    assert not isinstance(first, CampaignQuestion) and first.result.assigned == 2
+    assert first.home is not None
+    assert first.home.campaigns == open_home(db, "T1", TEXTER, "Ada").campaigns
+
+    more = request_texts(db, "T1", TEXTER, "Ada", other)
+    assert more.result.assigned == 2 and more.home is not None
+    assert more.home.campaigns == open_home(db, "T1", TEXTER, "Ada").campaigns

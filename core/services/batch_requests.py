@@ -13,6 +13,7 @@ from core.db import Database, flushed_connection
 from core.errors import NotFound
 from core.models import Assignment
 from core.refusals import NOT_JOINED_CAMPAIGN
+from core.services.batch_inputs import HeldWork
 from core.services.batches import BatchResult, request_batch_in
 from core.services.campaign_choice import CampaignQuestion, joined_campaign_named_in
 from core.services.card_walk import NextOnCard, next_on_card_in
@@ -117,7 +118,7 @@ def _request_in(
             joined = [
                 replace(c, holds_any=True) if c.campaign_id == campaign_id else c for c in joined
             ]
-        home = home_in(session, identity, now, db, joined)
+        home = home_in(session, identity, now, db, joined, known_held=_held_after(result, campaign))
     notices: tuple[int, ...] = ()
     if result.contact_ids and not result.is_initials:
         # Queued with the batch, so a crash right after the commit can't lose the threads.
@@ -138,6 +139,23 @@ def _request_in(
         waiting,
         notices,
     )
+
+
+def _held_after(result: BatchResult, campaign: CardCampaign) -> dict[int, HeldWork]:
+    """What the texter holds in the campaign after a batch of first texts: the live counts the
+    batch decided on (its claim checked they still held) plus the batch, so Home needn't count
+    them again. Only where Home would count them with its one statement for all campaigns
+    (uncapped, no texting hours; texter_home.held_together): elsewhere it reads more."""
+    eligibility = result.eligibility
+    if (
+        not result.is_initials
+        or eligibility.assignment_id is None
+        or eligibility.max_contacts is not None
+        or campaign.texting_hours_start is not None
+    ):
+        return {}
+    held = HeldWork(result.unsent, eligibility.waiting_replies, holds_any=True, total_held=None)
+    return {eligibility.assignment_id: held}
 
 
 def _assignment_id(session: Session, campaign_id: int, user_id: int) -> int:
