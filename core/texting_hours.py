@@ -5,6 +5,7 @@ Contacts without a time zone use the campaign's. Hours of None mean no restricti
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
@@ -12,6 +13,12 @@ from zoneinfo import ZoneInfo, available_timezones
 # Every UTC offset in use is a multiple of 15 minutes, so within one 15-minute slot the set of
 # zones inside texting hours cannot change.
 SLOT_MINUTES = 15
+
+# Working out a slot's zones takes a while (the first time, listing the zone database from
+# disk). Without this lock every request that arrives before the first one finishes works it
+# out too: 50 texters starting at once each walked the zone database, 4-9 s for their first
+# batch, and again (briefly) at every new slot. One computes; the others wait for its answer.
+_COMPUTING = threading.Lock()
 
 
 def is_textable_now(start: int | None, end: int | None, zone_name: str, now: datetime) -> bool:
@@ -48,4 +55,5 @@ def _textable_zones_in_slot(start: int, end: int, slot: datetime) -> frozenset[s
 
 def textable_zones(start: int, end: int, now: datetime) -> frozenset[str]:
     """IANA zone names whose local hour is within texting hours right now (cached per slot)."""
-    return _textable_zones_in_slot(start, end, _slot(now))
+    with _COMPUTING:
+        return _textable_zones_in_slot(start, end, _slot(now))

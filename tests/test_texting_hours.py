@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -62,3 +64,35 @@ def test_zone_set_agrees_with_is_textable_now(
     opens = next_window_start(start, end, zone, moment)
     assert opens >= moment
     assert is_textable_now(start, end, zone, opens.astimezone(ZoneInfo(zone)))
+
+
+def test_texters_asking_at_once_work_out_a_slot_once(mocker) -> None:
+    # 50 texters' first requests used to each list the zone database and work out the slot's
+    # zones themselves, 4-9 s for the first batch; one now does it and the others wait for it.
+    from core import texting_hours
+
+    texting_hours._all_zones.cache_clear()
+    texting_hours._textable_zones_in_slot.cache_clear()
+    listed = texting_hours.available_timezones
+
+    def slow_listing() -> set[str]:
+        time.sleep(0.05)  # as on a loaded machine: long enough for the others to arrive
+        return listed()
+
+    listing = mocker.patch.object(texting_hours, "available_timezones", side_effect=slow_listing)
+    now = datetime(2026, 11, 23, 15, 7, tzinfo=UTC)
+    start = threading.Barrier(8)
+    answers: list[frozenset[str]] = []
+
+    def ask() -> None:
+        start.wait()
+        answers.append(textable_zones(9, 21, now))
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert listing.call_count == 1
+    assert texting_hours._textable_zones_in_slot.cache_info().misses == 1
+    assert len(answers) == 8 and len(set(answers)) == 1 and "America/New_York" in answers[0]
