@@ -78,6 +78,8 @@ _IDENTITY_IN_CAMPAIGN = (
 )
 
 
+_IDENTITY_WIDTH = len(_IDENTITY.selected_columns)
+
 # The same, with a batch button's campaign as its reply and card show it (if the
 # organization's): a batch click needs no read of the campaign of its own.
 _IDENTITY_WITH_CARD_CAMPAIGN = _IDENTITY.add_columns(*CARD_CAMPAIGN_COLUMNS).outerjoin(
@@ -166,11 +168,11 @@ def identify_with_card_campaign_in(
         "campaign_id": campaign_id,
     }
     row = flushed_connection(session).execute(_IDENTITY_WITH_CARD_CAMPAIGN, values).one_or_none()
-    found = _found(session, slack_team_id, row)
-    assert row is not None
-    if row[5] is None:
+    found = _found(session, slack_team_id, row)  # NotFound when there is no row
+    campaign = row[_IDENTITY_WIDTH:]
+    if campaign[0] is None:  # not a campaign of this organization
         raise NotFound(f"no campaign with id {campaign_id}")
-    return _written(session, found, slack_user_id, name), card_campaign_of(row[5:])
+    return _written(session, found, slack_user_id, name), card_campaign_of(campaign)
 
 
 def _find_in_campaign(
