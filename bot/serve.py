@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import signal
+import socket
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -38,6 +42,7 @@ class ServeLimits:
     drain_seconds: float = 20.0  # on SIGTERM, how long in-flight work may finish
     inbox_workers: int = 8
     inbox_lease_seconds: float = 60.0  # an item a dead process held is retried after this
+    processes: int = 1  # HTTP serving processes sharing the listening socket
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServeLimits:
@@ -48,6 +53,7 @@ class ServeLimits:
             "drain_seconds": "SHUTDOWN_DRAIN_SECONDS",
             "inbox_workers": "INBOX_WORKERS",
             "inbox_lease_seconds": "INBOX_LEASE_SECONDS",
+            "processes": "SERVE_PROCESSES",
         }
         values: dict[str, Any] = {}
         for attribute, name in names.items():
@@ -73,6 +79,14 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     # With Add to Slack there is no one token to check: each workspace's is checked in use.
     if check_slack and not settings.oauth:
         check_slack_token(settings.bot_token, settings.api_url, settings.startup_wait_seconds)
+    if settings.socket_mode and limits.processes > 1:
+        raise ConfigurationError(
+            "cannot start: SERVE_PROCESSES is for HTTP; Socket Mode runs one process "
+            "(unset SERVE_PROCESSES or SLACK_APP_TOKEN)"
+        )
+    listener = None if settings.socket_mode else _bind(host, settings.port)
+    # Forked before any thread or database connection exists: each process opens its own.
+    siblings = start_siblings(limits.processes - 1)
     db = open_database(settings)
     report_stored_settings(db)
     # Slack answered auth.test just now, so Bolt needn't ask again.
@@ -86,8 +100,8 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
         lease=timedelta(seconds=limits.inbox_lease_seconds),
     )
     server = None
-    if not settings.socket_mode:
-        server = _listen(create_wsgi_app(app, db, inbox), host, settings, limits)
+    if listener is not None:
+        server = _listen(create_wsgi_app(app, db, inbox), listener, limits)
     # Reminders, stale releases and the digest run in-process too; job leases in the database
     # keep each tick single however many `spokebot serve` / `spokebot scheduler` processes run.
     # Each organization's messages go out with its own workspace's token; the outbox's
@@ -102,10 +116,11 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
     try:
         if server is not None:
             log.info(
-                "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s)",
+                "spokebot: listening on %s:%s (POST /slack/events, GET /healthz%s), pid %d",
                 host,
                 settings.port,
                 ", GET /slack/install, GET /slack/oauth_redirect" if settings.oauth else "",
+                os.getpid(),
             )
             try:
                 server.run()  # until SIGTERM or Ctrl-C
@@ -115,11 +130,14 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
             _run_socket_mode(app, inbox, settings)
     finally:
         log.info("stopping: in-flight work has up to %.0f s to finish", limits.drain_seconds)
+        for pid in siblings:  # they drain alongside this process
+            _signal(pid, signal.SIGTERM)
         if inbox.stop(limits.drain_seconds):
             log.info("stopped: no work in flight")
         else:
             log.warning("stopped with work in flight: the next process resumes it")
         scheduler.shutdown(wait=False)
+        _wait_for(siblings, limits.drain_seconds + 10)
 
 
 def _run_socket_mode(app: Any, inbox: Inbox, settings: Settings) -> None:
@@ -143,21 +161,76 @@ def _run_socket_mode(app: Any, inbox: Inbox, settings: Settings) -> None:
         handler.close()  # no new requests from here on
 
 
-def _listen(wsgi_app: Any, host: str, settings: Settings, limits: ServeLimits) -> Any:
-    """The bound waitress server; a port in use is one line, before anything else starts."""
-    import waitress
-
+def _bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound once for every serving process; a port in use is one line,
+    before anything else starts."""
     try:
-        return waitress.create_server(
-            wsgi_app,
-            host=host,
-            port=settings.port,
-            threads=THREADS,
-            connection_limit=limits.connection_limit,
-            channel_timeout=limits.channel_timeout,
-        )
+        family, kind, proto, _name, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+        listener = socket.socket(family, kind, proto)
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as waitress does
+        listener.bind(address)
+        return listener
     except OSError as error:
         raise ConfigurationError(
-            f"cannot listen on {host}:{settings.port} ({error.strerror or error}); "
-            "set PORT to a free port"
+            f"cannot listen on {host}:{port} ({error.strerror or error}); set PORT to a free port"
         ) from None
+
+
+def _listen(wsgi_app: Any, listener: socket.socket, limits: ServeLimits) -> Any:
+    import waitress
+
+    return waitress.create_server(
+        wsgi_app,
+        sockets=[listener],
+        threads=THREADS,
+        connection_limit=limits.connection_limit,
+        channel_timeout=limits.channel_timeout,
+    )
+
+
+def start_siblings(count: int) -> list[int]:
+    """Fork `count` more processes that go on serving from here (the same listening socket;
+    the kernel hands each connection to one of them). In the first process, their pids: it
+    stops them when it stops. In each of them, []: they end when it ends."""
+    pids: list[int] = []
+    for _ in range(count):
+        pid = os.fork()
+        if pid == 0:
+            _end_with(os.getppid())
+            return []
+        pids.append(pid)
+    return pids
+
+
+def _end_with(parent: int) -> None:
+    """SIGTERM this process when `parent` dies, even by SIGKILL (Linux's PR_SET_PDEATHSIG);
+    elsewhere a sibling outlives a killed first process until stopped itself."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the request above took effect
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _signal(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # already gone
+        os.kill(pid, signum)
+
+
+def _wait_for(pids: list[int], seconds: float) -> None:
+    """Reap the sibling processes; one still running after `seconds` is killed."""
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        while time.monotonic() < deadline:
+            if os.waitpid(pid, os.WNOHANG) != (0, 0):
+                break
+            time.sleep(0.05)
+        else:
+            log.warning("serving process %d did not stop in time; killing it", pid)
+            _signal(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)

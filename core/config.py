@@ -240,6 +240,10 @@ DECLARED: tuple[Setting, ...] = (
     Setting("SERVE_CONNECTION_LIMIT", _whole_number(1, 100_000),
             "open connections waitress accepts (its own default, 100, let 100 slow clients "
             "lock everyone out)", 1000, "1000"),
+    Setting("SERVE_PROCESSES", _whole_number(1, 64),
+            "HTTP serving processes sharing the port, each with its own threads and inbox "
+            "workers: one process uses about one core (Python's lock), so more use more cores",
+            1, "1"),
     Setting("SERVE_CHANNEL_TIMEOUT_SECONDS", _whole_number(1, 3600),
             "an idle connection is closed after this", 30, "30"),
     Setting("SHUTDOWN_DRAIN_SECONDS", _seconds(0, 600),

@@ -1,0 +1,79 @@
+"""SERVE_PROCESSES: `spokebot serve` as several processes on one port (one process is bound
+to about one core by Python's lock). Every acked request is worked exactly once whichever
+process took it, and SIGTERM to the first process stops them all after their work drains.
+A real process on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from bench.serve_process import ServeProcess
+from core.db import Database
+from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
+from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.texting import wait_until
+
+ANSWERS = 24
+
+
+def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def test_processes_share_the_port_and_stop_together(
+    db: Database, database_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    convo = conversations(db, ANSWERS)
+    fake_slack.delays["chat.postMessage"] = 0.2  # work still in flight when SIGTERM comes
+    env = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "MESSAGE_SERVICE": "fake",
+        "INBOX_WORKERS": "2",
+        "SERVE_PROCESSES": "3",
+        "SHUTDOWN_DRAIN_SECONDS": "20",
+    }
+    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
+    serve.wait_ready()
+    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 3)
+    pids = {int(pid) for pid in re.findall(r"listening on .*, pid (\d+)", serve.output())}
+    assert len(pids) == 3 and serve.process.pid in pids
+    for i, ts in enumerate(convo.thread_ts):
+        assert serve.post(thread_answer(ts, f"answer {i}", f"EvProc{i:04d}")) == 200
+    time.sleep(0.3)
+    serve.terminate()
+    assert serve.wait(timeout=40) == 0, serve.output()[-3000:]
+    assert not any(_alive(pid) for pid in pids - {serve.process.pid})
+    # Each process drained its own work: every acked answer was texted, each exactly once.
+    assert inbox_statuses(db) == {"done": ANSWERS}, serve.output()[-3000:]
+    assert replies_per_contact(db) == {contact_id: 1 for contact_id in convo.contact_ids}
+    assert serve.output().count("stopping: in-flight work") == 3
+
+
+def test_a_killed_first_process_takes_the_others_with_it(
+    database_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    env = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "SERVE_PROCESSES": "2",
+    }
+    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
+    serve.wait_ready()
+    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 2)
+    pids = {int(pid) for pid in re.findall(r"listening on .*, pid (\d+)", serve.output())}
+    serve.kill()
+    serve.wait(timeout=10)
+    (other,) = pids - {serve.process.pid}
+    wait_until(lambda: not _alive(other), timeout=30)
