@@ -51,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", help="PostgreSQL server; SQLite file when absent")
     parser.add_argument("--sqlite", action="store_true", help="SQLite even if a server is set")
     parser.add_argument("--smoke", action="store_true", help="small numbers, for CI")
+    parser.add_argument(
+        "--serve-processes", type=int, default=1, help="SERVE_PROCESSES for spokebot serve"
+    )
     args = parser.parse_args(argv)
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
@@ -64,11 +67,14 @@ def main(argv: list[str] | None = None) -> int:
         with fresh_database(server) as url:
             engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
             setup = prepare(url, args.texters, args.requests, args.batch)
-            with spokebot_serve(url, fake, log_dir / "serve.log") as base:
+            serve_log = log_dir / "serve.log"
+            with spokebot_serve(url, fake, serve_log, args.serve_processes) as base:
                 signed_post(base, b"ssl_check=1", FORM)  # one warm-up request, not counted
                 before = machine_speed(url)
                 if args.rate is None:
                     mode = f"closed loop, {args.workers} client threads"
+                    if args.serve_processes > 1:
+                        mode += f", {args.serve_processes} serving processes"
                     outcome, elapsed = run_closed_loop(
                         base, fake, setup, args.requests, args.workers
                     )

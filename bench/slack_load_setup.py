@@ -141,7 +141,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def spokebot_serve(database_url: str, api: FakeSlack, log_path: Path) -> Iterator[str]:
+def spokebot_serve(
+    database_url: str, api: FakeSlack, log_path: Path, processes: int = 1
+) -> Iterator[str]:
     """`spokebot serve` (waitress, the real WSGI app) as a process; yields its base URL."""
     port = free_port()
     env = {
@@ -151,6 +153,7 @@ def spokebot_serve(database_url: str, api: FakeSlack, log_path: Path) -> Iterato
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": api.api_url,
+        "SERVE_PROCESSES": str(processes),
     }
     env.pop("SLACK_APP_TOKEN", None)
     base = f"http://127.0.0.1:{port}"
