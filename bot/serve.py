@@ -85,6 +85,8 @@ def serve(settings: Settings, host: str = "0.0.0.0", *, check_slack: bool = True
             "(unset SERVE_PROCESSES or SLACK_APP_TOKEN)"
         )
     listener = None if settings.socket_mode else _bind(host, settings.port)
+    if limits.processes > 1:
+        open_database(settings).dispose()  # a new SQLite file is migrated once, not by each
     # Forked before any thread or database connection exists: each process opens its own.
     siblings = start_siblings(limits.processes - 1)
     db = open_database(settings)

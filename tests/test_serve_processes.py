@@ -77,3 +77,20 @@ def test_a_killed_first_process_takes_the_others_with_it(
     serve.wait(timeout=10)
     (other,) = pids - {serve.process.pid}
     wait_until(lambda: not _alive(other), timeout=30)
+
+
+def test_processes_start_on_a_new_sqlite_file(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    # A new file is created and migrated once; every process then serves from it.
+    env = {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "SERVE_PROCESSES": "3",
+    }
+    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
+    serve.wait_ready()
+    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 3)
+    serve.terminate()
+    assert serve.wait(timeout=40) == 0, serve.output()[-3000:]
+    assert "Traceback" not in serve.output()
