@@ -65,13 +65,15 @@ _IDENTITY = (
 )
 
 
-# The same, with a button's campaign (if the organization's) and the user's assignment in it.
+# A button's campaign, joined only if it is the organization's.
+_BUTTONS_CAMPAIGN = and_(
+    Campaign.id == bindparam("campaign_id"), Campaign.organization_id == Organization.id
+)
+
+# _IDENTITY, with a button's campaign (if the organization's) and the user's assignment in it.
 _IDENTITY_IN_CAMPAIGN = (
     _IDENTITY.add_columns(Campaign, Assignment.id)
-    .outerjoin(
-        Campaign,
-        and_(Campaign.id == bindparam("campaign_id"), Campaign.organization_id == Organization.id),
-    )
+    .outerjoin(Campaign, _BUTTONS_CAMPAIGN)
     .outerjoin(
         Assignment, and_(Assignment.campaign_id == Campaign.id, Assignment.user_id == User.id)
     )
@@ -80,11 +82,10 @@ _IDENTITY_IN_CAMPAIGN = (
 
 _IDENTITY_WIDTH = len(_IDENTITY.selected_columns)
 
-# The same, with a batch button's campaign as its reply and card show it (if the
+# _IDENTITY, with a batch button's campaign as its reply and card show it (if the
 # organization's): a batch click needs no read of the campaign of its own.
 _IDENTITY_WITH_CARD_CAMPAIGN = _IDENTITY.add_columns(*CARD_CAMPAIGN_COLUMNS).outerjoin(
-    Campaign,
-    and_(Campaign.id == bindparam("campaign_id"), Campaign.organization_id == Organization.id),
+    Campaign, _BUTTONS_CAMPAIGN
 )
 
 
