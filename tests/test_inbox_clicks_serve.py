@@ -19,7 +19,13 @@ from bench.serve_process import ServeProcess
 from bot import ids
 from core.db import Database
 from tests.support.inbox import inbox_statuses, replies_per_contact
-from tests.support.slack_harness import APP_ID, BOT_TOKEN, SIGNING_SECRET, TEAM, FakeSlack
+from tests.support.slack_harness import (
+    APP_ID,
+    SIGNING_SECRET,
+    TEAM,
+    FakeSlack,
+    serve_env,
+)
 from tests.support.texting import wait_until
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
 
@@ -29,16 +35,14 @@ LATE_TEXTER = "ULATE"
 
 
 def _env(database_url: str, fake_slack: FakeSlack) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-        "INBOX_WORKERS": "4",
-        "INBOX_LEASE_SECONDS": "3",
-        "SHUTDOWN_DRAIN_SECONDS": "20",
-    }
+    return serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+        INBOX_WORKERS="4",
+        INBOX_LEASE_SECONDS="3",
+        SHUTDOWN_DRAIN_SECONDS="20",
+    )
 
 
 def send_click(campaign_id: int, contact_id: int, response_url: str) -> bytes:

@@ -15,7 +15,7 @@ from core.db import Database
 from core.migrate import upgrade
 from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
 from tests.support.pg_faults import throwaway_postgres
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
 from tests.support.texting import wait_until
 
 
@@ -29,13 +29,11 @@ def test_a_thread_answer_while_the_database_is_down_is_not_acked(
         db = Database.from_url(server.url)
         upgrade(db.engine)
         convo = conversations(db, 1)
-        env = {
-            "DATABASE_URL": server.url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "MESSAGE_SERVICE": "fake",
-        }
+        env = serve_env(
+            server.url,
+            fake_slack,
+            MESSAGE_SERVICE="fake",
+        )
         serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
         try:
             serve.wait_ready()

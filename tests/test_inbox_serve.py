@@ -13,23 +13,21 @@ import pytest
 from bench.serve_process import ServeProcess
 from core.db import Database
 from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
 from tests.support.texting import wait_until
 
 ANSWERS = 20
 
 
 def _env(database_url: str, fake_slack: FakeSlack) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-        "INBOX_WORKERS": "4",
-        "INBOX_LEASE_SECONDS": "3",
-        "SHUTDOWN_DRAIN_SECONDS": "20",
-    }
+    return serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+        INBOX_WORKERS="4",
+        INBOX_LEASE_SECONDS="3",
+        SHUTDOWN_DRAIN_SECONDS="20",
+    )
 
 
 def _send_answers(serve: ServeProcess, thread_ts: list[str], run: str) -> None:

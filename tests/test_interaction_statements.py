@@ -35,7 +35,7 @@ from core.migrate import upgrade
 from core.models import Campaign
 from tests.support.database import postgres_admin_url
 from tests.support.fake_slack import Call, FakeSlack
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, SlackHarness
+from tests.support.slack_harness import SIGNING_SECRET, SlackHarness, serve_env
 from tests.support.world import add_contacts, make_campaign, make_org
 
 TEXTER = "UCOUNT"
@@ -265,15 +265,13 @@ def test_texter_interactions_stay_within_their_statement_budgets(
         token = uow.session.scalar(select(Campaign.join_token).where(Campaign.id == campaign_id))
     db.dispose()
     fake_slack.names[TEXTER] = "Ada Lovelace"
-    env = {
-        "DATABASE_URL": counted_database,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-        "INBOX_POLL_SECONDS": "3600",  # the poller's claims stay out of the windows
-        "TEXTER_NOTICES_SECONDS": "3600",  # and so do the notices' (every 5 s by default)
-    }
+    env = serve_env(
+        counted_database,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+        INBOX_POLL_SECONDS="3600",  # the poller's claims stay out of the windows
+        TEXTER_NOTICES_SECONDS="3600",  # and so do the notices' (every 5 s by default)
+    )
     serve_started = time.monotonic()
     serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
     counter = Counter(counted_database)

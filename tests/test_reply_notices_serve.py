@@ -23,7 +23,7 @@ from core.db import Database, as_utc
 from core.models import CampaignContact, Message, TexterNotice
 from core.services.texter_notices import DONE, RUNNING
 from tests.support.inbox import conversations
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
 from tests.support.texting import wait_until
 from tests.support.twilio import twilio_standin
 
@@ -94,18 +94,16 @@ def test_a_reply_stored_by_a_killed_process_is_told_once_after_the_restart(
     with db.uow(read_only=True) as uow:
         cell = uow.session.get(CampaignContact, contact_id).cell
     with twilio_standin() as standin:
-        env = {
-            "DATABASE_URL": database_url,
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "MESSAGE_SERVICE": "twilio",
-            "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
-            "TWILIO_AUTH_TOKEN": TOKEN,
-            "TWILIO_MESSAGING_SERVICE_SID": "MG" + "2" * 32,
-            "TWILIO_API_BASE_URL": standin.base_url,
-            "TEXTER_NOTICES_SECONDS": "0.5",
-        }
+        env = serve_env(
+            database_url,
+            fake_slack,
+            MESSAGE_SERVICE="twilio",
+            TWILIO_ACCOUNT_SID="AC" + "1" * 32,
+            TWILIO_AUTH_TOKEN=TOKEN,
+            TWILIO_MESSAGING_SERVICE_SID="MG" + "2" * 32,
+            TWILIO_API_BASE_URL=standin.base_url,
+            TEXTER_NOTICES_SECONDS="0.5",
+        )
         # Slack is slow to take the post: the process is killed while it waits.
         fake_slack.delays["chat.postMessage"] = 30.0
         first = ServeProcess(env, SIGNING_SECRET, tmp_path / "first.log")

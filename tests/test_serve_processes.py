@@ -12,10 +12,21 @@ from pathlib import Path
 from bench.serve_process import ServeProcess
 from core.db import Database
 from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
 from tests.support.texting import wait_until
 
 ANSWERS = 24
+
+
+def _serving(env: dict[str, str], log: Path) -> tuple[ServeProcess, set[int]]:
+    """`spokebot serve` started, once each of its SERVE_PROCESSES processes is listening;
+    with their pids."""
+    serve = ServeProcess(env, SIGNING_SECRET, log)
+    serve.wait_ready()
+    wanted = int(env["SERVE_PROCESSES"])
+    listening = re.compile(r"listening on .*, pid (\d+)")
+    wait_until(lambda: len(listening.findall(serve.output())) == wanted)
+    return serve, {int(pid) for pid in listening.findall(serve.output())}
 
 
 def _alive(pid: int) -> bool:
@@ -32,20 +43,15 @@ def test_processes_share_the_port_and_stop_together(
 ) -> None:
     convo = conversations(db, ANSWERS)
     fake_slack.delays["chat.postMessage"] = 0.2  # work still in flight when SIGTERM comes
-    env = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-        "INBOX_WORKERS": "2",
-        "SERVE_PROCESSES": "3",
-        "SHUTDOWN_DRAIN_SECONDS": "20",
-    }
-    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
-    serve.wait_ready()
-    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 3)
-    pids = {int(pid) for pid in re.findall(r"listening on .*, pid (\d+)", serve.output())}
+    env = serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+        INBOX_WORKERS="2",
+        SERVE_PROCESSES="3",
+        SHUTDOWN_DRAIN_SECONDS="20",
+    )
+    serve, pids = _serving(env, tmp_path / "serve.log")
     assert len(pids) == 3 and serve.process.pid in pids
     for i, ts in enumerate(convo.thread_ts):
         assert serve.post(thread_answer(ts, f"answer {i}", f"EvProc{i:04d}")) == 200
@@ -62,17 +68,8 @@ def test_processes_share_the_port_and_stop_together(
 def test_a_killed_first_process_takes_the_others_with_it(
     database_url: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
-    env = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "SERVE_PROCESSES": "2",
-    }
-    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
-    serve.wait_ready()
-    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 2)
-    pids = {int(pid) for pid in re.findall(r"listening on .*, pid (\d+)", serve.output())}
+    env = serve_env(database_url, fake_slack, SERVE_PROCESSES="2")
+    serve, pids = _serving(env, tmp_path / "serve.log")
     serve.kill()
     serve.wait(timeout=10)
     (other,) = pids - {serve.process.pid}
@@ -81,16 +78,9 @@ def test_a_killed_first_process_takes_the_others_with_it(
 
 def test_processes_start_on_a_new_sqlite_file(fake_slack: FakeSlack, tmp_path: Path) -> None:
     # A new file is created and migrated once; every process then serves from it.
-    env = {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'new.db'}",
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "SERVE_PROCESSES": "3",
-    }
-    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
-    serve.wait_ready()
-    wait_until(lambda: len(re.findall(r"listening on .*, pid (\d+)", serve.output())) == 3)
+    env = serve_env(f"sqlite:///{tmp_path / 'new.db'}", fake_slack, SERVE_PROCESSES="3")
+    serve, pids = _serving(env, tmp_path / "serve.log")
+    assert len(pids) == 3
     serve.terminate()
     assert serve.wait(timeout=40) == 0, serve.output()[-3000:]
     assert "Traceback" not in serve.output()

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.serve_process import ServeProcess
-from tests.support.slack_harness import BOT_TOKEN, SIGNING_SECRET, FakeSlack
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
 
 SLOW_CLIENTS = 110
 HEADER_EVERY = 5.0
@@ -39,13 +39,11 @@ def test_slow_clients_do_not_lock_others_out(
 ) -> None:
     if engine_name != "sqlite":
         pytest.skip("about connections, not the database")
-    env = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-    }
+    env = serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+    )
     serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
     stop, opened = threading.Event(), []
     trickler = threading.Thread(target=_trickle, args=(serve.port, stop, opened), daemon=True)

@@ -13,10 +13,10 @@ from bench.serve_process import ServeProcess
 from bot import ids
 from core.db import Database
 from tests.support.slack_harness import (
-    BOT_TOKEN,
     SIGNING_SECRET,
     FakeSlack,
     event_envelope,
+    serve_env,
 )
 from tests.support.world import build_world
 from tests.test_inbox_clicks_serve import slash_command
@@ -34,13 +34,11 @@ def test_slow_home_publishes_do_not_hold_up_another_texter(
     db: Database, database_url: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> None:
     build_world(db, members=[*SLOW, TEXTER], contacts=20, batch_size=2)
-    env = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-    }
+    env = serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+    )
     serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
     try:
         serve.wait_ready()

@@ -22,10 +22,10 @@ from core.models import CampaignContact
 from core.roles import Role
 from tests.support.admin import ADMIN, FileServer
 from tests.support.slack_harness import (
-    BOT_TOKEN,
     SIGNING_SECRET,
     FakeSlack,
     event_envelope,
+    serve_env,
 )
 from tests.support.texting import wait_until
 from tests.support.world import Member, build_world
@@ -101,13 +101,11 @@ def test_a_50_mb_upload_grows_the_process_by_far_less_than_the_file(
     world = build_world(
         db, members=[Member(ADMIN, "Ada", Role.ADMIN, joined=False), TEXTER], contacts=0
     )
-    env = {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": BOT_TOKEN,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": fake_slack.api_url,
-        "MESSAGE_SERVICE": "fake",
-    }
+    env = serve_env(
+        database_url,
+        fake_slack,
+        MESSAGE_SERVICE="fake",
+    )
     big = _csv(FILE_BYTES)
     serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
     try:

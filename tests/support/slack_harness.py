@@ -66,6 +66,18 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def serve_env(database_url: str, fake_slack: FakeSlack, **settings: str) -> dict[str, str]:
+    """The environment of a real `spokebot serve` process (bench.serve_process.ServeProcess)
+    on `database_url`, talking to the loopback FakeSlack, plus any other settings."""
+    return {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        **settings,
+    }
+
+
 def event_envelope(event: dict[str, Any], event_id: str, team: str = TEAM) -> bytes:
     """The Events API body Slack would post for `event`, as bytes to sign and send."""
     envelope = {
