@@ -25,6 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.process_cpu import own_cpu_seconds, tree_cpu_seconds
 from bench.slack_load_report import (
     Integrity,
     Run,
@@ -68,9 +69,11 @@ def main(argv: list[str] | None = None) -> int:
             engine = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
             setup = prepare(url, args.texters, args.requests, args.batch)
             serve_log = log_dir / "serve.log"
-            with spokebot_serve(url, fake, serve_log, args.serve_processes) as base:
+            with spokebot_serve(url, fake, serve_log, args.serve_processes) as served:
+                base = served.base
                 signed_post(base, b"ssl_check=1", FORM)  # one warm-up request, not counted
                 before = machine_speed(url)
+                cpu_before = (tree_cpu_seconds(served.pid), own_cpu_seconds())
                 if args.rate is None:
                     mode = f"closed loop, {args.workers} client threads"
                     if args.serve_processes > 1:
@@ -81,12 +84,15 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     mode = f"open loop, {args.rate:g} interactions/s offered"
                     outcome, elapsed = run_open_loop(base, fake, setup, args.requests, args.rate)
+                cpu = (tree_cpu_seconds(served.pid), own_cpu_seconds())
                 after = machine_speed(url)
             integrity = check_integrity(setup, outcome)
     finally:
         fake.stop()
     calls = ", ".join(f"{method} {count}" for method, count in fake.counts.most_common())
-    run = Run(mode, engine, args.texters, args.requests, elapsed, before, after)
+    serve_cpu = None if cpu[0] is None or cpu_before[0] is None else cpu[0] - cpu_before[0]
+    cpu_spent = (serve_cpu, cpu[1] - cpu_before[1])
+    run = Run(mode, engine, args.texters, args.requests, elapsed, before, after, cpu_spent)
     errors = print_report(run, outcome, integrity, calls)
     if errors:
         print(f"server log: {log_dir / 'serve.log'}")

@@ -124,6 +124,9 @@ class Run:
     elapsed: float
     speed_before: str
     speed_after: str
+    # CPU seconds over the load: the serving processes (None without /proc), the bench's own
+    # (its client threads and the loopback FakeSlack).
+    cpu: tuple[float | None, float] = (None, 0.0)
 
 
 def print_report(run: Run, outcome: Outcome, integrity: Integrity, calls: str) -> int:
@@ -135,6 +138,9 @@ def print_report(run: Run, outcome: Outcome, integrity: Integrity, calls: str) -
         f"requests ({run.requests} + {sent - run.requests} double clicks) in {run.elapsed:.1f} s "
         f"({sent / run.elapsed:.0f} requests/s)"
     )
+    serve_cpu, bench_cpu = run.cpu
+    serve = "n/a (no /proc)" if serve_cpu is None else f"{serve_cpu / sent * 1000:.2f} ms"
+    print(f"CPU per request: spokebot serve {serve}, this bench {bench_cpu / sent * 1000:.2f} ms")
     print(f"machine speed before: {run.speed_before}")
     print(f"machine speed after:  {run.speed_after}")
     if outcome.dispatch_lag:

@@ -140,11 +140,17 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    base: str  # http://127.0.0.1:PORT
+    pid: int  # the first serving process (it forks the others)
+
+
 @contextmanager
 def spokebot_serve(
     database_url: str, api: FakeSlack, log_path: Path, processes: int = 1
-) -> Iterator[str]:
-    """`spokebot serve` (waitress, the real WSGI app) as a process; yields its base URL."""
+) -> Iterator[Served]:
+    """`spokebot serve` (waitress, the real WSGI app) as a process."""
     port = free_port()
     env = {
         **os.environ,
@@ -171,7 +177,7 @@ def spokebot_serve(
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise SystemExit(f"spokebot serve did not start; see {log_path}")
                 time.sleep(0.1)
-            yield base
+            yield Served(base, process.pid)
         finally:
             process.terminate()
             try:

@@ -4,12 +4,14 @@ bench/SLACK_RESULTS.md, not in the test suite."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from bench.process_cpu import own_cpu_seconds, tree_cpu_seconds
 from bench.slack_load import Integrity, percentile
 from tests.support.database import postgres_admin_url
 
@@ -30,6 +32,36 @@ def test_smoke_run_has_no_errors_and_no_double_assignment(engine: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "integrity OK" in done.stdout and "errors: 0" in done.stdout, done.stdout
     assert "ack latency: p50" in done.stdout
+    serve_cpu = re.search(r"CPU per request: spokebot serve ([0-9.]+) ms", done.stdout)
+    assert serve_cpu is not None and float(serve_cpu.group(1)) > 0, done.stdout
+
+
+def test_a_process_tree_counts_the_cpu_of_what_it_forked() -> None:
+    # The child burns 0.3 s of CPU and stays alive; its parent only waits for it.
+    child = (
+        "import sys, time; end = time.process_time() + 0.3\n"
+        "while time.process_time() < end: pass\n"
+        "print('burnt', flush=True); sys.stdin.read()"
+    )
+    parent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {child!r}])",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert parent.stdout is not None and parent.stdout.readline().strip() == "burnt"
+        spent = tree_cpu_seconds(parent.pid)
+    finally:
+        parent.communicate("", timeout=10)
+    if spent is None:
+        pytest.skip("no /proc on this system")
+    assert spent >= 0.25  # the child's CPU counts as the parent's tree's
+    assert own_cpu_seconds() > 0
 
 
 def test_integrity_fails_on_any_double_assignment_or_mismatch() -> None:
