@@ -6,6 +6,9 @@ started go back to pending at once. A controlled clock, both engines."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from core.db import Database
 from core.services import inbox as core_inbox
@@ -65,3 +68,24 @@ def test_items_never_started_go_back_to_pending_on_stop(db: Database) -> None:
     [claimed] = core_inbox.claim(db, NOW)
     assert claimed.id == waiting and claimed.attempts == 1
     assert core_inbox.claim(db, NOW) == [] and started != waiting
+
+
+def test_done_marks_of_any_count_are_one_sql_text_on_postgresql(db: Database) -> None:
+    texts: list[str] = []
+
+    def executed(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("UPDATE SLACK_INBOX"):
+            texts.append(statement)
+
+    finished = [_record_running(db, f"EvN{n}") for n in range(6)]
+    event.listen(db.engine, "before_cursor_execute", executed)
+    try:
+        _record_running(db, "EvD1", done=tuple(finished[:1]))
+        _record_running(db, "EvD2", done=tuple(finished[1:3]))
+        _record_running(db, "EvD3", done=tuple(finished[3:]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", executed)
+    assert inbox_statuses(db) == {"done": 6, "running": 3}
+    assert len(texts) == 3
+    # PostgreSQL binds the ids as one array; SQLite expands them into the text.
+    assert len(set(texts)) == (1 if db.engine.dialect.name == "postgresql" else 3)

@@ -24,8 +24,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Connection, and_, bindparam, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, and_, any_, bindparam, insert, or_, select, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Update
 
 from core.db import Database
 from core.errors import NotFound
@@ -37,11 +39,22 @@ DEFAULT_LEASE = timedelta(seconds=60)
 BACKOFF = timedelta(seconds=5)  # times the attempt number
 _INBOX = SlackInbox.__table__
 _INSERT = insert(_INBOX).returning(_INBOX.c.id)
-_MARK_DONE = (
-    update(_INBOX)
-    .where(_INBOX.c.id.in_(bindparam("ids", expanding=True)), _INBOX.c.status == RUNNING)
-    .values(status=DONE, done_at=bindparam("now"), lease_until=None)
+
+
+def _mark_done_statement(ids: ColumnElement[bool]) -> Update:
+    return (
+        update(_INBOX)
+        .where(ids, _INBOX.c.status == RUNNING)
+        .values(status=DONE, done_at=bindparam("now"), lease_until=None)
+    )
+
+
+# PostgreSQL takes the ids as one array parameter: one SQL text for any number of them, so
+# the ack path's statement stays prepared instead of being rendered anew for each count.
+_MARK_DONE_ANY = _mark_done_statement(
+    _INBOX.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(_INBOX.c.id.type)))
 )
+_MARK_DONE_IN = _mark_done_statement(_INBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -203,7 +216,9 @@ def release(db: Database, item_ids: Collection[int]) -> None:
 def _mark_done(connection: Connection, item_ids: Collection[int], now: datetime) -> None:
     # Only items still running: one a lease-expired retry already finished, or an admin
     # changed, keeps what it has.
-    connection.execute(_MARK_DONE, {"ids": sorted(item_ids), "now": now})
+    postgres = connection.dialect.name == "postgresql"
+    statement = _MARK_DONE_ANY if postgres else _MARK_DONE_IN
+    connection.execute(statement, {"ids": sorted(item_ids), "now": now})
 
 
 def finish(db: Database, item_ids: int | Collection[int], now: datetime | None = None) -> None:
