@@ -55,14 +55,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--serve-processes", type=int, default=1, help="SERVE_PROCESSES for spokebot serve"
     )
+    parser.add_argument(
+        "--slack-latency",
+        type=float,
+        default=0.0,
+        metavar="MS",
+        help="answer every Web API call and response_url post after MS milliseconds, as "
+        "Slack would from a real server (default 0: loopback)",
+    )
     args = parser.parse_args(argv)
     if args.rate is not None and args.rate <= 0:
         parser.error("--rate must be positive")
+    if args.slack_latency < 0:
+        parser.error("--slack-latency must be 0 or more")
     if args.smoke:
         args.texters, args.requests, args.workers = min(args.texters, 8), min(args.requests, 40), 8
     server = "sqlite" if args.sqlite else args.database_url
 
-    fake = fake_slack()
+    fake = fake_slack(args.slack_latency / 1000)
     log_dir = Path(tempfile.mkdtemp(prefix="spokebot-slack-load-log-"))
     try:
         with fresh_database(server) as url:
@@ -76,14 +86,16 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_before = (tree_cpu_seconds(served.pid), own_cpu_seconds())
                 if args.rate is None:
                     mode = f"closed loop, {args.workers} client threads"
-                    if args.serve_processes > 1:
-                        mode += f", {args.serve_processes} serving processes"
                     outcome, elapsed = run_closed_loop(
                         base, fake, setup, args.requests, args.workers
                     )
                 else:
                     mode = f"open loop, {args.rate:g} interactions/s offered"
                     outcome, elapsed = run_open_loop(base, fake, setup, args.requests, args.rate)
+                if args.serve_processes > 1:
+                    mode += f", {args.serve_processes} serving processes"
+                if args.slack_latency:
+                    mode += f", Slack answering in {args.slack_latency:g} ms"
                 cpu = (tree_cpu_seconds(served.pid), own_cpu_seconds())
                 after = machine_speed(url)
             integrity = check_integrity(setup, outcome)
