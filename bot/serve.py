@@ -40,7 +40,9 @@ class ServeLimits:
     connection_limit: int = 1000  # waitress's own default (100) let 100 slow clients lock all out
     channel_timeout: int = 30  # seconds an idle connection is kept
     drain_seconds: float = 20.0  # on SIGTERM, how long in-flight work may finish
-    inbox_workers: int = 8
+    # Mostly waiting on Slack (a reply, a DM, Home: ~100-200 ms each from a real server), so
+    # enough that 20 interactions a second don't queue behind each other's round trips.
+    inbox_workers: int = 32
     inbox_lease_seconds: float = 60.0  # an item a dead process held is retried after this
     processes: int = 1  # HTTP serving processes sharing the listening socket
 

@@ -249,8 +249,10 @@ DECLARED: tuple[Setting, ...] = (
     Setting("SHUTDOWN_DRAIN_SECONDS", _seconds(0, 600),
             "on SIGTERM, how long work in flight may finish", 20.0, "20"),
     Setting("INBOX_WORKERS", _whole_number(1, 256),
-            "threads working the durable inbox (every Slack request with work after the ack)",
-            8, "8"),
+            "threads working the durable inbox (every Slack request with work after the ack); "
+            "they mostly wait on Slack's round trips, so fewer queue replies behind each other "
+            "once Slack takes 100 ms or more a call",
+            32, "32"),
     Setting("INBOX_LEASE_SECONDS", _seconds(1, 3600),
             "an inbox item a dead process held is retried after this", 60.0, "60"),
     Setting("INBOX_POLL_SECONDS", _seconds(0.1, 3600),

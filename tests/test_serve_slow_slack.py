@@ -2,7 +2,9 @@
 10 s, a 429 wait, for 5 texters delayed the next texter's reply by 9.6 s, since one process's
 5 lazy-listener threads served everything). A real `spokebot serve` with its default workers:
 5 texters open Home while Slack takes 8 s to publish each; a sixth texter's /sendfirsttexts is
-answered while all 5 publishes are still waiting. SQLite and PostgreSQL."""
+answered while all 5 publishes are still waiting. And a burst of texters' replies wait out
+Slack's round trips together, not in turns (with 8 workers and Slack answering in 200 ms, 20
+interactions a second queued without end: replies 16 s late). SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ from tests.support.world import build_world
 from tests.test_inbox_clicks_serve import slash_command
 
 SLOW = [f"USLOW{i}" for i in range(5)]
+BURST = [f"UBURST{i:02d}" for i in range(24)]
+FORM = "application/x-www-form-urlencoded"
 TEXTER = "UNEXT"
 
 
@@ -53,6 +57,30 @@ def test_slow_home_publishes_do_not_hold_up_another_texter(
         assert answer.text()
         # Answered while every slow publish was still waiting.
         assert not fake_slack.of("views.publish")
+        fake_slack.delays.clear()
+    finally:
+        serve.terminate()
+        serve.wait(timeout=30)
+
+
+def test_a_burst_of_replies_waits_on_slack_together(
+    db: Database, database_url: str, fake_slack: FakeSlack, tmp_path: Path
+) -> None:
+    build_world(db, members=BURST, contacts=2 * len(BURST), batch_size=2)
+    env = serve_env(database_url, fake_slack, MESSAGE_SERVICE="fake")  # default INBOX_WORKERS
+    serve = ServeProcess(env, SIGNING_SECRET, tmp_path / "serve.log")
+    try:
+        serve.wait_ready()
+        # Long enough that every texter's request is in before the first reply gets through.
+        fake_slack.delays["response"] = 3.0
+        urls = [f"{fake_slack.url}/response/burst{i}" for i in range(len(BURST))]
+        for user, url in zip(BURST, urls, strict=True):
+            assert serve.post(slash_command(ids.CMD_SEND_FIRST_TEXTS, user, url), FORM) == 200
+        for url in urls:
+            [answer] = fake_slack.response_to(url)
+            assert "You got 2 first texts" in answer.text()
+        # Counted, not timed: how many replies were waiting on Slack at the same moment.
+        assert fake_slack.most_delayed_at_once["response"] >= 20
         fake_slack.delays.clear()
     finally:
         serve.terminate()

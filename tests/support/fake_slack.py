@@ -102,6 +102,9 @@ class FakeSlack:
     http_faults: dict[str, list[int]] = field(default_factory=dict)
     injected: list[tuple[str, int]] = field(default_factory=list)  # the faults answered
     counts: Counter[str] = field(default_factory=Counter)  # calls per method, "response" too
+    # Calls waiting out their delay at once, per method: now, and the most seen.
+    delayed_now: Counter[str] = field(default_factory=Counter)
+    most_delayed_at_once: Counter[str] = field(default_factory=Counter)
     _by_path: dict[str, list[Call]] = field(default_factory=dict)  # response_url posts
     # first_response's waiters, one event per path: waiting on _lock instead woke every one
     # of a load generator's threads on every call (most of the bench client's CPU).
@@ -109,6 +112,20 @@ class FakeSlack:
     _lock: threading.Condition = field(default_factory=threading.Condition)
     _server: LoopbackServer | None = None
     _ts: int = 0
+
+    def _delay(self, method: str) -> None:
+        seconds = self.delays.get(method, 0)
+        if not seconds:
+            return
+        with self._lock:
+            self.delayed_now[method] += 1
+            most = max(self.most_delayed_at_once[method], self.delayed_now[method])
+            self.most_delayed_at_once[method] = most
+        try:
+            time.sleep(seconds)
+        finally:
+            with self._lock:
+                self.delayed_now[method] -= 1
 
     def start(self, *, queue_size: int = 128) -> FakeSlack:
         self._server = LoopbackServer(_handler(self), queue_size=queue_size)
@@ -308,11 +325,11 @@ def _handler(fake: FakeSlack) -> type[QuietHandler]:
                 self.send_json(status, {"ok": False, "error": "ratelimited"}, retry)
                 return
             if url.path.startswith("/response/"):
-                time.sleep(fake.delays.get("response", 0))
+                fake._delay("response")
                 fake._record(Call("response", params, url.path, authorization=auth))
                 self.send_body(200, b"ok", "text/plain")
                 return
-            time.sleep(fake.delays.get(name, 0))
+            fake._delay(name)
             if fake._take_rate_limit(name):
                 fake._record(Call(name, {**params, "_status": 429}, url.path, token, auth))
                 self.send_json(429, {"ok": False, "error": "ratelimited"}, {"Retry-After": "0"})
