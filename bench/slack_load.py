@@ -2,6 +2,7 @@
 
     python -m bench.slack_load --texters 100 --requests 1000              # closed loop
     python -m bench.slack_load --texters 100 --requests 1000 --rate 20    # open loop
+    python -m bench.slack_load ... --slack-latency 100    # Slack answering in 100 ms
     python -m bench.slack_load --smoke [--sqlite | --database-url URL]
 
 Sets up a fresh database (a new PostgreSQL database on --database-url or
