@@ -45,7 +45,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.listeners import steps
 from bot.listeners.common import Deps, Turn
 from bot.workspaces import Workspaces
-from core.config import environment_value
+from core.config import INBOX_WORKERS, environment_value
 from core.db import Database
 from core.errors import SpokebotError
 from core.services import inbox as core_inbox
@@ -128,7 +128,7 @@ class Inbox:
         deps: Deps,
         workspaces: Workspaces,
         *,
-        workers: int = 8,
+        workers: int = INBOX_WORKERS,
         lease: timedelta = core_inbox.DEFAULT_LEASE,
     ) -> None:
         self.db = db

@@ -21,7 +21,7 @@ from bot.settings import Settings
 from bot.startup import check_slack_token, report_stored_settings
 from bot.timed_jobs import start_scheduler
 from bot.web import create_wsgi_app
-from core.config import environment_value
+from core.config import INBOX_WORKERS, environment_value
 from core.db import Database
 from core.errors import ConfigurationError
 from core.messaging import message_service_from_env
@@ -40,9 +40,7 @@ class ServeLimits:
     connection_limit: int = 1000  # waitress's own default (100) let 100 slow clients lock all out
     channel_timeout: int = 30  # seconds an idle connection is kept
     drain_seconds: float = 20.0  # on SIGTERM, how long in-flight work may finish
-    # Mostly waiting on Slack (a reply, a DM, Home: ~100-200 ms each from a real server), so
-    # enough that 20 interactions a second don't queue behind each other's round trips.
-    inbox_workers: int = 32
+    inbox_workers: int = INBOX_WORKERS
     inbox_lease_seconds: float = 60.0  # an item a dead process held is retried after this
     processes: int = 1  # HTTP serving processes sharing the listening socket
 

@@ -17,6 +17,9 @@ from typing import Any
 
 from core.ascii_digits import MAX_INT32, parse_ascii_digits
 
+# The inbox's workers by default (INBOX_WORKERS): an item mostly waits on Slack's round trips.
+INBOX_WORKERS = 32
+
 DEFAULT_DATABASE_URL = "sqlite:///spokebot.db"
 DATABASE_URL_FORMS = (
     "sqlite:///PATH (sqlite:////ABSOLUTE/PATH) or postgresql://USER:PASSWORD@HOST:PORT/DB "
@@ -252,7 +255,7 @@ DECLARED: tuple[Setting, ...] = (
             "threads working the durable inbox (every Slack request with work after the ack); "
             "they mostly wait on Slack's round trips, so fewer queue replies behind each other "
             "once Slack takes 100 ms or more a call",
-            32, "32"),
+            INBOX_WORKERS, str(INBOX_WORKERS)),
     Setting("INBOX_LEASE_SECONDS", _seconds(1, 3600),
             "an inbox item a dead process held is retried after this", 60.0, "60"),
     Setting("INBOX_POLL_SECONDS", _seconds(0.1, 3600),

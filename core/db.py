@@ -42,9 +42,12 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
     connect_args.setdefault("options", f"-c lock_timeout={PG_LOCK_TIMEOUT_MS}")
     # An unreachable host fails start-up within seconds instead of hanging on TCP's timeout.
     connect_args.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_S)
-    # Enough kept open for `spokebot serve`'s threads (16 request threads, the inbox's workers,
-    # its poller, the scheduler): a connection beyond pool_size is closed when returned, so a
-    # busy server would otherwise open a new PostgreSQL backend (a fork) per checkout. The
+    # Enough kept open for what `spokebot serve`'s threads hold at once: its 16 request
+    # threads, the poller and the scheduler, and those of the inbox's workers (32) inside a
+    # use case; a worker waiting on Slack holds none. A connection beyond pool_size is closed
+    # when returned, so a busy server would otherwise open a new PostgreSQL backend (a fork)
+    # per checkout. The overflow caps a process at 50 backends (threads beyond wait for one):
+    # PostgreSQL's default max_connections, 100, is two such processes at their peak. The
     # pool only opens connections as they are needed.
     kwargs.setdefault("pool_size", 30)
     kwargs.setdefault("max_overflow", 20)

@@ -5,6 +5,7 @@ bench/SLACK_RESULTS.md, not in the test suite."""
 from __future__ import annotations
 
 import re
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,9 @@ def test_smoke_run_has_no_errors_and_no_double_assignment(engine: str) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     assert "integrity OK" in done.stdout and "errors: 0" in done.stdout, done.stdout
     assert "ack latency: p50" in done.stdout
-    serve_cpu = re.search(r"CPU per request: spokebot serve ([0-9.]+) ms", done.stdout)
-    assert serve_cpu is not None and float(serve_cpu.group(1)) > 0, done.stdout
+    if Path("/proc/self/stat").exists():  # Linux: the serving processes' CPU is read there
+        serve_cpu = re.search(r"CPU per request: spokebot serve ([0-9.]+) ms", done.stdout)
+        assert serve_cpu is not None and float(serve_cpu.group(1)) > 0, done.stdout
 
 
 def test_a_process_tree_counts_the_cpu_of_what_it_forked() -> None:
@@ -54,7 +56,9 @@ def test_a_process_tree_counts_the_cpu_of_what_it_forked() -> None:
         text=True,
     )
     try:
-        assert parent.stdout is not None and parent.stdout.readline().strip() == "burnt"
+        assert parent.stdout is not None
+        assert select.select([parent.stdout], [], [], 60)[0], "the child never said it burnt"
+        assert parent.stdout.readline().strip() == "burnt"
         spent = tree_cpu_seconds(parent.pid)
     finally:
         parent.communicate("", timeout=10)

@@ -29,7 +29,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.dml import Update
 
-from core.db import Database
+from core.db import Database, is_postgres
 from core.errors import NotFound
 from core.models import SlackInbox
 
@@ -41,20 +41,20 @@ _INBOX = SlackInbox.__table__
 _INSERT = insert(_INBOX).returning(_INBOX.c.id)
 
 
-def _mark_done_statement(ids: ColumnElement[bool]) -> Update:
+def _mark_done_where(id_test: ColumnElement[bool]) -> Update:
     return (
         update(_INBOX)
-        .where(ids, _INBOX.c.status == RUNNING)
+        .where(id_test, _INBOX.c.status == RUNNING)
         .values(status=DONE, done_at=bindparam("now"), lease_until=None)
     )
 
 
 # PostgreSQL takes the ids as one array parameter: one SQL text for any number of them, so
 # the ack path's statement stays prepared instead of being rendered anew for each count.
-_MARK_DONE_ANY = _mark_done_statement(
+_MARK_DONE_ANY = _mark_done_where(
     _INBOX.c.id == any_(bindparam("ids", type_=postgresql.ARRAY(_INBOX.c.id.type)))
 )
-_MARK_DONE_IN = _mark_done_statement(_INBOX.c.id.in_(bindparam("ids", expanding=True)))
+_MARK_DONE_IN = _mark_done_where(_INBOX.c.id.in_(bindparam("ids", expanding=True)))
 
 
 @dataclass(frozen=True)
@@ -216,8 +216,7 @@ def release(db: Database, item_ids: Collection[int]) -> None:
 def _mark_done(connection: Connection, item_ids: Collection[int], now: datetime) -> None:
     # Only items still running: one a lease-expired retry already finished, or an admin
     # changed, keeps what it has.
-    postgres = connection.dialect.name == "postgresql"
-    statement = _MARK_DONE_ANY if postgres else _MARK_DONE_IN
+    statement = _MARK_DONE_ANY if is_postgres(connection.engine) else _MARK_DONE_IN
     connection.execute(statement, {"ids": sorted(item_ids), "now": now})
 
 

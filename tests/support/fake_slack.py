@@ -102,9 +102,11 @@ class FakeSlack:
     http_faults: dict[str, list[int]] = field(default_factory=dict)
     injected: list[tuple[str, int]] = field(default_factory=list)  # the faults answered
     counts: Counter[str] = field(default_factory=Counter)  # calls per method, "response" too
-    # Calls waiting out their delay at once, per method: now, and the most seen.
+    # Calls waiting out their delay (or a hold) at once, per method: now, and the most seen.
     delayed_now: Counter[str] = field(default_factory=Counter)
     most_delayed_at_once: Counter[str] = field(default_factory=Counter)
+    # Methods whose calls wait until released (`hold`/`release`) instead of a fixed delay.
+    _held: dict[str, threading.Event] = field(default_factory=dict)
     _by_path: dict[str, list[Call]] = field(default_factory=dict)  # response_url posts
     # first_response's waiters, one event per path: waiting on _lock instead woke every one
     # of a load generator's threads on every call (most of the bench client's CPU).
@@ -113,16 +115,42 @@ class FakeSlack:
     _server: LoopbackServer | None = None
     _ts: int = 0
 
+    def hold(self, method: str) -> None:
+        """Calls of `method` ("response" for response_url posts) wait until `release`."""
+        self._held[method] = threading.Event()
+
+    def release(self, method: str) -> None:
+        held = self._held.pop(method, None)
+        if held is not None:
+            held.set()
+
+    def wait_delayed(self, method: str, count: int, timeout: float = WAIT_SECONDS) -> bool:
+        """Whether `count` calls of `method` were waiting at once within `timeout`."""
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            while self.delayed_now[method] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._lock.wait(left)
+            return True
+
     def _delay(self, method: str) -> None:
-        seconds = self.delays.get(method, 0)
-        if not seconds:
+        # "*" is every method's delay unless the method has its own.
+        seconds = self.delays.get(method, self.delays.get("*", 0))
+        held = self._held.get(method)
+        if not seconds and held is None:
             return
         with self._lock:
             self.delayed_now[method] += 1
             most = max(self.most_delayed_at_once[method], self.delayed_now[method])
             self.most_delayed_at_once[method] = most
+            self._lock.notify_all()
         try:
-            time.sleep(seconds)
+            if held is not None:
+                held.wait(WAIT_SECONDS)
+            else:
+                time.sleep(seconds)
         finally:
             with self._lock:
                 self.delayed_now[method] -= 1
