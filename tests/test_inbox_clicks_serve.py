@@ -18,13 +18,12 @@ import pytest
 from bench.serve_process import ServeProcess
 from bot import ids
 from core.db import Database
-from tests.support.inbox import inbox_statuses, replies_per_contact
+from tests.support.inbox import inbox_serve_env, inbox_statuses, replies_per_contact
 from tests.support.slack_harness import (
     APP_ID,
     SIGNING_SECRET,
     TEAM,
     FakeSlack,
-    serve_env,
 )
 from tests.support.texting import wait_until
 from tests.support.world import add_contacts, make_assignment, make_campaign, make_org, make_texter
@@ -32,17 +31,6 @@ from tests.support.world import add_contacts, make_assignment, make_campaign, ma
 CLICKS = 12
 TEXTER = "UCLICKER"
 LATE_TEXTER = "ULATE"
-
-
-def _env(database_url: str, fake_slack: FakeSlack) -> dict[str, str]:
-    return serve_env(
-        database_url,
-        fake_slack,
-        MESSAGE_SERVICE="fake",
-        INBOX_WORKERS="4",
-        INBOX_LEASE_SECONDS="3",
-        SHUTDOWN_DRAIN_SECONDS="20",
-    )
 
 
 def send_click(campaign_id: int, contact_id: int, response_url: str) -> bytes:
@@ -96,7 +84,7 @@ def test_acked_clicks_and_commands_survive_the_process(
     make_assignment(db, campaign, make_texter(db, org, LATE_TEXTER, name="Bo"))
     # Each reply through response_url takes 0.5 s: work is in flight when the signal comes.
     fake_slack.delays["response"] = 0.5
-    env = _env(database_url, fake_slack)
+    env = inbox_serve_env(database_url, fake_slack, MESSAGE_SERVICE="fake")
     first = ServeProcess(env, SIGNING_SECRET, tmp_path / "first.log")
     first.wait_ready()
     form = "application/x-www-form-urlencoded"

@@ -12,22 +12,17 @@ import pytest
 
 from bench.serve_process import ServeProcess
 from core.db import Database
-from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
-from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
+from tests.support.inbox import (
+    conversations,
+    inbox_serve_env,
+    inbox_statuses,
+    replies_per_contact,
+    thread_answer,
+)
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack
 from tests.support.texting import wait_until
 
 ANSWERS = 20
-
-
-def _env(database_url: str, fake_slack: FakeSlack) -> dict[str, str]:
-    return serve_env(
-        database_url,
-        fake_slack,
-        MESSAGE_SERVICE="fake",
-        INBOX_WORKERS="4",
-        INBOX_LEASE_SECONDS="3",
-        SHUTDOWN_DRAIN_SECONDS="20",
-    )
 
 
 def _send_answers(serve: ServeProcess, thread_ts: list[str], run: str) -> None:
@@ -42,7 +37,7 @@ def test_acked_thread_answers_survive_the_process(
 ) -> None:
     convo = conversations(db, ANSWERS)
     fake_slack.delays["chat.postMessage"] = 0.5  # keeps work in flight when the signal comes
-    env = _env(database_url, fake_slack)
+    env = inbox_serve_env(database_url, fake_slack, MESSAGE_SERVICE="fake")
     first = ServeProcess(env, SIGNING_SECRET, tmp_path / "first.log")
     first.wait_ready()
     _send_answers(first, convo.thread_ts, stop)

@@ -15,8 +15,14 @@ from sqlalchemy import select
 from bench.serve_process import ServeProcess
 from core.db import Database
 from core.models import CampaignContact, Message
-from tests.support.inbox import conversations, inbox_statuses, replies_per_contact, thread_answer
-from tests.support.slack_harness import SIGNING_SECRET, FakeSlack, serve_env
+from tests.support.inbox import (
+    conversations,
+    inbox_serve_env,
+    inbox_statuses,
+    replies_per_contact,
+    thread_answer,
+)
+from tests.support.slack_harness import SIGNING_SECRET, FakeSlack
 from tests.support.texting import wait_until
 from tests.support.twilio import twilio_standin
 
@@ -43,7 +49,7 @@ def test_texts_in_flight_to_twilio_survive_the_process(
     cells = _cells(db, convo.contact_ids)
     with twilio_standin() as standin:
         standin.delay = 0.5  # each create is answered late: texts are in flight at the signal
-        env = serve_env(
+        env = inbox_serve_env(
             database_url,
             fake_slack,
             MESSAGE_SERVICE="twilio",
@@ -51,9 +57,6 @@ def test_texts_in_flight_to_twilio_survive_the_process(
             TWILIO_AUTH_TOKEN="test-auth-token",
             TWILIO_MESSAGING_SERVICE_SID="MG" + "2" * 32,
             TWILIO_API_BASE_URL=standin.base_url,
-            INBOX_WORKERS="4",
-            INBOX_LEASE_SECONDS="3",
-            SHUTDOWN_DRAIN_SECONDS="20",
         )
         first = ServeProcess(env, SIGNING_SECRET, tmp_path / "first.log")
         first.wait_ready()

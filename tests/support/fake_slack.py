@@ -102,9 +102,8 @@ class FakeSlack:
     http_faults: dict[str, list[int]] = field(default_factory=dict)
     injected: list[tuple[str, int]] = field(default_factory=list)  # the faults answered
     counts: Counter[str] = field(default_factory=Counter)  # calls per method, "response" too
-    # Calls waiting out their delay (or a hold) at once, per method: now, and the most seen.
+    # Calls waiting out their delay (or a hold) right now, per method.
     delayed_now: Counter[str] = field(default_factory=Counter)
-    most_delayed_at_once: Counter[str] = field(default_factory=Counter)
     # Methods whose calls wait until released (`hold`/`release`) instead of a fixed delay.
     _held: dict[str, threading.Event] = field(default_factory=dict)
     _by_path: dict[str, list[Call]] = field(default_factory=dict)  # response_url posts
@@ -143,9 +142,7 @@ class FakeSlack:
             return
         with self._lock:
             self.delayed_now[method] += 1
-            most = max(self.most_delayed_at_once[method], self.delayed_now[method])
-            self.most_delayed_at_once[method] = most
-            self._lock.notify_all()
+            self._lock.notify_all()  # wait_delayed counts them
         try:
             if held is not None:
                 held.wait(WAIT_SECONDS)

@@ -11,7 +11,8 @@ from core.db import Database
 from core.models import Message, SlackInbox
 from core.services.threads import save_thread
 from core.statuses import MessageStatus
-from tests.support.slack_harness import TEAM, event_envelope
+from tests.support.fake_slack import FakeSlack
+from tests.support.slack_harness import TEAM, event_envelope, serve_env
 from tests.support.world import Member, build_world
 
 TEXTER = "UTEXTER1"
@@ -73,3 +74,16 @@ def inbox_statuses(db: Database) -> dict[str, int]:
             select(SlackInbox.status, func.count()).group_by(SlackInbox.status)
         ).all()
         return {status: count for status, count in rows}
+
+
+def inbox_serve_env(database_url: str, fake_slack: FakeSlack, **settings: str) -> dict[str, str]:
+    """serve_env for a `spokebot serve` that tests stop or kill mid-work: a few inbox workers,
+    a 3 s lease (what a killed process held is worked again soon) and a long drain."""
+    return serve_env(
+        database_url,
+        fake_slack,
+        INBOX_WORKERS="4",
+        INBOX_LEASE_SECONDS="3",
+        SHUTDOWN_DRAIN_SECONDS="20",
+        **settings,
+    )
