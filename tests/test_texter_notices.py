@@ -28,7 +28,11 @@ from tests.support.texting import (
     world,
 )
 from tests.support.twilio import TwilioStandIn
-from tests.test_outbox_slack import harness, slow_twilio  # noqa: F401  (fixtures)
+from tests.test_outbox_slack import (  # noqa: F401  (harness, slow_twilio: fixtures)
+    harness,
+    patient,
+    slow_twilio,
+)
 
 
 def _user_of(db, slack_user_id: str) -> int:
@@ -53,7 +57,7 @@ def test_a_text_found_by_the_reconciler_is_told_once_in_the_thread(
     contact_id = card_contact(card)
     assert "Checking whether this went out" in click(t, card, ids.SEND_TEXT).text()
     assert notice_statuses(t.db) == {}  # nothing to tell yet
-    assert reconcile_outbox(t.db, harness.twilio).sent == 1  # type: ignore[attr-defined]
+    assert reconcile_outbox(t.db, patient(slow_twilio)).sent == 1
     assert notice_statuses(t.db) == {"pending": 1}
     sender = NoticeSender(t.db, workspaces_of(harness.app))
     assert sender.deliver_due() == 1
@@ -79,7 +83,7 @@ def test_a_text_that_did_not_go_out_is_told_with_retry_until_slack_takes_it(
     slow_twilio.drop, slow_twilio.delay = False, 0.0
     attempted = messages_of(t.db, contact_id)[0].created_at.replace(tzinfo=UTC)
     late = attempted + GIVE_UP_AFTER + timedelta(seconds=1)
-    assert reconcile_outbox(t.db, harness.twilio, late).failed == 1  # type: ignore[attr-defined]
+    assert reconcile_outbox(t.db, patient(slow_twilio), late).failed == 1
     # Slack refuses at first: the notice waits and is tried again, never dropped.
     harness.fake.failures["chat.postMessage"] = "internal_error"
     sender = NoticeSender(t.db, workspaces_of(harness.app))
