@@ -23,7 +23,7 @@ from core.services import outbox
 from core.services.outbox import GIVE_UP_AFTER, SETTLE_SENDING_AFTER, claim_send, reconcile_outbox
 from core.services.texting import send_first_text, send_reply
 from tests.support.card import card_offered
-from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.twilio import PRODUCTION_TIMEOUT, TwilioStandIn, twilio_standin
 from tests.support.world import Member, build_world
 
 ACCOUNT = "AC" + "1" * 32
@@ -38,11 +38,11 @@ def standin() -> Iterator[TwilioStandIn]:
 
 
 # The timeout of a send meant to time out (the stand-in answers after 1 s or more). Every
-# other call waits as long as production does, so a loaded CI machine can't time it out.
+# other call waits as long as production does (PRODUCTION_TIMEOUT).
 IMPATIENT = "0.3"
 
 
-def _twilio(standin: TwilioStandIn, timeout: str = "10"):
+def _twilio(standin: TwilioStandIn, timeout: str = PRODUCTION_TIMEOUT):
     return message_service_from_env(
         {
             "MESSAGE_SERVICE": "twilio",

@@ -16,7 +16,7 @@ from core.services.outbox import reconcile_outbox
 from core.statuses import MessageStatus
 from tests.support.slack_harness import FakeSlack, SlackHarness
 from tests.support.texting import card_contact, click, contact, first_card, messages_of, world
-from tests.support.twilio import TwilioStandIn, twilio_standin
+from tests.support.twilio import PRODUCTION_TIMEOUT, TwilioStandIn, twilio_standin
 
 ENV = {
     "MESSAGE_SERVICE": "twilio",
@@ -31,7 +31,11 @@ def patient(standin: TwilioStandIn) -> MessageService:
     """The stand-in as the reconciler calls it, with production's timeout: only the send is
     meant to time out, and a loaded machine can take over 0.3 s to answer a list call."""
     return message_service_from_env(
-        {**ENV, "TWILIO_API_BASE_URL": standin.base_url, "TWILIO_TIMEOUT_SECONDS": "10"}
+        {
+            **ENV,
+            "TWILIO_API_BASE_URL": standin.base_url,
+            "TWILIO_TIMEOUT_SECONDS": PRODUCTION_TIMEOUT,
+        }
     )
 
 

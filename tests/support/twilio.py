@@ -21,7 +21,12 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from core.messaging.twilio_service import TWILIO_TIMEOUT_SECONDS
 from tests.support.loopback import LoopbackServer, QuietHandler
+
+# TWILIO_TIMEOUT_SECONDS as production leaves it: for every call a test does not mean to time
+# out (a loaded machine can take far longer than a short timeout to answer a list call).
+PRODUCTION_TIMEOUT = str(TWILIO_TIMEOUT_SECONDS)
 
 
 @dataclass
